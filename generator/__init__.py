@@ -1,0 +1,1 @@
+"""Synthetic AML transaction data in the published data model (see SPEC.md)."""

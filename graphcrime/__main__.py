@@ -1,0 +1,3 @@
+from graphcrime.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The RDFox Datalog dialect: syntax tree, parser and printer."""

@@ -1,0 +1,1 @@
+"""graphcrime.runner"""
