@@ -6,8 +6,8 @@ quoted nickname (``Katherine "Kat"``) so that string escaping is exercised. Pool
 *escaped* N-Triples bytes, right-aligned in a matrix, ready for :class:`ntformat.Template`.
 
 >>> p = NamePools.draw(seed=1)
->>> a, b, sep = p.combine(np.array([0]), np.array([0]), np.array([0]))
->>> bytes(a[0][-a[1][0]:]).decode() in p.given_names(0)
+>>> (m, n), _, _ = p.combine(np.array([0]), np.array([0.0]), np.array([0.0]))
+>>> bytes(m[0, m.shape[1] - n[0] :]).decode() == p.given_names(0)[0]
 True
 """
 
