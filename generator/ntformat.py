@@ -149,7 +149,7 @@ class Template:
         rows: int,
         fixed: dict[str, np.ndarray],
         variable: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-    ) -> bytes:
+    ) -> np.ndarray:
         """Format ``rows`` records; ``fixed`` maps slot -> (rows, width) uint8 matrices.
 
         Returns a uint8 array of the N-Triples bytes. The working matrices are kept between

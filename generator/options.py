@@ -40,6 +40,7 @@ def parse_typologies(spec: str | dict[str, int] | None) -> tuple[tuple[str, int]
     if not spec:
         return ()
     counts: dict[str, int] = {}
+    items: list[tuple[str, object]]
     if isinstance(spec, dict):
         items = [(str(k), v) for k, v in spec.items()]
     else:
@@ -47,8 +48,8 @@ def parse_typologies(spec: str | dict[str, int] | None) -> tuple[tuple[str, int]
         for part in (p.strip() for p in spec.split(",")):
             if not part:
                 continue
-            name, _, count = part.partition("=")
-            items.append((name.strip(), count.strip() or None))
+            key, _, value = part.partition("=")
+            items.append((key.strip(), value.strip() or None))
     for name, count in items:
         names = TYPOLOGIES if name == "all" else (name,)
         if name != "all" and name not in TYPOLOGIES:
@@ -58,7 +59,7 @@ def parse_typologies(spec: str | dict[str, int] | None) -> tuple[tuple[str, int]
                 f"choose from all, {', '.join(TYPOLOGIES)} (optionally name=count)",
             )
         try:
-            n = DEFAULT_INSTANCES if count is None else int(count)
+            n = DEFAULT_INSTANCES if count is None else int(count)  # type: ignore[call-overload]
         except ValueError:
             n = -1
         if n < 0:

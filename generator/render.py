@@ -15,6 +15,7 @@ render any unit and the output is the same for every worker count and file split
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
 
@@ -63,12 +64,17 @@ def party_template(a_width: int, b_width: int) -> Template:
     """The party record for name pools of the given widths (cached per process)."""
     key = (a_width, b_width)
     if key not in _templates:
-        name = [b'"', ("a", a_width, True), ("sep", 1, True), ("b", b_width, True), b'" .\n']
-        boolean = [b'"', None, b'"^^' + _iri(XSD_BOOLEAN) + b" .\n"]
-        parts: list[bytes | tuple] = _line("party", RDF_TYPE, _iri(TYPE + "Party") + b" .\n")
+        name: list[bytes | tuple] = [
+            b'"',
+            ("a", a_width, True),
+            ("sep", 1, True),
+            ("b", b_width, True),
+            b'" .\n',
+        ]
+        typed = b'"^^' + _iri(XSD_BOOLEAN) + b" .\n"
+        parts = _line("party", RDF_TYPE, _iri(TYPE + "Party") + b" .\n")
         for prop in ("isInternal", "isExited", "isSuspicious"):
-            boolean[1] = (prop, 5, True)
-            parts += _line("party", PROP + prop, *boolean)
+            parts += _line("party", PROP + prop, b'"', (prop, 5, True), typed)
         parts += _line("party", PROP + "hasFullName", *name)
         parts += _line("party", RDFS + "label", *name)
         _templates[key] = Template(parts)
@@ -90,7 +96,7 @@ def published_dollars(rng: np.random.Generator, n: int) -> np.ndarray:
     return 1000 * rng.integers(1, 10001, n) * np.array([1, 10, 100])[rng.integers(0, 3, n)]
 
 
-def tx_block(plan: Plan, block: int) -> dict[str, np.ndarray]:
+def tx_block(plan: Plan, block: int) -> dict[str, Any]:
     """Background transactions of one block: party indices, amount, cents flag, seconds."""
     opts = plan.options
     lo = block * BLOCK
@@ -107,12 +113,12 @@ def tx_block(plan: Plan, block: int) -> dict[str, np.ndarray]:
     return {"orig": orig, "benef": benef, "units": units, "frac": frac, "secs": secs}
 
 
-def _render_tx(plan: Plan, first: int, cols: dict[str, np.ndarray | None]) -> list[np.ndarray]:
+def _render_tx(plan: Plan, first: int, cols: dict[str, Any]) -> list[np.ndarray]:
     out = []
-    n = len(cols["orig"])  # type: ignore[arg-type]
+    n = len(cols["orig"])
     for s in range(0, n, RENDER_ROWS):
         e = min(n, s + RENDER_ROWS)
-        units, nd = right_aligned_digits(cols["units"][s:e], 12)  # type: ignore[index]
+        units, nd = right_aligned_digits(cols["units"][s:e], 12)
         frac = cols["frac"]
         fm = np.empty((e - s, 3), dtype=np.uint8)
         fm[:, 0] = ord(".")
@@ -123,9 +129,9 @@ def _render_tx(plan: Plan, first: int, cols: dict[str, np.ndarray | None]) -> li
             flen = np.full(e - s, 3, dtype=np.int64)
         fixed = {
             _TX: hex_digits(plan.tx_ids(np.arange(first + s, first + e))),
-            "orig": hex_digits(plan.party_ids(cols["orig"][s:e])),  # type: ignore[index]
-            "benef": hex_digits(plan.party_ids(cols["benef"][s:e])),  # type: ignore[index]
-            "date": datetime_digits(cols["secs"][s:e]),  # type: ignore[index]
+            "orig": hex_digits(plan.party_ids(cols["orig"][s:e])),
+            "benef": hex_digits(plan.party_ids(cols["benef"][s:e])),
+            "date": datetime_digits(cols["secs"][s:e]),
         }
         out.append(TX_TEMPLATE.render(e - s, fixed, {"units": (units, nd), "frac": (fm, flen)}))
     return out
@@ -187,10 +193,16 @@ def render_parties(plan: Plan, lo: int, hi: int) -> list[np.ndarray]:
     return out
 
 
-def render_unit(plan: Plan, kind: str, lo: int, hi: int, gzip: bool = False) -> list:
+def render_unit(
+    plan: Plan, kind: str, lo: int, hi: int, gzip: bool = False
+) -> list[np.ndarray] | list[bytes]:
     """The bytes of one unit, as a list of buffers (one gzip member if ``gzip``)."""
     pieces = (render_parties if kind == "parties" else render_transactions)(plan, lo, hi)
     if not gzip:
         return pieces
     z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
-    return [b"".join([z.compress(p) for p in pieces] + [z.flush()])]
+    return [
+        b"".join(
+            [z.compress(p.data if isinstance(p, np.ndarray) else p) for p in pieces] + [z.flush()]
+        )
+    ]

@@ -159,8 +159,8 @@ def plant(plan: Plan) -> Planted:
     position[order] = np.arange(len(order))
     for inst in instances:
         inst.rows = [int(position[r]) for r in inst.rows]
-    arr = [np.array(x, dtype=np.int64)[order] for x in (rows.o, rows.b, rows.c, rows.s)]
-    return Planted(*arr, instances, np.array(sorted(set(suspicious)), dtype=np.int64))
+    o, b, c, s = (np.array(x, dtype=np.int64)[order] for x in (rows.o, rows.b, rows.c, rows.s))
+    return Planted(o, b, c, s, instances, np.array(sorted(set(suspicious)), dtype=np.int64))
 
 
 def _tx_count(typology: str, k: int) -> int:
