@@ -109,15 +109,17 @@ def generate(
 ) -> Manifest:
     """Generate a data folder; ``options`` are those of :meth:`Options.build`.
 
-    ``workers`` is the number of rendering threads (default: CPU count - 1, at most 3); it
-    never changes the bytes written. ``progress(rows_done, rows_total)`` is called after every unit.
+    ``workers`` is the number of rendering threads (default: CPU count - 1, at most 3, or the
+    CPU count with gzip); it never changes the bytes written. ``progress(rows_done,
+    rows_total)`` is called after every unit.
     """
     opts = Options.build(**options)
     out = Path(out_dir)
     created = _check_out_dir(out, force)
     plan = Plan.build(opts)  # may refuse typologies that do not fit, before touching the disk
     if workers is None:  # rendering threads; the calling thread writes and hashes
-        workers = max(1, min(os.cpu_count() or 1, 4) - 1)
+        cpus = min(os.cpu_count() or 1, 4)
+        workers = cpus if opts.gzip else max(1, cpus - 1)  # gzip moves work into the renderers
     try:
         out.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".generate-", dir=out))
