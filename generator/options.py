@@ -106,7 +106,7 @@ class Options:
     @classmethod
     def build(
         cls,
-        transactions: int = 1000,
+        transactions: int = 100_000,
         parties: int | None = None,
         suspicious_fraction: float = 0.001,
         days: int = 3,

@@ -60,12 +60,21 @@ def generate(
 
     from generator import generate as run
 
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        if 100 * done // total != shown[0]:
+            shown[0] = 100 * done // total
+            typer.echo(f"\r  {shown[0]:3d}% of {total:,} rows", nl=False, err=True)
+
+    show = sys.stderr.isatty() and transactions >= 1_000_000
     started = time.perf_counter()
     try:
         m = run(
             out_dir,
             force=force,
             workers=workers,
+            progress=progress if show else None,
             transactions=transactions,
             parties=parties,
             suspicious_fraction=suspicious_fraction,
@@ -79,6 +88,9 @@ def generate(
         )
     except GraphcrimeError as err:
         raise fail(err) from None
+    finally:
+        if show:
+            typer.echo("", err=True)
     seconds = time.perf_counter() - started
     c = m.counts
     size = sum(f.bytes for f in m.files)
