@@ -64,7 +64,7 @@ for _ in range(n):
     g.add((t, P.hasAmount, Literal(Decimal(amt))))
     d = end - dt.timedelta(seconds=random.randrange(3 * 86400))
     g.add((t, P.hasDate, Literal(d, datatype=XSD.dateTime)))
-g.serialize(r"{folder / "data.nt"}", format="nt")
+g.serialize(r"{folder / "data.nt"}", format="nt", encoding="utf-8")
 """
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
