@@ -1,4 +1,4 @@
-"""Write a generated data folder: split into files, render in worker processes, move in atomically.
+"""Write a generated data folder: split into files, render in threads, move in atomically.
 
 Files are written into a hidden temporary folder inside ``OUT_DIR`` and moved into place only
 when everything succeeded (``manifest.json`` last), so a failed or interrupted run leaves no
@@ -114,6 +114,8 @@ def generate(
     rows_total)`` is called after every unit.
     """
     opts = Options.build(**options)
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
+        raise UsageError(f"must be at least 1, got {workers}", json_path="--workers", hint="e.g. 2")
     out = Path(out_dir)
     created = _check_out_dir(out, force)
     plan = Plan.build(opts)  # may refuse typologies that do not fit, before touching the disk

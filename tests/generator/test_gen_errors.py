@@ -32,6 +32,7 @@ from graphcrime.errors import UsageError
         (dict(end="2021-07-30T00:00:00Z"), "--end"),
         (dict(end="0999-01-01T00:00:00"), "--end"),
         (dict(seed=-1), "--seed"),
+        (dict(workers=0), "--workers"),
     ],
 )
 def test_bad_options_are_refused_before_writing(tmp_path, options, where):

@@ -13,9 +13,11 @@ from collections import Counter
 from decimal import Decimal
 
 import networkx as nx
+import numpy as np
 import pytest
 
-from generator import TYPOLOGIES, generate, read_ground_truth
+from generator import TYPOLOGIES, Options, generate, read_ground_truth
+from generator.plan import Plan
 from graphcrime.errors import UsageError
 
 MAX_LENGTH, THRESHOLD = 30, Decimal(100)
@@ -112,3 +114,18 @@ def test_typologies_must_fit(tmp_path):
     with pytest.raises(UsageError, match="unknown typology"):
         generate(tmp_path / "c", transactions=500, typologies="smurfing")
     assert not any(tmp_path.iterdir())
+
+
+def test_planted_parties_are_fresh_with_millions_of_parties():
+    """Above 2M parties, planted parties are drawn by rejection instead of from a full mask."""
+    opts = Options.build(
+        transactions=3_000_000, parties=3_000_000, suspicious_fraction=0.5, typologies="all"
+    )
+    plan = Plan.build(opts)
+    assert plan.planted is not None
+    used = np.array([q for inst in plan.planted.instances for q in inst.parties])
+    assert len(set(used.tolist())) == len(used) > 400
+    lo, hi = int(used.min()), int(used.max()) + 1
+    random_suspicious = plan.suspicious_mask(lo, hi, planted=False)
+    assert not random_suspicious[used - lo].any()
+    assert int(plan.block_suspicious.sum()) == 1_500_000
