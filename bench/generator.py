@@ -106,9 +106,10 @@ def main() -> None:
     for name, r in rows:
         n = r["n"]
         rate = n / r["seconds"]
+        out_mb = "-" if r["out_mb"] != r["out_mb"] else f"{r['out_mb']:,.0f}"  # NaN: not measured
         print(
             f"{name:30} {n:>13,} {r['seconds']:>8.1f} {rate:>10,.0f} {r['peak_mb']:>12,.0f} "
-            f"{r['out_mb']:>10,.0f} {rate / peer_rate:>7.1f}"
+            f"{out_mb:>10} {rate / peer_rate:>7.1f}"
         )
     print(f"(cpus: {os.cpu_count()}, gzip: {a.gzip}, workers: {a.workers or 'default'})")
 
