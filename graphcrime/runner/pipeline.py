@@ -1,0 +1,190 @@
+"""Run one job: load -> reason -> every query -> outputs, in a folder renamed into place.
+
+:func:`run_job` never raises for a job's own failure: it returns a :class:`JobOutcome`
+whose ``exit_code`` is 0 (succeeded), 1 (run-time failure), 2 (bad spec or input) or 3
+(a limit), and the job folder's ``status.json`` says why, with the error's position.
+
+>>> import tempfile, pathlib
+>>> root = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (root / "bad.json").write_text('{"data": [], "rules": ["r"], "queries": ["q"]}')
+>>> out = run_job(root / "bad.json", root / "out")
+>>> out.exit_code, out.status["error"]["json_path"]
+(2, 'data')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import resource
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graphcrime.errors import GraphcrimeError, LimitExceeded
+from graphcrime.runner.neptune import loader_request
+from graphcrime.runner.notify import Notifier
+from graphcrime.runner.outputs import JobFolder, count_lines, result_suffix, utc_now
+from graphcrime.runner.spec import JobSpec, load_spec
+
+StoreFactory = Callable[..., Any]
+
+
+@dataclass
+class JobOutcome:
+    job_id: str
+    folder: Path
+    status: dict
+    exit_code: int
+
+
+def _as_dict(obj: object) -> dict:
+    if obj is None:
+        return {}
+    if isinstance(obj, dict):
+        return dict(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    return {k: v for k, v in vars(obj).items() if not k.startswith("_")}
+
+
+def _first(d: dict, *keys: str) -> Any:
+    return next((d[k] for k in keys if d.get(k) is not None), None)
+
+
+def default_store_factory(**kwargs: Any) -> Any:
+    from graphcrime.api import Store
+
+    return Store(**kwargs)
+
+
+def _peak_rss_bytes() -> int:
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb if sys.platform == "darwin" else kb * 1024
+
+
+def _job_name(spec_path: Path) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "-", spec_path.stem).strip(".-") or "job"
+
+
+def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str | Path | None = None,
+            notifier: Notifier | None = None, store_factory: StoreFactory | None = None,
+            progress: bool = False) -> JobOutcome:
+    """Run the spec at ``spec_path``; results go to ``<output_root>/<job-id>/``."""
+    spec_path = Path(spec_path)
+    started, t0 = utc_now(), time.perf_counter()
+    spec: JobSpec | None = None
+    error: GraphcrimeError | BaseException | None = None
+    try:
+        spec = load_spec(spec_path, serve_root)
+    except GraphcrimeError as e:
+        error = e
+    job = JobFolder.create(output_root, spec.name if spec else _job_name(spec_path))
+    job.log(f"job {job.job_id} from {spec_path}")
+    stats: dict[str, Any] = {"seconds": {}}
+    results: list[dict] = []
+    store = None
+    try:
+        if error is not None:
+            raise error
+        assert spec is not None
+        store = (store_factory or default_store_factory)(
+            memory_limit=spec.resources.memory, threads=spec.resources.cores, temp_dir=None,
+            progress=progress)
+        stats.update(_run(spec, job, store, stats, results, t0))
+        status = "succeeded"
+    except (GraphcrimeError, Exception) as e:  # every failure ends in status.json
+        error = e
+        status = "failed"
+        job.log(f"FAILED: {e}")
+        if not isinstance(e, GraphcrimeError):
+            job.log(traceback.format_exc().rstrip())
+    except BaseException:  # interrupted (SIGTERM, Ctrl-C): leave no working folder behind
+        job.discard()
+        raise
+    finally:
+        if store is not None:
+            try:
+                stats["store"] = store.stats()
+            except Exception:  # noqa: BLE001
+                pass
+            store.close()
+    seconds = time.perf_counter() - t0
+    stats["seconds"]["total"] = round(seconds, 3)
+    stats["peak_memory_bytes"] = _peak_rss_bytes()
+    doc: dict[str, Any] = {
+        "job_id": job.job_id, "status": status, "spec": str(spec_path.absolute()),
+        "folder": str(job.final), "started": started, "finished": utc_now(),
+        "seconds": round(seconds, 3), "results": results,
+        "counts": {k: stats[k] for k in ("input_facts", "derived_facts") if k in stats},
+    }
+    code = 0
+    if error is not None:
+        if isinstance(error, GraphcrimeError):
+            doc["error"], code = error.to_dict(), error.exit_code
+        else:
+            doc["error"], code = {"type": type(error).__name__, "message": str(error)}, 1
+    job.write_json("stats.json", stats)
+    job.write_json("status.json", doc)
+    job.write_json("neptune-loader.json", loader_request(job.job_id))
+    job.log(f"{status} in {seconds:.2f} s")
+    folder = job.publish()
+    if notifier and notifier.enabled:
+        failures = notifier.send(doc)
+        if failures:
+            with open(folder / "job.log", "a", encoding="utf-8") as f:
+                f.writelines(f"{utc_now()} {m}\n" for m in failures)
+    return JobOutcome(job.job_id, folder, doc, code)
+
+
+def _run(spec: JobSpec, job: JobFolder, store: Any, stats: dict, results: list[dict],
+         t0: float) -> dict:
+    secs = stats["seconds"]
+    t = time.perf_counter()
+    job.log(f"load {len(spec.data)} file(s)")
+    load = _as_dict(store.load(*spec.data))
+    secs["load"] = round(time.perf_counter() - t, 3)
+    input_facts = _first(load, "triples", "facts", "loaded", "count")
+    job.log(f"loaded {input_facts} facts in {secs['load']} s")
+
+    t = time.perf_counter()
+    timeout = spec.limits.timeout_seconds
+    remaining = None if timeout is None else max(timeout - (t - t0), 0.001)
+    job.log(f"reason with {len(spec.rules)} rule file(s), parameters {spec.parameters}")
+    reason = _as_dict(store.reason(list(spec.rules), params=spec.parameters,
+                                   max_derived_facts=spec.limits.max_derived_facts,
+                                   timeout_seconds=remaining))
+    secs["reason"] = round(time.perf_counter() - t, 3)
+    derived = _first(reason, "derived_facts", "derived", "facts")
+    job.log(f"derived {derived} facts in {secs['reason']} s")
+
+    t = time.perf_counter()
+    taken: set[str] = set()
+    for q in spec.queries:
+        if timeout is not None and time.perf_counter() - t0 > timeout:
+            raise LimitExceeded(f"job ran past limits.timeout_seconds={timeout}",
+                                json_path="limits.timeout_seconds",
+                                hint="raise the limit or narrow the data")
+        tq = time.perf_counter()
+        result = store.query(q.read_text(encoding="utf-8"))
+        path = job.result_path(q, result_suffix(result), taken)
+        result.write(path)
+        rows = count_lines(path) - (path.suffix == ".csv")
+        results.append({"query": str(q), "file": f"results/{path.name}",
+                        "kind": getattr(result, "kind", None), "rows": max(rows, 0),
+                        "seconds": round(time.perf_counter() - tq, 3)})
+        job.log(f"query {q.name}: {rows} row(s) -> results/{path.name}")
+    secs["query"] = round(time.perf_counter() - t, 3)
+    out: dict[str, Any] = {"load": load, "reason": reason}
+    if input_facts is not None:
+        out["input_facts"] = input_facts
+    if derived is not None:
+        out["derived_facts"] = derived
+    total = (input_facts or 0) + (derived or 0)
+    if total:
+        out["bytes_per_fact"] = round(_peak_rss_bytes() / total, 1)
+    return out

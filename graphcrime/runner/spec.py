@@ -1,0 +1,218 @@
+"""Job specs: strict validation of SPEC.md's JSON job spec, with errors naming the JSON path.
+
+Paths are relative to the spec's folder, globs are expanded (sorted), and every resolved path
+(symlinks followed) must stay inside the served root.
+
+>>> import json, tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> for f in ("a.nt", "r.dlog", "q.rq"):
+...     _ = (d / f).write_text("")
+>>> _ = (d / "job.json").write_text(json.dumps({"data": ["*.nt"], "rules": ["r.dlog"],
+...                                              "queries": ["q.rq"]}))
+>>> spec = load_spec(d / "job.json")
+>>> spec.name, [p.name for p in spec.data], spec.resources.cores
+('job', ['a.nt'], 1)
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graphcrime.errors import SpecError
+
+MAX_GLOB_MATCHES = 100_000
+_TOP_KEYS = {"name", "data", "rules", "queries", "parameters", "resources", "limits", "engine"}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|K|M|G|T|k)?B?\s*$")
+_UNITS = {
+    None: 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
+}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What a job declares it needs: cores and memory in bytes (``None``: not declared)."""
+
+    cores: int = 1
+    memory: int | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_derived_facts: int | None = None
+    timeout_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A validated job spec with absolute, confined, glob-expanded paths."""
+
+    name: str
+    source: Path
+    data: list[Path]
+    rules: list[Path]
+    queries: list[Path]
+    parameters: dict[str, Any] = field(default_factory=dict)
+    resources: Resources = Resources()
+    limits: Limits = Limits()
+    engine: dict[str, Any] = field(default_factory=lambda: {"name": "embedded"})
+
+
+def parse_size(text: object, json_path: str = "resources.memory") -> int:
+    """``"8Gi"`` -> 8589934592, ``"512Mi"``, ``"2G"``, or a plain number of bytes.
+
+    >>> parse_size("512Mi"), parse_size("2G"), parse_size(1024)
+    (536870912, 2000000000, 1024)
+    """
+    if isinstance(text, int) and not isinstance(text, bool) and text > 0:
+        return text
+    m = _SIZE.match(text) if isinstance(text, str) else None
+    if not m or float(m.group(1)) <= 0:
+        raise SpecError('expected a size like "8Gi"', json_path=json_path,
+                        hint='use a number with Ki/Mi/Gi/Ti (powers of 2) or K/M/G/T, e.g. "512Mi"')
+    return int(float(m.group(1)) * _UNITS[m.group(2)])
+
+
+def _err(path: str, message: str, hint: str | None = None, file: Path | None = None) -> SpecError:
+    return SpecError(message, json_path=path, hint=hint, file=str(file) if file else None)
+
+
+def _check_keys(obj: dict, allowed: set[str], where: str, file: Path) -> None:
+    unknown = sorted(set(obj) - allowed)
+    if unknown:
+        at = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise _err(at, f"unknown key(s) {', '.join(map(repr, unknown))}",
+                   f"allowed here: {', '.join(sorted(allowed))}", file)
+
+
+def _positive_int(value: object, path: str, file: Path) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _err(path, f"expected a positive integer, got {json.dumps(value)}", file=file)
+    return value
+
+
+def _confined(p: Path, root: Path, path: str, file: Path) -> Path:
+    real = Path(os.path.realpath(p))
+    if real != root and root not in real.parents:
+        raise _err(path, f"{p} resolves outside the served folder {root}",
+                   "keep data, rules and queries inside the served folder (no .., no "
+                   "absolute paths elsewhere, no symlinks out)", file)
+    return real
+
+
+def _expand(value: object, key: str, base: Path, root: Path, file: Path) -> list[Path]:
+    if not isinstance(value, list) or not value:
+        raise _err(key, "expected a non-empty list of paths or globs", f'e.g. ["{key}/*"]', file)
+    out: list[Path] = []
+    for i, item in enumerate(value):
+        path = f"{key}[{i}]"
+        if not isinstance(item, str) or not item.strip():
+            raise _err(path, f"expected a path string, got {json.dumps(item)}", file=file)
+        pattern = item if os.path.isabs(item) else str(base / item)
+        if glob.has_magic(item):
+            matches: list[str] = []
+            for m in glob.iglob(pattern, recursive=True):
+                matches.append(m)
+                if len(matches) > MAX_GLOB_MATCHES:
+                    raise _err(path, f"{item!r} matches more than {MAX_GLOB_MATCHES:,} files",
+                               "use a narrower pattern or merge files", file)
+            files = sorted(m for m in matches if os.path.isfile(m))
+            if not files:
+                raise _err(path, f"{item!r} matches no file", f"looked in {base}", file)
+        else:
+            if not os.path.isfile(pattern):
+                raise _err(path, f"{item!r} is not a file", f"looked in {base}", file)
+            files = [pattern]
+        out.extend(_confined(Path(f), root, path, file) for f in files)
+    return list(dict.fromkeys(out))
+
+
+def validate_spec(doc: object, source: Path, serve_root: Path | None = None) -> JobSpec:
+    """Check a parsed spec document; raise :class:`SpecError` naming the first bad member."""
+    source = Path(source).absolute()
+    base = source.parent
+    root = Path(os.path.realpath(serve_root if serve_root is not None else base))
+    if not isinstance(doc, dict):
+        raise _err("$", "a job spec must be a JSON object", '{"data": [...], "rules": [...], '
+                   '"queries": [...]}', source)
+    _check_keys(doc, _TOP_KEYS, "", source)
+    for key in ("data", "rules", "queries"):
+        if key not in doc:
+            raise _err(key, "missing (data, rules and queries are required)", file=source)
+    name = doc.get("name", source.stem)
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _err("name", f"expected a name of letters, digits, '.', '_' or '-', got "
+                   f"{json.dumps(name)}", 'e.g. "2021-07-30"', source)
+    params = doc.get("parameters", {})
+    if not isinstance(params, dict):
+        raise _err("parameters", "expected an object of name: value", '{"min_amount": 100}', source)
+    for k, v in params.items():
+        if not isinstance(v, (str, int, float, bool)):
+            raise _err(f"parameters.{k}", "expected a string, number or boolean", file=source)
+    res = doc.get("resources", {})
+    if not isinstance(res, dict):
+        raise _err("resources", "expected an object", '{"cores": 2, "memory": "8Gi"}', source)
+    _check_keys(res, {"cores", "memory"}, "resources", source)
+    resources = Resources(
+        cores=_positive_int(res["cores"], "resources.cores", source) if "cores" in res else 1,
+        memory=_size(res["memory"], source) if "memory" in res else None,
+    )
+    lim = doc.get("limits", {})
+    if not isinstance(lim, dict):
+        raise _err("limits", "expected an object", '{"timeout_seconds": 7200}', source)
+    _check_keys(lim, {"max_derived_facts", "timeout_seconds"}, "limits", source)
+    timeout = lim.get("timeout_seconds")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or timeout <= 0):
+        raise _err("limits.timeout_seconds", "expected a positive number of seconds", file=source)
+    limits = Limits(
+        max_derived_facts=_positive_int(lim["max_derived_facts"], "limits.max_derived_facts",
+                                        source) if "max_derived_facts" in lim else None,
+        timeout_seconds=timeout,
+    )
+    engine = doc.get("engine", {"name": "embedded"})
+    if not isinstance(engine, dict):
+        raise _err("engine", "expected an object", '{"name": "embedded"}', source)
+    _check_keys(engine, {"name", "master"}, "engine", source)
+    if engine.get("name", "embedded") not in ("embedded", "spark"):
+        raise _err("engine.name", 'expected "embedded" or "spark"', file=source)
+    if engine.get("name", "embedded") == "spark":
+        raise _err("engine.name", '"spark" is reserved and not available yet',
+                   'use "embedded" or leave "engine" out', source)
+    return JobSpec(
+        name=name, source=source,
+        data=_expand(doc["data"], "data", base, root, source),
+        rules=_expand(doc["rules"], "rules", base, root, source),
+        queries=_expand(doc["queries"], "queries", base, root, source),
+        parameters=dict(params), resources=resources, limits=limits,
+        engine={"name": "embedded", **engine},
+    )
+
+
+def _size(value: object, source: Path) -> int:
+    try:
+        return parse_size(value)
+    except SpecError as e:
+        raise SpecError(e.message, json_path=e.json_path, hint=e.hint, file=str(source)) from None
+
+
+def load_spec(path: str | Path, serve_root: str | Path | None = None) -> JobSpec:
+    """Read and validate a spec file; JSON syntax errors come with line and column."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecError(f"cannot read job spec: {e}", file=str(path), json_path="$") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SpecError(f"not valid JSON: {e.msg}", file=str(path), line=e.lineno, col=e.colno,
+                        hint="check commas and quotes near this position") from None
+    return validate_spec(doc, path, Path(serve_root) if serve_root is not None else None)

@@ -1,0 +1,272 @@
+"""The watched folder: claim ``INBOX/*.json`` specs, run each in its own process, file them.
+
+Layout: ``INBOX/running/`` (claimed, by an atomic link+unlink that never overwrites),
+``INBOX/done/`` and ``INBOX/failed/`` (with ``<spec>.reason.txt`` beside a failed spec).
+Polling only. A spec is taken once its size and mtime have not changed for one poll (or it
+is older than ``settle`` seconds); dotfiles and ``~``/``.part``/``.tmp`` names are ignored.
+Jobs run within the machine's cores and memory as declared in each spec's ``resources``
+(a job bigger than the machine runs alone). A killed worker is retried once, then failed.
+On start, specs left in ``running/`` by a crash are requeued. SIGINT/SIGTERM requeue running
+jobs and stop.
+
+>>> w = Watcher("/tmp/inbox-doctest", "/tmp/out-doctest", workers=2, cores=4)
+>>> w.fits(3, 0), w.fits(5, 0)
+(True, True)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graphcrime.runner.spec import parse_size
+
+MAX_ATTEMPTS = 2
+
+
+def machine_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def machine_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return 1 << 34
+
+
+def declared_resources(path: Path) -> tuple[int, int]:
+    """``(cores, memory bytes)`` from a spec, (1, 0) when missing or invalid (it fails later)."""
+    try:
+        res = json.loads(path.read_text(encoding="utf-8")).get("resources", {})
+        cores = res.get("cores", 1)
+        cores = cores if isinstance(cores, int) and cores > 0 else 1
+        memory = parse_size(res["memory"]) if "memory" in res else 0
+        return cores, memory
+    except Exception:  # noqa: BLE001
+        return 1, 0
+
+
+def _ignored(name: str) -> bool:
+    return (name.startswith((".", "~", "#")) or not name.endswith(".json")
+            or name.endswith((".part.json", ".tmp.json")))
+
+
+@dataclass
+class Running:
+    spec: Path
+    proc: subprocess.Popen
+    result: Path
+    cores: int
+    memory: int
+    attempt: int
+
+
+@dataclass
+class Watcher:
+    """Poll ``inbox`` and run its specs; :meth:`run` until stopped (or once, for cron/tests)."""
+
+    inbox: str | Path
+    output_root: str | Path
+    workers: int | None = None
+    poll_interval: float = 1.0
+    settle: float = 2.0
+    serve_root: str | Path | None = None
+    notify: dict = field(default_factory=dict)
+    store_factory: str | None = None
+    cores: int = field(default_factory=machine_cores)
+    memory: int = field(default_factory=machine_memory)
+    log: object = print
+
+    def __post_init__(self) -> None:
+        self.inbox = Path(self.inbox).absolute()
+        self.output_root = Path(self.output_root).absolute()
+        self.workers = self.workers or self.cores
+        self.running: list[Running] = []
+        self.seen: dict[str, tuple[int, int]] = {}
+        self.stopping = False
+
+    def fits(self, cores: int, memory: int) -> bool:
+        if not self.running:
+            return True
+        used_c = sum(r.cores for r in self.running)
+        used_m = sum(r.memory for r in self.running)
+        return (len(self.running) < (self.workers or 1) and used_c + cores <= self.cores
+                and used_m + memory <= self.memory)
+
+    # -- folders ---------------------------------------------------------------------------
+    def _dirs(self) -> None:
+        for d in ("running", "done", "failed"):
+            (self.inbox / d).mkdir(parents=True, exist_ok=True)
+        self.output_root.mkdir(parents=True, exist_ok=True)
+
+    def _move(self, src: Path, folder: str) -> Path | None:
+        """Atomic, never-overwriting move into ``inbox/folder`` (a numbered name if taken)."""
+        stem, n = src.stem, 1
+        while True:
+            dst = self.inbox / folder / (f"{stem}.json" if n == 1 else f"{stem}-{n}.json")
+            try:
+                os.link(src, dst)
+            except FileExistsError:
+                n += 1
+                continue
+            except FileNotFoundError:
+                return None  # someone else claimed it
+            try:
+                os.unlink(src)
+            except FileNotFoundError:
+                os.unlink(dst)  # another watcher claimed it first and removed the source
+                return None
+            return dst
+
+    def _attempts_file(self, spec: Path) -> Path:
+        return spec.with_name(f".{spec.name}.attempts")
+
+    def recover(self) -> int:
+        """Requeue specs left in ``running/`` (by a crash); their attempt count is kept."""
+        n = 0
+        for spec in sorted((self.inbox / "running").glob("*.json")):
+            if self._move(spec, ".") is not None:
+                self.log(f"recovered {spec.name} from running/")
+                n += 1
+        return n
+
+    # -- scanning and scheduling -----------------------------------------------------------
+    def ready(self) -> tuple[list[Path], bool]:
+        """Stable specs in the inbox, oldest first, and whether any are still settling."""
+        now, out, pending, seen = time.time(), [], False, {}
+        for entry in os.scandir(self.inbox):
+            if _ignored(entry.name) or not entry.is_file(follow_symlinks=False):
+                continue
+            st = entry.stat()
+            key = (st.st_size, st.st_mtime_ns)
+            seen[entry.name] = key
+            if self.seen.get(entry.name) == key or now - st.st_mtime >= self.settle:
+                out.append((st.st_mtime_ns, entry.name))
+            else:
+                pending = True
+        self.seen = seen
+        return [self.inbox / n for _, n in sorted(out)], pending
+
+    def _start(self, spec: Path) -> None:
+        claimed = self._move(spec, "running")
+        if claimed is None:
+            return
+        cores, memory = declared_resources(claimed)
+        attempts = self._attempts_file(claimed)
+        attempt = int(attempts.read_text() or 0) + 1 if attempts.exists() else 1
+        attempts.write_text(str(attempt))
+        result = claimed.with_name(f".{claimed.name}.result")
+        result.unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "graphcrime.runner.worker", str(claimed),
+               "--output-root", str(self.output_root), "--result", str(result),
+               "--notify", json.dumps(self.notify)]
+        if self.serve_root is not None:
+            cmd += ["--serve-root", str(self.serve_root)]
+        if self.store_factory:
+            cmd += ["--store-factory", self.store_factory]
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.running.append(Running(claimed, proc, result, cores, memory, attempt))
+        self.log(f"started {claimed.name} (attempt {attempt}, {cores} core(s), pid {proc.pid})")
+
+    def _reap(self) -> None:
+        for r in list(self.running):
+            code = r.proc.poll()
+            if code is None:
+                continue
+            self.running.remove(r)
+            if r.result.exists():
+                doc = json.loads(r.result.read_text(encoding="utf-8"))
+                r.result.unlink()
+                ok = doc["exit_code"] == 0
+                err = doc["status"].get("error") or {}
+                reason = (f"job {doc['job_id']} failed (exit {doc['exit_code']}): "
+                          f"{_error_text(err)}\nresults folder: {doc['folder']}\n")
+                self._finish(r.spec, ok, reason, doc["job_id"])
+            elif r.attempt < MAX_ATTEMPTS and not self.stopping:
+                self.log(f"{r.spec.name}: worker died ({_exit_text(code)}); retrying")
+                self._move(r.spec, ".")
+            else:
+                self._finish(r.spec, False, f"worker died ({_exit_text(code)}) on attempt "
+                             f"{r.attempt} of {MAX_ATTEMPTS}; no job result\n", None)
+
+    def _finish(self, spec: Path, ok: bool, reason: str, job_id: str | None) -> None:
+        self._attempts_file(spec).unlink(missing_ok=True)
+        dst = self._move(spec, "done" if ok else "failed")
+        if not ok and dst is not None:
+            dst.with_name(dst.name + ".reason.txt").write_text(reason, encoding="utf-8")
+        self.log(f"{spec.name}: {'done' if ok else 'failed'}" + (f" ({job_id})" if job_id else ""))
+
+    def stop(self, *_: object) -> None:
+        self.stopping = True
+
+    def _requeue_running(self) -> None:
+        for r in self.running:
+            if r.proc.poll() is None:
+                r.proc.terminate()
+        for r in self.running:
+            try:
+                r.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                r.proc.kill()
+                r.proc.wait()
+        self._reap_after_stop()
+
+    def _reap_after_stop(self) -> None:
+        for r in list(self.running):
+            self.running.remove(r)
+            if r.result.exists():  # finished just before the signal
+                self.running.append(r)
+                self._reap()
+                continue
+            self._attempts_file(r.spec).unlink(missing_ok=True)
+            self._move(r.spec, ".")
+            self.log(f"requeued {r.spec.name}")
+
+    def run(self, once: bool = False) -> int:
+        """Process specs until SIGINT/SIGTERM (or, with ``once``, until the inbox is empty)."""
+        self._dirs()
+        self.recover()
+        handlers = {s: signal.signal(s, self.stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        processed = 0
+        try:
+            while not self.stopping:
+                before = len(self.running)
+                self._reap()
+                processed += before - len(self.running)
+                specs, pending = self.ready()
+                for spec in specs:
+                    cores, memory = declared_resources(spec)
+                    if self.stopping or not self.fits(cores, memory):
+                        break
+                    self._start(spec)
+                if once and not self.running and not specs and not pending:
+                    break
+                time.sleep(min(self.poll_interval, 0.1) if once else self.poll_interval)
+            if self.stopping:
+                self._requeue_running()
+        finally:
+            for s, h in handlers.items():
+                signal.signal(s, h)
+        return processed
+
+
+def _exit_text(code: int) -> str:
+    return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+
+
+def _error_text(err: dict) -> str:
+    where = ":".join(str(err[k]) for k in ("file", "line", "col") if k in err)
+    if "json_path" in err:
+        where = f"{where}: {err['json_path']}" if where else err["json_path"]
+    text = f"{where}: {err.get('message')}" if where else str(err.get("message"))
+    return text + (f"\n  hint: {err['hint']}" if err.get("hint") else "")
