@@ -105,6 +105,109 @@ def generate(
         typer.echo(f"planted {planted}: see {m.ground_truth}")
 
 
+_NOTIFY_COMMAND = typer.Option(None, "--notify-command", help="Run CMD; status JSON on stdin.")
+_NOTIFY_URL = typer.Option(None, "--notify-url", help="POST the status JSON to URL.")
+_SMTP = typer.Option(None, "--smtp", help="HOST:PORT of an SMTP server for --mail-to.")
+_MAIL_TO = typer.Option(None, "--mail-to", help="Email the job's outcome to ADDRESS.")
+
+
+@app.command()
+def run(
+    spec: str = typer.Argument(..., help="Job spec (JSON) as in SPEC.md."),
+    output_root: str = typer.Option(..., "--output-root", help="Job folders go here."),
+    serve_root: str | None = typer.Option(None, help="Paths must stay in here (default: spec's)."),
+    notify_command: str | None = _NOTIFY_COMMAND,
+    notify_url: str | None = _NOTIFY_URL,
+    smtp: str | None = _SMTP,
+    mail_to: str | None = _MAIL_TO,
+) -> None:
+    """Run one job: load, reason, every query; write <output-root>/<job-id>/ atomically."""
+    from graphcrime.runner.notify import Notifier
+    from graphcrime.runner.pipeline import run_job
+
+    try:
+        notifier = Notifier(notify_command, notify_url, smtp, mail_to)
+    except GraphcrimeError as err:
+        raise fail(err) from None
+    out = run_job(spec, output_root, serve_root=serve_root, notifier=notifier,
+                  progress=sys.stderr.isatty())
+    if out.exit_code:
+        from graphcrime.runner.watch import _error_text
+
+        typer.echo(f"error: {_error_text(out.status.get('error', {}))}", err=True)
+    counts = ", ".join(f"{k} {v:,}" for k, v in out.status.get("counts", {}).items())
+    typer.echo(f"job {out.job_id} {out.status['status']}" + (f" ({counts})" if counts else ""))
+    typer.echo(f"results: {out.folder}")
+    raise typer.Exit(out.exit_code)
+
+
+@app.command()
+def watch(
+    inbox: str = typer.Argument(..., help="Folder to watch for *.json job specs."),
+    output_root: str = typer.Option(..., "--output-root", help="Job folders go here."),
+    workers: int | None = typer.Option(None, help="Jobs at once (default: cores)."),
+    once: bool = typer.Option(False, "--once", help="Process what is there, then exit."),
+    poll_interval: float = typer.Option(1.0, help="Seconds between scans of INBOX."),
+    serve_root: str | None = typer.Option(None, help="Paths must stay in here (default: INBOX)."),
+    notify_command: str | None = _NOTIFY_COMMAND,
+    notify_url: str | None = _NOTIFY_URL,
+    smtp: str | None = _SMTP,
+    mail_to: str | None = _MAIL_TO,
+) -> None:
+    """Run every spec dropped into INBOX; file it under done/ or failed/ (reason beside it)."""
+    from graphcrime.errors import UsageError
+    from graphcrime.runner.notify import Notifier
+    from graphcrime.runner.watch import Watcher
+
+    try:
+        Notifier(notify_command, notify_url, smtp, mail_to)
+        if workers is not None and workers < 1:
+            raise UsageError("--workers must be at least 1", hint="e.g. --workers 2")
+        if poll_interval <= 0:
+            raise UsageError("--poll-interval must be positive", hint="e.g. --poll-interval 1")
+    except GraphcrimeError as err:
+        raise fail(err) from None
+    notify = {"command": notify_command, "url": notify_url, "smtp": smtp, "mail_to": mail_to}
+    w = Watcher(inbox, output_root, workers=workers, poll_interval=poll_interval,
+                serve_root=serve_root, notify={k: v for k, v in notify.items() if v},
+                log=lambda m: typer.echo(m, err=True))
+    n = w.run(once=once)
+    typer.echo(f"processed {n} job(s)")
+
+
+@app.command()
+def load(
+    job_dir: str = typer.Argument(..., help="A finished job folder <output-root>/<job-id>/."),
+    endpoint: str = typer.Option(..., help="Graph Store endpoint, e.g. http://host:7878/store."),
+    graph: str | None = typer.Option(None, help="Named graph IRI (default: one per job id)."),
+) -> None:
+    """Load a job's N-Triples results into a SPARQL 1.1 Graph Store (reloading replaces)."""
+    from graphcrime.runner.graphstore import load_job
+
+    try:
+        r = load_job(job_dir, endpoint, graph)
+    except GraphcrimeError as err:
+        raise fail(err) from None
+    typer.echo(f"loaded {len(r.files)} file(s), {r.bytes:,} bytes of job {r.job_id} into graph "
+               f"<{r.graph}> (HTTP {r.http_status})")
+
+
+@app.command()
+def demo(
+    transactions: int = typer.Option(100_000, "--transactions", "-n", help="Transactions."),
+    out: str = typer.Option("graphcrime-demo", "--out", help="Folder for data and results."),
+    top: int = typer.Option(5, help="How many chains to show."),
+) -> None:
+    """Generate data, run the reference job from jobs/, and show the top chains by amount."""
+    from graphcrime.runner.demo import run_demo
+
+    try:
+        code = run_demo(out, transactions=transactions, top=top, echo=typer.echo)
+    except GraphcrimeError as err:
+        raise fail(err) from None
+    raise typer.Exit(code)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

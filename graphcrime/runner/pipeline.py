@@ -73,14 +73,17 @@ def _job_name(spec_path: Path) -> str:
 
 def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str | Path | None = None,
             notifier: Notifier | None = None, store_factory: StoreFactory | None = None,
-            progress: bool = False) -> JobOutcome:
-    """Run the spec at ``spec_path``; results go to ``<output_root>/<job-id>/``."""
+            progress: bool = False, base: str | Path | None = None) -> JobOutcome:
+    """Run the spec at ``spec_path``; results go to ``<output_root>/<job-id>/``.
+
+    ``base`` is the folder relative paths start from (default: the spec's own folder).
+    """
     spec_path = Path(spec_path)
     started, t0 = utc_now(), time.perf_counter()
     spec: JobSpec | None = None
     error: GraphcrimeError | BaseException | None = None
     try:
-        spec = load_spec(spec_path, serve_root)
+        spec = load_spec(spec_path, serve_root, base)
     except GraphcrimeError as e:
         error = e
     job = JobFolder.create(output_root, spec.name if spec else _job_name(spec_path))

@@ -134,10 +134,15 @@ def _expand(value: object, key: str, base: Path, root: Path, file: Path) -> list
     return list(dict.fromkeys(out))
 
 
-def validate_spec(doc: object, source: Path, serve_root: Path | None = None) -> JobSpec:
-    """Check a parsed spec document; raise :class:`SpecError` naming the first bad member."""
+def validate_spec(doc: object, source: Path, serve_root: Path | None = None,
+                  base: Path | None = None) -> JobSpec:
+    """Check a parsed spec document; raise :class:`SpecError` naming the first bad member.
+
+    Relative paths resolve against ``base`` (default: the spec's folder; the watcher passes
+    the inbox, as a claimed spec has moved to ``running/``).
+    """
     source = Path(source).absolute()
-    base = source.parent
+    base = Path(base).absolute() if base is not None else source.parent
     root = Path(os.path.realpath(serve_root if serve_root is not None else base))
     if not isinstance(doc, dict):
         raise _err("$", "a job spec must be a JSON object", '{"data": [...], "rules": [...], '
@@ -203,7 +208,8 @@ def _size(value: object, source: Path) -> int:
         raise SpecError(e.message, json_path=e.json_path, hint=e.hint, file=str(source)) from None
 
 
-def load_spec(path: str | Path, serve_root: str | Path | None = None) -> JobSpec:
+def load_spec(path: str | Path, serve_root: str | Path | None = None,
+              base: str | Path | None = None) -> JobSpec:
     """Read and validate a spec file; JSON syntax errors come with line and column."""
     path = Path(path)
     try:
@@ -215,4 +221,5 @@ def load_spec(path: str | Path, serve_root: str | Path | None = None) -> JobSpec
     except json.JSONDecodeError as e:
         raise SpecError(f"not valid JSON: {e.msg}", file=str(path), line=e.lineno, col=e.colno,
                         hint="check commas and quotes near this position") from None
-    return validate_spec(doc, path, Path(serve_root) if serve_root is not None else None)
+    return validate_spec(doc, path, Path(serve_root) if serve_root is not None else None,
+                         Path(base) if base is not None else None)

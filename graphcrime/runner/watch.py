@@ -169,9 +169,8 @@ class Watcher:
         result.unlink(missing_ok=True)
         cmd = [sys.executable, "-m", "graphcrime.runner.worker", str(claimed),
                "--output-root", str(self.output_root), "--result", str(result),
-               "--notify", json.dumps(self.notify)]
-        if self.serve_root is not None:
-            cmd += ["--serve-root", str(self.serve_root)]
+               "--notify", json.dumps(self.notify), "--base", str(self.inbox),
+               "--serve-root", str(self.serve_root or self.inbox)]
         if self.store_factory:
             cmd += ["--store-factory", self.store_factory]
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)

@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--output-root", required=True)
     ap.add_argument("--result", required=True)
     ap.add_argument("--serve-root")
+    ap.add_argument("--base", help="folder the spec's relative paths start from")
     ap.add_argument("--notify", default="{}", help="Notifier fields as JSON")
     ap.add_argument("--store-factory", help="module:attr of a Store-like factory")
     args = ap.parse_args(argv)
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from graphcrime.runner.pipeline import run_job
 
     outcome = run_job(
-        args.spec, args.output_root, serve_root=args.serve_root,
+        args.spec, args.output_root, serve_root=args.serve_root, base=args.base,
         notifier=Notifier(**json.loads(args.notify)),
         store_factory=_load(args.store_factory) if args.store_factory else None)
     doc = {"job_id": outcome.job_id, "folder": str(outcome.folder),

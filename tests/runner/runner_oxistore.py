@@ -1,8 +1,9 @@
 """A test double of ``graphcrime.api.Store`` on pyoxigraph, for runner/watcher plumbing tests.
 
 ``reason`` derives nothing, except: a rules file containing ``BROKEN`` raises a RuleError at
-that line/column, one containing ``SLEEP <s>`` sleeps (to be killed), and ``CRASH`` kills the
-process with SIGKILL (a worker crash).
+that line/column, one containing ``SLEEP <s>`` sleeps (to be killed), and a crash token kills the
+process with SIGKILL (a worker crash): ``CRASHALWAYS`` every time, ``CRASHONCE`` the first
+time only (a marker file beside the rules remembers).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from graphcrime.errors import RuleError
 
 class Result:
     def __init__(self, res) -> None:
-        if isinstance(res, bool):
-            self.kind, self.value, self.variables = "ask", res, []
+        if isinstance(res, ox.QueryBoolean):
+            self.kind, self.value, self.variables = "ask", bool(res), []
         elif isinstance(res, ox.QuerySolutions):
             self.kind = "select"
             self.variables = [v.value for v in res.variables]
@@ -64,7 +65,11 @@ class OxiStore:
                                     col=line.index("BROKEN") + 1, hint="fix the rule")
                 if m := re.search(r"SLEEP (\d+(?:\.\d+)?)", line):
                     time.sleep(float(m.group(1)))
-                if "CRASH" in line:
+                marker = Path(f"{p}.crashed")
+                if "CRASHONCE" in line and not marker.exists():
+                    marker.write_text("")
+                    os.kill(os.getpid(), signal.SIGKILL)
+                if "CRASHALWAYS" in line:
                     os.kill(os.getpid(), signal.SIGKILL)
         return {"derived_facts": 0, "params": dict(params or {})}
 
