@@ -47,7 +47,9 @@ def top_chains(results: Path, top: int) -> list[dict]:
     }} ORDER BY DESC(?hv) DESC(?last) DESC(?len) ?c LIMIT {int(top)}"""
     keys = ("chain", "originator", "beneficiary", "length", "first_amount", "final_amount",
             "high_value")
-    return [dict(zip(keys, (t.value for t in row), strict=True)) for row in store.query(q)]
+    rows = store.query(q)
+    assert isinstance(rows, ox.QuerySolutions)
+    return [dict(zip(keys, (t.value for t in row), strict=True)) for row in rows]
 
 
 def _short(iri: str) -> str:

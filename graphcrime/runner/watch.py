@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from graphcrime.runner.spec import parse_size
 
 MAX_ATTEMPTS = 2
+KILL_GRACE = 1.1, 30.0  # a worker past limits.timeout_seconds * 1.1 + 30 s is killed
 
 
 def machine_cores() -> int:
@@ -44,16 +47,19 @@ def machine_memory() -> int:
         return 1 << 34
 
 
-def declared_resources(path: Path) -> tuple[int, int]:
-    """``(cores, memory bytes)`` from a spec, (1, 0) when missing or invalid (it fails later)."""
+def declared_resources(path: Path) -> tuple[int, int, float | None]:
+    """``(cores, memory bytes, timeout s)`` from a spec; defaults when invalid (it fails later)."""
     try:
-        res = json.loads(path.read_text(encoding="utf-8")).get("resources", {})
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        res, lim = doc.get("resources", {}), doc.get("limits", {})
         cores = res.get("cores", 1)
         cores = cores if isinstance(cores, int) and cores > 0 else 1
         memory = parse_size(res["memory"]) if "memory" in res else 0
-        return cores, memory
+        timeout = lim.get("timeout_seconds")
+        ok = isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0
+        return cores, memory, float(timeout) if ok else None
     except Exception:  # noqa: BLE001
-        return 1, 0
+        return 1, 0, None
 
 
 def _ignored(name: str) -> bool:
@@ -69,28 +75,32 @@ class Running:
     cores: int
     memory: int
     attempt: int
+    deadline: float | None = None
+    timed_out: bool = False
 
 
-@dataclass
 class Watcher:
-    """Poll ``inbox`` and run its specs; :meth:`run` until stopped (or once, for cron/tests)."""
+    """Poll ``inbox`` and run its specs; :meth:`run` until stopped (or once, for cron/tests).
 
-    inbox: str | Path
-    output_root: str | Path
-    workers: int | None = None
-    poll_interval: float = 1.0
-    settle: float = 2.0
-    serve_root: str | Path | None = None
-    notify: dict = field(default_factory=dict)
-    store_factory: str | None = None
-    cores: int = field(default_factory=machine_cores)
-    memory: int = field(default_factory=machine_memory)
-    log: object = print
+    ``store_factory`` (``"module:attr"``) replaces the engine's Store in the workers (tests);
+    ``cores``/``memory`` default to the machine's; ``workers`` defaults to ``cores``.
+    """
 
-    def __post_init__(self) -> None:
-        self.inbox = Path(self.inbox).absolute()
-        self.output_root = Path(self.output_root).absolute()
-        self.workers = self.workers or self.cores
+    def __init__(self, inbox: str | Path, output_root: str | Path, *, workers: int | None = None,
+                 poll_interval: float = 1.0, settle: float = 2.0,
+                 serve_root: str | Path | None = None, notify: dict | None = None,
+                 store_factory: str | None = None, cores: int | None = None,
+                 memory: int | None = None, log: Callable[[str], object] = print) -> None:
+        self.inbox = Path(inbox).absolute()
+        self.output_root = Path(output_root).absolute()
+        self.cores = cores or machine_cores()
+        self.memory = memory or machine_memory()
+        self.workers = workers or self.cores
+        self.poll_interval, self.settle = poll_interval, settle
+        self.serve_root = Path(serve_root).absolute() if serve_root is not None else self.inbox
+        self.notify = notify or {}
+        self.store_factory = store_factory
+        self.log = log
         self.running: list[Running] = []
         self.seen: dict[str, tuple[int, int]] = {}
         self.stopping = False
@@ -100,7 +110,7 @@ class Watcher:
             return True
         used_c = sum(r.cores for r in self.running)
         used_m = sum(r.memory for r in self.running)
-        return (len(self.running) < (self.workers or 1) and used_c + cores <= self.cores
+        return (len(self.running) < self.workers and used_c + cores <= self.cores
                 and used_m + memory <= self.memory)
 
     # -- folders ---------------------------------------------------------------------------
@@ -161,7 +171,7 @@ class Watcher:
         claimed = self._move(spec, "running")
         if claimed is None:
             return
-        cores, memory = declared_resources(claimed)
+        cores, memory, timeout = declared_resources(claimed)
         attempts = self._attempts_file(claimed)
         attempt = int(attempts.read_text() or 0) + 1 if attempts.exists() else 1
         attempts.write_text(str(attempt))
@@ -170,17 +180,22 @@ class Watcher:
         cmd = [sys.executable, "-m", "graphcrime.runner.worker", str(claimed),
                "--output-root", str(self.output_root), "--result", str(result),
                "--notify", json.dumps(self.notify), "--base", str(self.inbox),
-               "--serve-root", str(self.serve_root or self.inbox)]
+               "--serve-root", str(self.serve_root)]
         if self.store_factory:
             cmd += ["--store-factory", self.store_factory]
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
-        self.running.append(Running(claimed, proc, result, cores, memory, attempt))
+        deadline = (time.monotonic() + timeout * KILL_GRACE[0] + KILL_GRACE[1]
+                    if timeout is not None else None)
+        self.running.append(Running(claimed, proc, result, cores, memory, attempt, deadline))
         self.log(f"started {claimed.name} (attempt {attempt}, {cores} core(s), pid {proc.pid})")
 
     def _reap(self) -> None:
         for r in list(self.running):
             code = r.proc.poll()
             if code is None:
+                if r.deadline is not None and time.monotonic() > r.deadline:
+                    r.timed_out = True
+                    os.killpg(r.proc.pid, signal.SIGKILL)
                 continue
             self.running.remove(r)
             if r.result.exists():
@@ -191,12 +206,29 @@ class Watcher:
                 reason = (f"job {doc['job_id']} failed (exit {doc['exit_code']}): "
                           f"{_error_text(err)}\nresults folder: {doc['folder']}\n")
                 self._finish(r.spec, ok, reason, doc["job_id"])
+            elif r.timed_out:
+                self._discard_working_folders(r.spec)
+                self._finish(r.spec, False, "killed: ran far past limits.timeout_seconds "
+                             "(the job did not stop by itself)\n", None)
             elif r.attempt < MAX_ATTEMPTS and not self.stopping:
+                self._discard_working_folders(r.spec)
                 self.log(f"{r.spec.name}: worker died ({_exit_text(code)}); retrying")
                 self._move(r.spec, ".")
             else:
+                self._discard_working_folders(r.spec)
                 self._finish(r.spec, False, f"worker died ({_exit_text(code)}) on attempt "
                              f"{r.attempt} of {MAX_ATTEMPTS}; no job result\n", None)
+
+    def _discard_working_folders(self, spec: Path) -> None:
+        """Remove ``.tmp-*`` job folders a killed worker left for ``spec`` (named in job.log)."""
+        for tmp in self.output_root.glob(".tmp-*"):
+            try:
+                with open(tmp / "job.log", encoding="utf-8") as f:
+                    first = f.readline().rstrip("\n")
+            except OSError:
+                continue
+            if first.endswith(f" from {spec}"):
+                shutil.rmtree(tmp, ignore_errors=True)
 
     def _finish(self, spec: Path, ok: bool, reason: str, job_id: str | None) -> None:
         self._attempts_file(spec).unlink(missing_ok=True)
@@ -244,7 +276,7 @@ class Watcher:
                 processed += before - len(self.running)
                 specs, pending = self.ready()
                 for spec in specs:
-                    cores, memory = declared_resources(spec)
+                    cores, memory, _ = declared_resources(spec)
                     if self.stopping or not self.fits(cores, memory):
                         break
                     self._start(spec)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import HERE, write_spec
 
+from graphcrime.runner import watch
 from graphcrime.runner.watch import Watcher
 
 pytestmark = pytest.mark.slow
@@ -79,7 +80,20 @@ def test_killed_worker_is_retried_once(served: Path, tmp_path: Path) -> None:
     assert names(served / "failed") == ["always.json", "always.json.reason.txt"]
     reason = (served / "failed" / "always.json.reason.txt").read_text()
     assert "killed by signal 9" in reason and "attempt 2 of 2" in reason
-    assert list(statuses(tmp_path / "out")) == ["once.json"]  # the crashes left no folders
+    assert list(statuses(tmp_path / "out")) == ["once.json"]
+    assert not list((tmp_path / "out").glob(".tmp-*"))  # the crashes left no working folders
+
+
+def test_worker_far_past_its_timeout_is_killed(served: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(watch, "KILL_GRACE", (1.0, 0.5))
+    (served / "rules" / "stuck.dlog").write_text("% SLEEP 60\n")
+    write_spec(served / "job.json", rules=["rules/stuck.dlog"], limits={"timeout_seconds": 0.2})
+    started = time.monotonic()
+    watcher(served, tmp_path / "out").run(once=True)
+    assert time.monotonic() - started < 20
+    assert "limits.timeout_seconds" in (served / "failed" / "job.json.reason.txt").read_text()
+    assert os.listdir(tmp_path / "out") == []
 
 
 def test_recovers_specs_left_in_running(served: Path, tmp_path: Path) -> None:
