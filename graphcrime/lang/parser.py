@@ -1,0 +1,495 @@
+"""Parser of the RDFox Datalog dialect into :mod:`graphcrime.lang.ast`.
+
+Directives ``@prefix p: <iri> .``, ``PREFIX p: <iri>``, ``@base <iri> .`` and ``BASE <iri>``;
+the prefixes of :data:`graphcrime.vocab.STANDARD_PREFIXES` are predeclared. Relative IRIs are
+resolved against the BASE in scope (RFC 3986). ``IRI(expr)``/``URI(expr)`` with a BASE in
+scope becomes ``Call("IRI", (expr, IRI(base)))``, without one ``Call("IRI", (expr,))``: the
+engine resolves a relative result against the second argument, as RDFox resolves
+``IRI("abc")`` against the rule file's BASE (and SPARQL against the query base).
+
+>>> p = parse_program('@prefix : <http://e/> . :C[?x] :- [?x, :p, 1], FILTER(?x != :a) .')
+>>> p.rules[0].head[0].p.value
+'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import urljoin
+
+from graphcrime.errors import Position, RuleError
+from graphcrime.lang.ast import (
+    IRI,
+    Aggregate,
+    AggregateBind,
+    Atom,
+    Bind,
+    BinOp,
+    BNode,
+    BodyLiteral,
+    Call,
+    Expr,
+    Filter,
+    Literal,
+    Negation,
+    Program,
+    Rule,
+    Term,
+    TripleAtom,
+    TupleAtom,
+    UnaryOp,
+    Var,
+)
+from graphcrime.lang.lexer import Token, tokenize
+from graphcrime.vocab import (
+    MODEL_PREFIXES,
+    RDF_LANGSTRING,
+    RDF_TYPE,
+    STANDARD_PREFIXES,
+    XSD_BOOLEAN,
+    XSD_DECIMAL,
+    XSD_DOUBLE,
+    XSD_INTEGER,
+)
+
+AGG_FUNCS = frozenset({"MIN", "MAX", "SUM", "COUNT", "AVG"})
+KEYWORDS = frozenset({"NOT", "BIND", "FILTER", "AGGREGATE"})
+_NUM_TYPES = {"INTEGER": XSD_INTEGER, "DECIMAL": XSD_DECIMAL, "DOUBLE": XSD_DOUBLE}
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_CMP = ("=", "!=", "<", "<=", ">", ">=")
+
+
+class _Parser:
+    def __init__(self, text: str, file: str | None) -> None:
+        self.file = file
+        self.toks = tokenize(text, file)
+        self.i = 0
+        self.prefixes: dict[str, str] = {}
+        self.base: str | None = None
+        self.first_base: str | None = None
+        self.errors: list[RuleError] = []
+
+    # ------------------------------------------------------------ helpers
+    @property
+    def tok(self) -> Token:
+        return self.toks[self.i]
+
+    def peek(self, k: int = 1) -> Token:
+        return self.toks[min(self.i + k, len(self.toks) - 1)]
+
+    def pos(self, t: Token | None = None) -> Position:
+        t = t or self.tok
+        return Position(self.file, t.line, t.col)
+
+    def err(self, msg: str, hint: str, t: Token | None = None) -> RuleError:
+        t = t or self.tok
+        return RuleError(msg, file=self.file, line=t.line, col=t.col, hint=hint)
+
+    def unexpected(self, wanted: str, hint: str | None = None) -> RuleError:
+        t = self.tok
+        found = "end of file" if t.kind == "EOF" else repr(t.text)
+        return self.err(f"expected {wanted}, found {found}", hint or f"write {wanted} here")
+
+    def is_kw(self, word: str, t: Token | None = None) -> bool:
+        t = t or self.tok
+        return t.kind == "NAME" and t.text.upper() == word
+
+    def expect(self, kind: str, hint: str | None = None) -> Token:
+        if self.tok.kind != kind:
+            raise self.unexpected(repr(kind), hint)
+        t = self.tok
+        self.i += 1
+        return t
+
+    def expect_kw(self, word: str, hint: str | None = None) -> Token:
+        if not self.is_kw(word):
+            raise self.unexpected(word, hint)
+        t = self.tok
+        self.i += 1
+        return t
+
+    def resolve(self, t: Token) -> str:
+        ref = str(t.value)
+        if _SCHEME.match(ref):
+            return ref
+        if self.base is not None:
+            return urljoin(self.base, ref)
+        raise self.err(f"relative IRI <{ref}> without a BASE",
+                       "declare BASE <http://...> first, or write an absolute IRI", t)
+
+    def expand(self, t: Token) -> str:
+        prefix, local = t.value  # type: ignore[misc]
+        if prefix in self.prefixes:
+            return self.prefixes[prefix] + local
+        if prefix in STANDARD_PREFIXES:
+            return STANDARD_PREFIXES[prefix] + local
+        known = MODEL_PREFIXES.get(prefix)
+        hint = f"add @prefix {prefix}: <{known or 'http://...'}> . before its first use"
+        self.errors.append(self.err(f"unknown prefix '{prefix}:'", hint, t))
+        return f"urn:graphcrime:unknown-prefix:{prefix}:{local}"
+
+    # ------------------------------------------------------------ program
+    def program(self) -> Program:
+        rules: list[Rule] = []
+        while self.tok.kind != "EOF":
+            start = self.i
+            try:
+                if not self.directive():
+                    rules.append(self.rule())
+            except RuleError as e:
+                self.errors.append(e)
+                self.recover(start)
+        prefixes = tuple(self.prefixes.items())
+        return Program(tuple(rules), prefixes, self.first_base)
+
+    def recover(self, start: int) -> None:
+        """Skip past the next '.' (the only statement terminator) at or after the error."""
+        self.i = max(self.i, start)
+        while self.tok.kind not in (".", "EOF"):
+            self.i += 1
+        if self.tok.kind == ".":
+            self.i += 1
+
+    def directive(self) -> bool:
+        t = self.tok
+        turtle = t.kind == "LANGTAG" and t.value in ("prefix", "base")
+        sparql = t.kind == "NAME" and t.text.upper() in ("PREFIX", "BASE") and self.peek().kind in (
+            "PNAME", "IRI")
+        if not (turtle or sparql):
+            if t.kind == "LANGTAG":
+                raise self.err(f"unknown directive '{t.text}'", "use @prefix or @base")
+            return False
+        word = str(t.value if turtle else t.text).lower()
+        self.i += 1
+        if word == "prefix":
+            name = self.tok
+            if name.kind != "PNAME" or name.value[1]:  # type: ignore[index]
+                raise self.unexpected("a prefix name such as 'p:'", "write @prefix p: <iri> .")
+            self.i += 1
+            iri = self.resolve(self.expect("IRI", "write the namespace IRI in <...>"))
+            self.prefixes[name.value[0]] = iri  # type: ignore[index]
+        else:
+            self.base = self.resolve(self.expect("IRI", "write the base IRI in <...>"))
+            if self.first_base is None:
+                self.first_base = self.base
+        if turtle:
+            self.expect(".", "end a @-directive with '.'")
+        return True
+
+    def rule(self) -> Rule:
+        start = self.pos()
+        head = [self.atom()]
+        while self.tok.kind == ",":
+            self.i += 1
+            head.append(self.atom())
+        body: list[BodyLiteral] = []
+        if self.tok.kind == ":-":
+            self.i += 1
+            body = self.body()
+        self.expect(".", "end each rule and fact with '.'")
+        return Rule(tuple(head), tuple(body), start)
+
+    def body(self) -> list[BodyLiteral]:
+        out = [self.literal()]
+        while self.tok.kind == ",":
+            self.i += 1
+            out.append(self.literal())
+        return out
+
+    # ------------------------------------------------------------ body literals
+    def literal(self) -> BodyLiteral:
+        t = self.tok
+        if t.kind == "NAME" and self.peek().kind != "[" and t.text.upper() in KEYWORDS and not (
+            t.text.upper() != "NOT" and self.peek().kind != "("
+        ):
+            word = t.text.upper()
+            self.i += 1
+            if word == "NOT":
+                return self.negation(t)
+            if word == "BIND":
+                self.expect("(", "write BIND(expr AS ?v)")
+                e = self.expr()
+                self.expect_kw("AS", "write BIND(expr AS ?v)")
+                v = self.var()
+                self.expect(")", "close BIND(...)")
+                return Bind(e, v, self.pos(t))
+            if word == "FILTER":
+                self.expect("(", "write FILTER(expr)")
+                e = self.expr()
+                self.expect(")", "close FILTER(...)")
+                return Filter(e, self.pos(t))
+            return self.aggregate(t)
+        return self.atom()
+
+    def negation(self, t: Token) -> Negation:
+        exists: list[Var] = []
+        if self.is_kw("EXISTS"):
+            self.i += 1
+            exists.append(self.var())
+            while self.tok.kind == ",":
+                self.i += 1
+                exists.append(self.var())
+            self.expect_kw("IN", "write NOT EXISTS ?v IN (atom, ...)")
+        if self.tok.kind == "(":
+            self.i += 1
+            atoms = [self.atom()]
+            while self.tok.kind == ",":
+                self.i += 1
+                atoms.append(self.atom())
+            self.expect(")", "close the negated atoms with ')'")
+        else:
+            atoms = [self.atom()]
+        return Negation(tuple(atoms), tuple(exists), self.pos(t))
+
+    def aggregate(self, t: Token) -> Aggregate:
+        self.expect("(", "write AGGREGATE(body ON ?g BIND MIN(?x) AS ?m)")
+        body = self.body()
+        group: list[Var] = []
+        if self.is_kw("ON"):
+            self.i += 1
+            while self.tok.kind == "VAR":
+                group.append(self.var())
+        binds: list[AggregateBind] = []
+        while self.is_kw("BIND") or (binds and self.tok.kind == "NAME"):
+            if self.is_kw("BIND"):
+                self.i += 1
+            binds.append(self.aggregate_bind())
+        if not binds:
+            raise self.unexpected("BIND f(...) AS ?v", "an AGGREGATE needs at least one BIND")
+        self.expect(")", "close AGGREGATE(...)")
+        return Aggregate(tuple(body), tuple(group), tuple(binds), self.pos(t))
+
+    def aggregate_bind(self) -> AggregateBind:
+        f = self.tok
+        if f.kind != "NAME" or f.text.upper() not in AGG_FUNCS:
+            raise self.unexpected("an aggregate function", "use MIN, MAX, SUM, COUNT or AVG")
+        self.i += 1
+        self.expect("(", f"write {f.text.upper()}(expr)")
+        distinct = self.is_kw("DISTINCT")
+        if distinct:
+            self.i += 1
+        arg: Expr | None
+        if self.tok.kind == "*" and f.text.upper() == "COUNT":
+            self.i += 1
+            arg = None
+        else:
+            arg = self.expr()
+        self.expect(")", "close the aggregate's argument")
+        self.expect_kw("AS", "write f(expr) AS ?v")
+        v = self.var()
+        return AggregateBind(f.text.upper(), arg, v, distinct, self.pos(f))
+
+    # ------------------------------------------------------------ atoms and terms
+    def atom(self) -> Atom:
+        t = self.tok
+        if t.kind == "[":
+            self.i += 1
+            s = self.term()
+            self.expect(",", "write [subject, predicate, object]")
+            p = self.term()
+            self.expect(",", "write [subject, predicate, object]")
+            o = self.term()
+            self.expect("]", "close the triple atom with ']'")
+            return TripleAtom(s, p, o, self.pos(t))
+        if t.kind in ("PNAME", "IRI") or (t.kind == "NAME" and t.text.upper() not in KEYWORDS):
+            if t.kind == "NAME":
+                name = t.text
+            else:
+                name = self.expand(t) if t.kind == "PNAME" else self.resolve(t)
+            self.i += 1
+            if self.tok.kind == "[":
+                if t.kind == "NAME":
+                    raise self.err(f"class/property shorthand needs an IRI, not '{name}'",
+                                   "write p:Name[?x] with a declared prefix", t)
+                self.i += 1
+                args = self.terms("]")
+                if len(args) == 1:
+                    return TripleAtom(args[0], IRI(RDF_TYPE, self.pos(t)), IRI(name, self.pos(t)),
+                                      self.pos(t))
+                if len(args) == 2:
+                    return TripleAtom(args[0], IRI(name, self.pos(t)), args[1], self.pos(t))
+                raise self.err(f"shorthand atom with {len(args)} arguments",
+                               "write C[?x] for a class or p[?x, ?y] for a property", t)
+            if self.tok.kind == "(":
+                self.i += 1
+                return TupleAtom(name, tuple(self.terms(")")), self.pos(t))
+            raise self.unexpected("'(' or '['", "write name(?x, ...) or C[?x] or p[?x, ?y]")
+        raise self.unexpected("an atom", "write [s, p, o], C[?x], p[?x, ?y] or name(?x, ...)")
+
+    def terms(self, close: str) -> list[Term]:
+        out = [self.term()]
+        while self.tok.kind == ",":
+            self.i += 1
+            out.append(self.term())
+        self.expect(close, f"close the argument list with '{close}'")
+        return out
+
+    def var(self) -> Var:
+        t = self.expect("VAR", "write a variable such as ?x")
+        return Var(str(t.value), self.pos(t))
+
+    def term(self) -> Term:
+        t = self.tok
+        if t.kind == "VAR":
+            return self.var()
+        if t.kind == "BNODE":
+            self.i += 1
+            return BNode(str(t.value), self.pos(t))
+        if t.kind == "NAME" and t.text == "a":
+            self.i += 1
+            return IRI(RDF_TYPE, self.pos(t))
+        c = self.constant()
+        if c is None:
+            raise self.unexpected("a term (variable, IRI or literal)",
+                                  "write ?x, <iri>, p:name, \"text\", a number, true or false")
+        return c
+
+    def constant(self) -> IRI | Literal | None:
+        t = self.tok
+        if t.kind == "IRI":
+            self.i += 1
+            return IRI(self.resolve(t), self.pos(t))
+        if t.kind == "PNAME":
+            self.i += 1
+            return IRI(self.expand(t), self.pos(t))
+        if t.kind == "STRING":
+            self.i += 1
+            if self.tok.kind == "LANGTAG":
+                lang = str(self.tok.value)
+                self.i += 1
+                return Literal(str(t.value), RDF_LANGSTRING, lang, self.pos(t))
+            if self.tok.kind == "^^":
+                self.i += 1
+                dt = self.tok
+                if dt.kind not in ("IRI", "PNAME"):
+                    raise self.unexpected("a datatype IRI", "write \"lex\"^^xsd:type")
+                self.i += 1
+                iri = self.resolve(dt) if dt.kind == "IRI" else self.expand(dt)
+                return Literal(str(t.value), iri, None, self.pos(t))
+            return Literal(str(t.value), pos=self.pos(t))
+        if t.kind in _NUM_TYPES:
+            self.i += 1
+            return Literal(t.text, _NUM_TYPES[t.kind], None, self.pos(t))
+        if t.kind in ("+", "-") and self.peek().kind in _NUM_TYPES and self.peek().offset == (
+            t.offset + 1
+        ):
+            n = self.peek()
+            self.i += 2
+            return Literal(t.text + n.text, _NUM_TYPES[n.kind], None, self.pos(t))
+        if t.kind == "NAME" and t.text in ("true", "false"):
+            self.i += 1
+            return Literal(t.text, XSD_BOOLEAN, None, self.pos(t))
+        return None
+
+    # ------------------------------------------------------------ expressions
+    def expr(self) -> Expr:
+        return self.binary(0)
+
+    _LEVELS: tuple[tuple[str, ...], ...] = (("||",), ("&&",), _CMP, ("+", "-"), ("*", "/"))
+
+    def binary(self, level: int) -> Expr:
+        if level == len(self._LEVELS):
+            return self.unary()
+        left = self.binary(level + 1)
+        ops = self._LEVELS[level]
+        while self.tok.kind in ops:
+            op = self.tok.kind
+            self.i += 1
+            right = self.binary(level + 1)
+            left = BinOp(op, left, right, left.pos)
+            if ops is _CMP:
+                break
+        return left
+
+    def unary(self) -> Expr:
+        t = self.tok
+        if t.kind in ("!", "+", "-"):
+            c = self.constant() if t.kind != "!" else None
+            if c is not None:
+                return c
+            self.i += 1
+            return UnaryOp(t.kind, self.unary(), self.pos(t))
+        return self.primary()
+
+    def primary(self) -> Expr:
+        t = self.tok
+        if t.kind == "(":
+            self.i += 1
+            e = self.expr()
+            self.expect(")", "close the parenthesis")
+            return e
+        if t.kind == "VAR":
+            return self.var()
+        if t.kind == "NAME" and t.text not in ("true", "false"):
+            if self.peek().kind != "(":
+                raise self.err(f"unknown name '{t.text}' in an expression",
+                               "call a function as NAME(...), or write a variable ?x", t)
+            self.i += 2
+            return self.call(t.text.upper(), t)
+        if t.kind in ("PNAME", "IRI") and self.peek().kind == "(":
+            name = self.expand(t) if t.kind == "PNAME" else self.resolve(t)
+            self.i += 2
+            return self.call(name, t)
+        c = self.constant()
+        if c is None:
+            raise self.unexpected("an expression", "write a variable, a constant or f(...)")
+        return c
+
+    def call(self, name: str, t: Token) -> Call:
+        args: list[Expr] = []
+        if self.tok.kind != ")":
+            args.append(self.expr())
+            while self.tok.kind == ",":
+                self.i += 1
+                args.append(self.expr())
+        self.expect(")", f"close {name}(...)")
+        if name == "URI":
+            name = "IRI"
+        if name == "IRI" and len(args) == 1 and self.base is not None:
+            args.append(IRI(self.base, self.pos(t)))
+        return Call(name, tuple(args), self.pos(t))
+
+
+def parse_program_collect(text: str, file: str | None = None) -> tuple[Program, list[RuleError]]:
+    """Parse, recovering after a bad statement: the program and every error, in order.
+
+    >>> p, errs = parse_program_collect('[?x, a, q:C] :- [?x, a, :D .')
+    >>> [f"{e.line}:{e.col}" for e in errs]
+    ['1:9', '1:25', '1:28']
+    """
+    try:
+        parser = _Parser(text, file)
+    except RuleError as e:
+        return Program((), source=text), [e]
+    prog = parser.program()
+    errors = sorted(parser.errors, key=lambda e: (e.line or 0, e.col or 0))
+    return Program(prog.rules, prog.prefixes, prog.base, source=text), errors
+
+
+def parse_program(text: str, file: str | None = None) -> Program:
+    """Parse one rule file; raise the first RuleError (file:line:col and a hint) if any.
+
+    >>> len(parse_program('PREFIX : <http://e/> :a[:b] . p(?x) :- :a[?x] .').rules)
+    2
+    """
+    prog, errors = parse_program_collect(text, file)
+    if errors:
+        raise errors[0]
+    return prog
+
+
+def parse_files(paths: Iterable[str | Path]) -> Program:
+    """Parse several files and merge them into one program (rules in file order)."""
+    merged: Program | None = None
+    for path in paths:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except OSError as e:
+            raise RuleError(f"cannot read rule file: {e.strerror}", file=str(p),
+                            hint="check the path") from None
+        prog = parse_program(text, str(p))
+        merged = prog if merged is None else merged.merged(prog)
+    return merged if merged is not None else Program(())
