@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -154,14 +155,21 @@ class Watcher:
     def ready(self) -> tuple[list[Path], bool]:
         """Stable specs in the inbox, oldest first, and whether any are still settling."""
         now, out, pending, seen = time.time(), [], False, {}
-        for entry in os.scandir(self.inbox):
-            if _ignored(entry.name) or not entry.is_file(follow_symlinks=False):
-                continue
-            st = entry.stat()
+        with os.scandir(self.inbox) as entries:
+            stats = []
+            for entry in entries:
+                if _ignored(entry.name):
+                    continue
+                try:
+                    if entry.is_file(follow_symlinks=False):
+                        stats.append((entry.name, entry.stat()))
+                except FileNotFoundError:  # claimed by another watcher meanwhile
+                    continue
+        for name, st in stats:
             key = (st.st_size, st.st_mtime_ns)
-            seen[entry.name] = key
-            if self.seen.get(entry.name) == key or now - st.st_mtime >= self.settle:
-                out.append((st.st_mtime_ns, entry.name))
+            seen[name] = key
+            if self.seen.get(name) == key or now - st.st_mtime >= self.settle:
+                out.append((st.st_mtime_ns, name))
             else:
                 pending = True
         self.seen = seen
@@ -267,7 +275,9 @@ class Watcher:
         """Process specs until SIGINT/SIGTERM (or, with ``once``, until the inbox is empty)."""
         self._dirs()
         self.recover()
-        handlers = {s: signal.signal(s, self.stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        handlers = {}
+        if threading.current_thread() is threading.main_thread():  # signals only reach it
+            handlers = {s: signal.signal(s, self.stop) for s in (signal.SIGINT, signal.SIGTERM)}
         processed = 0
         try:
             while not self.stopping:

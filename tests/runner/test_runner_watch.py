@@ -150,3 +150,45 @@ def test_sigterm_requeues_running_job(served: Path, tmp_path: Path) -> None:
     assert "requeued job.json" in output
     assert (served / "job.json").exists() and names(served / "running") == []
     assert os.listdir(tmp_path / "out") == []  # the interrupted job left nothing half-written
+
+
+def test_files_still_being_written_wait(tmp_path: Path) -> None:
+    w = watcher(tmp_path, tmp_path / "out")
+    spec = tmp_path / "growing.json"
+    spec.write_text('{"data": ')
+    assert w.ready() == ([], True)  # new and fresh: settling
+    with open(spec, "a") as f:
+        f.write('["x"]')
+    assert w.ready() == ([], True)  # changed since the last scan
+    assert w.ready() == ([spec], False)  # unchanged for one poll: taken
+    old = tmp_path / "old.json"
+    old.write_text("{}")
+    os.utime(old, (time.time() - 60, time.time() - 60))
+    assert watcher(tmp_path, tmp_path / "out").ready()[0] == [old]  # older than settle
+
+
+def test_two_watchers_claim_each_spec_once(served: Path, tmp_path: Path) -> None:
+    import threading
+
+    (served / "job.json").unlink()
+    for i in range(6):
+        write_spec(served / f"s{i}.json", name=f"s{i}")
+    counts: list[int] = []
+    threads = [threading.Thread(target=lambda: counts.append(
+        watcher(served, tmp_path / "out", workers=1).run(once=True))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    # (a spec claimed in the same instant by both may be renamed s0-2.json: still once)
+    assert sum(counts) == 6 and len(names(served / "done")) == 6
+    jobs = sorted(d["job_id"].split("_")[0] for d in statuses(tmp_path / "out").values())
+    assert jobs == [f"s{i}" for i in range(6)]
+
+
+def test_watcher_notifies(served: Path, tmp_path: Path) -> None:
+    seen = tmp_path / "seen.json"
+    script = "import sys; open(sys.argv[1], 'w').write(sys.stdin.read())"
+    cmd = f'{sys.executable} -c "{script}" {seen}'
+    watcher(served, tmp_path / "out", notify={"command": cmd}).run(once=True)
+    assert json.loads(seen.read_text())["status"] == "succeeded"
