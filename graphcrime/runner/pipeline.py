@@ -113,7 +113,9 @@ def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str |
         if store is not None:
             try:
                 stats["store"] = store.stats()
-            except Exception:  # noqa: BLE001
+                if isinstance(stats["store"], dict) and "bytes_per_fact" in stats["store"]:
+                    stats["bytes_per_fact"] = stats["store"]["bytes_per_fact"]
+            except Exception:  # noqa: BLE001 - statistics never fail a job
                 pass
             store.close()
     seconds = time.perf_counter() - t0
@@ -182,6 +184,10 @@ def _run(spec: JobSpec, job: JobFolder, store: Any, stats: dict, results: list[d
                         "seconds": round(time.perf_counter() - tq, 3)})
         job.log(f"query {q.name}: {rows} row(s) -> results/{path.name}")
     secs["query"] = round(time.perf_counter() - t, 3)
+    tables = [r["file"] for r in results if r["file"].endswith(".csv")]
+    if tables:
+        job.log(f"note: neptune-loader.json loads results/ as N-Triples; upload only the .nt "
+                f"files, not {', '.join(tables)}")
     out: dict[str, Any] = {"load": load, "reason": reason}
     if input_facts is not None:
         out["input_facts"] = input_facts
