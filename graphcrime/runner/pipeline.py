@@ -56,9 +56,18 @@ def _first(d: dict, *keys: str) -> Any:
     return next((d[k] for k in keys if d.get(k) is not None), None)
 
 
-def default_store_factory(**kwargs: Any) -> Any:
-    from graphcrime.api import Store
+class EngineUnavailable(GraphcrimeError):
+    """The embedded engine (``graphcrime.api.Store``) cannot be imported."""
 
+    exit_code = 1
+
+
+def default_store_factory(**kwargs: Any) -> Any:
+    try:
+        from graphcrime.api import Store
+    except ImportError as e:
+        raise EngineUnavailable(f"the embedded engine is not available: {e}",
+                                hint="reinstall graphcrime (pip install -e .)") from None
     return Store(**kwargs)
 
 

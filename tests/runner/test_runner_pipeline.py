@@ -106,3 +106,11 @@ def test_select_spo_detection_ignores_case(served: Path, tmp_path: Path, store_f
     write_spec(served / "job.json", queries=["queries/lower.rq"])
     out = run_job(served / "job.json", tmp_path / "out", store_factory=store_factory)
     assert (out.folder / "results" / "lower.nt").read_text().count("\n") == 3
+
+
+def test_missing_engine_is_a_clear_failure(served: Path, tmp_path: Path, monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "graphcrime.api", None)  # import fails
+    out = run_job(served / "job.json", tmp_path / "out")
+    assert out.exit_code == 1 and out.status["error"]["type"] == "EngineUnavailable"
