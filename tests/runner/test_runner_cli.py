@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import write_spec
+from runner_helpers import write_spec
 from typer.testing import CliRunner
 
 from graphcrime.cli import app

@@ -17,7 +17,7 @@ from email import message_from_bytes
 from pathlib import Path
 
 import pytest
-from conftest import E, P
+from runner_helpers import E, P
 
 from graphcrime.errors import UsageError
 from graphcrime.runner.graphstore import LoadFailed, graph_iri, load_job

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pyoxigraph as ox
-from conftest import E, P, write_spec
+from runner_helpers import E, P, write_spec
 
 from graphcrime.runner.pipeline import run_job
 

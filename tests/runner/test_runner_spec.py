@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import write_spec
+from runner_helpers import write_spec
 
 from graphcrime.errors import SpecError
 from graphcrime.runner import spec as specmod

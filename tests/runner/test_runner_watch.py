@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HERE, write_spec
+from runner_helpers import HERE, write_spec
 
 from graphcrime.runner import watch
 from graphcrime.runner.watch import Watcher
