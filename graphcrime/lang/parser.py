@@ -201,9 +201,7 @@ class _Parser:
     # ------------------------------------------------------------ body literals
     def literal(self) -> BodyLiteral:
         t = self.tok
-        if t.kind == "NAME" and self.peek().kind != "[" and t.text.upper() in KEYWORDS and not (
-            t.text.upper() != "NOT" and self.peek().kind != "("
-        ):
+        if t.kind == "NAME" and t.text.upper() in KEYWORDS:
             word = t.text.upper()
             self.i += 1
             if word == "NOT":
