@@ -1,0 +1,202 @@
+"""Static checks of a parsed program, every error at once, each with file:line:col and a hint.
+
+Binding is SPARQL-style, left to right: atoms bind their variables, ``BIND`` binds its
+variable, an ``AGGREGATE`` binds its group and result variables. Checked: unsafe head
+variables, BIND/FILTER/aggregate variables unbound where used, BIND to a bound variable,
+negated variables bound nowhere outside (except the ``EXISTS`` ones), blank nodes outside facts,
+arity clashes of a tuple table, unknown job parameters (when ``params`` is given), and
+stratification (see :mod:`graphcrime.compile.analysis`).
+
+>>> from graphcrime.lang.parser import parse_program
+>>> errs = check_program(parse_program('@prefix : <http://e/> . :A[?y] :- :B[?x] .', 'r.dlog'))
+>>> print(errs[0])
+r.dlog:1:28: unsafe head variable ?y: it appears in no positive body atom, BIND or AGGREGATE
+  hint: bind ?y in the body, e.g. with an atom that mentions it
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from graphcrime.compile.analysis import analyse
+from graphcrime.errors import Position, RuleError
+from graphcrime.lang.ast import (
+    Aggregate,
+    Bind,
+    BinOp,
+    BNode,
+    BodyLiteral,
+    Call,
+    Expr,
+    Filter,
+    Literal,
+    Negation,
+    Program,
+    Rule,
+    TripleAtom,
+    TupleAtom,
+    UnaryOp,
+    Var,
+)
+from graphcrime.lang.parser import parse_program_collect
+from graphcrime.vocab import PARAM_TABLE
+
+
+def expr_vars(e: Expr) -> list[Var]:
+    """The variables of an expression, in order of appearance (repeats kept)."""
+    if isinstance(e, Var):
+        return [e]
+    if isinstance(e, BinOp):
+        return expr_vars(e.left) + expr_vars(e.right)
+    if isinstance(e, UnaryOp):
+        return expr_vars(e.arg)
+    if isinstance(e, Call):
+        return [v for a in e.args for v in expr_vars(a)]
+    return []
+
+
+def _err(msg: str, pos: Position, hint: str) -> RuleError:
+    return RuleError(msg, file=pos.file, line=pos.line, col=pos.col, hint=hint)
+
+
+def _body_binds(body: Iterable[BodyLiteral]) -> set[str]:
+    out: set[str] = set()
+    for lit in body:
+        if isinstance(lit, (TripleAtom, TupleAtom)):
+            out.update(v.name for v in lit.variables())
+        elif isinstance(lit, Bind):
+            out.add(lit.var.name)
+        elif isinstance(lit, Aggregate):
+            out.update(v.name for v in lit.group_by)
+            out.update(b.var.name for b in lit.binds)
+    return out
+
+
+def check_body(body: tuple[BodyLiteral, ...], errors: list[RuleError]) -> set[str]:
+    """Check one body left to right; return the variables it binds."""
+    bound: set[str] = set()
+    everywhere = _body_binds(body)
+
+    def need(vars_: Iterable[Var], what: str) -> None:
+        for v in vars_:
+            if v.name not in bound:
+                errors.append(_err(
+                    f"variable ?{v.name} in {what} is not bound by the body before it", v.pos,
+                    f"add an atom that binds ?{v.name} before the {what}, or move the "
+                    f"{what} after it"))
+
+    for lit in body:
+        if isinstance(lit, (TripleAtom, TupleAtom)):
+            bound.update(v.name for v in lit.variables())
+        elif isinstance(lit, Bind):
+            need(expr_vars(lit.expr), "BIND")
+            if lit.var.name in bound:
+                errors.append(_err(f"BIND to ?{lit.var.name}, which is already bound",
+                                   lit.var.pos, "BIND to a new variable and compare them with "
+                                   "FILTER(?new = ?old) if that is meant"))
+            bound.add(lit.var.name)
+        elif isinstance(lit, Filter):
+            need(expr_vars(lit.expr), "FILTER")
+        elif isinstance(lit, Negation):
+            local = {v.name for v in lit.exists}
+            for a in lit.atoms:
+                for v in a.variables():
+                    if v.name not in local and v.name not in everywhere:
+                        errors.append(_err(
+                            f"variable ?{v.name} under NOT is bound nowhere outside it", v.pos,
+                            f"bind ?{v.name} in a positive atom, or write "
+                            f"NOT EXISTS ?{v.name} IN (...)"))
+        elif isinstance(lit, Aggregate):
+            inner = check_body(lit.body, errors)
+            for v in lit.group_by:
+                if v.name not in inner:
+                    errors.append(_err(f"group variable ?{v.name} is not bound in the "
+                                       "AGGREGATE's body", v.pos,
+                                       f"mention ?{v.name} in an atom inside AGGREGATE(...)"))
+            for b in lit.binds:
+                for v in expr_vars(b.arg) if b.arg is not None else []:
+                    if v.name not in inner:
+                        errors.append(_err(f"aggregated variable ?{v.name} is not bound in "
+                                           "the AGGREGATE's body", v.pos,
+                                           f"mention ?{v.name} in an atom inside AGGREGATE(...)"))
+            for v in [*lit.group_by, *(b.var for b in lit.binds)]:
+                if v in lit.group_by and v.name in bound:
+                    continue  # grouping on an outer variable joins on it
+                if v.name in bound:
+                    errors.append(_err(f"AGGREGATE binds ?{v.name}, which is already bound",
+                                       v.pos, "use a new variable for the aggregate's result"))
+                bound.add(v.name)
+    return bound
+
+
+def check_rule(rule: Rule, errors: list[RuleError]) -> None:
+    """Safety of one rule."""
+    bound = check_body(rule.body, errors)
+    for atom in rule.head:
+        for t in atom.args:
+            if isinstance(t, Var) and t.name not in bound:
+                what = "a fact cannot have variables" if rule.is_fact else (
+                    "it appears in no positive body atom, BIND or AGGREGATE")
+                errors.append(_err(f"unsafe head variable ?{t.name}: {what}", t.pos,
+                                   f"bind ?{t.name} in the body, e.g. with an atom that "
+                                   "mentions it"))
+            if isinstance(t, BNode) and not rule.is_fact:
+                errors.append(_err(f"blank node _:{t.label} in a rule", t.pos,
+                                   "blank nodes are allowed in facts only; use an IRI or "
+                                   "BIND(IRI(...) AS ?v)"))
+
+
+def _atoms(rule: Rule) -> Iterable[TripleAtom | TupleAtom]:
+    def walk(body: tuple[BodyLiteral, ...]) -> Iterable[TripleAtom | TupleAtom]:
+        for lit in body:
+            if isinstance(lit, (TripleAtom, TupleAtom)):
+                yield lit
+            elif isinstance(lit, Negation):
+                yield from lit.atoms
+            elif isinstance(lit, Aggregate):
+                yield from walk(lit.body)
+
+    yield from rule.head
+    yield from walk(rule.body)
+
+
+def check_program(program: Program, params: Mapping[str, object] | None = None) -> list[RuleError]:
+    """All errors of ``program``, sorted by position; ``params`` enables the parameter check."""
+    errors: list[RuleError] = []
+    arity: dict[str, tuple[int, Position]] = {}
+    defaults: set[str] = set()
+    param_reads: list[tuple[str, Position]] = []
+    for rule in program.rules:
+        check_rule(rule, errors)
+        for a in _atoms(rule):
+            if not isinstance(a, TupleAtom):
+                continue
+            first = arity.setdefault(a.name, (len(a.args), a.pos))
+            if first[0] != len(a.args):
+                errors.append(_err(
+                    f"tuple table {a.name} used with {len(a.args)} arguments, but with "
+                    f"{first[0]} at {first[1]}", a.pos, "use the same number of arguments "
+                    "everywhere, or give the tables different names"))
+            if a.name == PARAM_TABLE and a.args and isinstance(a.args[0], Literal):
+                if rule.is_fact and a in rule.head:
+                    defaults.add(a.args[0].lex)
+                else:
+                    param_reads.append((a.args[0].lex, a.pos))
+    if params is not None:
+        for name, pos in param_reads:
+            if name not in params and name not in defaults:
+                errors.append(_err(f"job parameter '{name}' has no value", pos,
+                                   f"pass --param {name}=VALUE (or set it in the job spec), or "
+                                   f"add a default fact gc:param(\"{name}\", VALUE) ."))
+    errors.extend(analyse(program).errors)
+    errors.sort(key=lambda e: (e.file or "", e.line or 0, e.col or 0))
+    return errors
+
+
+def check_text(text: str, file: str | None = None,
+               params: Mapping[str, object] | None = None) -> tuple[Program, list[RuleError]]:
+    """Parse and check one file: the program and every syntax and check error, sorted."""
+    program, errors = parse_program_collect(text, file)
+    errors = errors + check_program(program, params)
+    errors.sort(key=lambda e: (e.line or 0, e.col or 0))
+    return program, errors
