@@ -200,3 +200,46 @@ def check_text(text: str, file: str | None = None,
     errors = errors + check_program(program, params)
     errors.sort(key=lambda e: (e.line or 0, e.col or 0))
     return program, errors
+
+
+def param_defaults(program: Program) -> set[str]:
+    """Names of the job parameters that ``program`` gives a default fact ``gc:param(name, v)``."""
+    return {
+        a.args[0].lex
+        for r in program.rules if r.is_fact
+        for a in r.head
+        if isinstance(a, TupleAtom) and a.name == PARAM_TABLE and a.args
+        and isinstance(a.args[0], Literal)
+    }
+
+
+def check_files(paths: Iterable[str], params: Mapping[str, object] | None = None
+                ) -> list[tuple[str, Program | None, list[RuleError]]]:
+    """Check each file on its own; parameter defaults of any of the files count for all.
+
+    Returns ``(path, program or None if unreadable, errors)`` per file.
+    """
+    parsed: list[tuple[str, Program | None, list[RuleError]]] = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError) as e:
+            parsed.append((path, None, [RuleError(f"cannot read rule file: {e}", file=path,
+                                                  hint="check the path and that it is UTF-8")]))
+            continue
+        program, errors = parse_program_collect(text, path)
+        parsed.append((path, program, errors))
+    known: dict[str, object] | None = None
+    if params is not None:
+        known = dict(params)
+        for _, program, _ in parsed:
+            if program is not None:
+                known.update(dict.fromkeys(param_defaults(program), None))
+    out = []
+    for path, program, errors in parsed:
+        if program is not None:
+            errors = sorted(errors + check_program(program, known),
+                            key=lambda e: (e.line or 0, e.col or 0))
+        out.append((path, program, errors))
+    return out
