@@ -82,6 +82,12 @@ class Call:
 
     Casts are calls whose ``name`` is the datatype IRI (absolute), e.g.
     ``http://www.w3.org/2001/XMLSchema#integer``.
+
+    ``IRI(e)``/``URI(e)``: with a BASE in scope the parser emits ``Call("IRI", (e, IRI(base)))``,
+    without one ``Call("IRI", (e,))``; ``URI`` is stored as ``IRI``. The engine resolves a
+    relative result against the second argument per RFC 3986 (as SPARQL does against the query
+    base), the way RDFox resolves ``IRI("abc")`` against the rule file's BASE. The printer omits
+    the second argument when it equals the program's BASE.
     """
 
     name: str

@@ -78,10 +78,13 @@ def unescape_string(body: str) -> str:
     return _STR_ESC.sub(repl, body)
 
 
-def tokenize(text: str, file: str | None = None) -> list[Token]:
+def tokenize(text: str, file: str | None = None,
+             errors: list[RuleError] | None = None) -> list[Token]:
     """Split ``text`` into tokens (comments and blanks dropped); ends with an EOF token.
 
-    Raises RuleError with file:line:col on a character that starts no token.
+    A character that starts no token raises RuleError with file:line:col, or, when an
+    ``errors`` list is given, is recorded there and skipped (a stray quote or ``<`` skips
+    its line up to the line's last ``.``).
     """
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
@@ -99,8 +102,19 @@ def tokenize(text: str, file: str | None = None) -> list[Token]:
             hint = "close the IRI with '>' or the string with its quote"
             if ch not in "<\"'":
                 hint = "remove it, or quote it inside a string"
-            raise RuleError(f"unexpected character {ch!r}", file=file, line=line, col=col,
-                            hint=hint)
+            e = RuleError(f"unexpected character {ch!r}", file=file, line=line, col=col,
+                          hint=hint)
+            if errors is None:
+                raise e
+            errors.append(e)
+            end = pos + 1
+            if ch in "\"'<":  # unterminated: skip the line up to its last '.', kept as the end
+                eol = text.find("\n", pos)
+                eol = n if eol < 0 else eol
+                dot = text.rfind(".", pos, eol)
+                end = dot if dot > pos else eol
+            pos = end
+            continue
         kind = m.lastgroup or ""
         tok = m.group()
         if kind != "WS":
@@ -125,9 +139,13 @@ def tokenize(text: str, file: str | None = None) -> list[Token]:
                 q = 3 if tok[:3] in ('"""', "'''") else 1
                 try:
                     value = unescape_string(tok[q:-q])
-                except ValueError as e:
-                    raise RuleError(f"bad string: {e}", file=file, line=line, col=col,
-                                    hint=r"use \t \n \r \b \f \" \' \\ \uXXXX") from None
+                except ValueError as exc:
+                    bad = RuleError(f"bad string: {exc}", file=file, line=line, col=col,
+                                    hint=r"use \t \n \r \b \f \" \' \\ \uXXXX")
+                    if errors is None:
+                        raise bad from None
+                    errors.append(bad)
+                    value = tok[q:-q]
             out.append(Token(kind, tok, value, line, col, pos))
         pos = m.end()
     line, col = where(n)

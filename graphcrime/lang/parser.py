@@ -64,7 +64,8 @@ _CMP = ("=", "!=", "<", "<=", ">", ">=")
 class _Parser:
     def __init__(self, text: str, file: str | None) -> None:
         self.file = file
-        self.toks = tokenize(text, file)
+        self.lex_errors: list[RuleError] = []
+        self.toks = tokenize(text, file, self.lex_errors)
         self.i = 0
         self.prefixes: dict[str, str] = {}
         self.base: str | None = None
@@ -457,12 +458,12 @@ def parse_program_collect(text: str, file: str | None = None) -> tuple[Program, 
     >>> [f"{e.line}:{e.col}" for e in errs]
     ['1:9', '1:25', '1:28']
     """
-    try:
-        parser = _Parser(text, file)
-    except RuleError as e:
-        return Program((), source=text), [e]
+    parser = _Parser(text, file)
     prog = parser.program()
-    errors = sorted(parser.errors, key=lambda e: (e.line or 0, e.col or 0))
+    # a syntax error after a bad character on the same line is its echo: drop it
+    bad = {e.line: e.col or 0 for e in reversed(parser.lex_errors)}
+    echoes = [e for e in parser.errors if not (e.line in bad and (e.col or 0) > bad[e.line])]
+    errors = sorted(parser.lex_errors + echoes, key=lambda e: (e.line or 0, e.col or 0))
     return Program(prog.rules, prog.prefixes, prog.base, source=text), errors
 
 

@@ -226,3 +226,16 @@ def test_parse_files_merges(tmp_path) -> None:
     with pytest.raises(RuleError) as info:
         parse_files([a, b])
     assert info.value.file == str(b) and info.value.line == 1
+
+
+def test_bad_characters_do_not_hide_later_errors() -> None:
+    text = ('@prefix : <http://e/> .\n:A[?x] :- :B[?x], FILTER(?x = "abc) .\n'
+            ":A[?x] :- :B[?x] ; :C[?x] .\n:A[?x] :- :B[?x], :C[?y .\n"
+            ':A["a\\q"] .\n:Z[:z] .\n')
+    _, errors = parse_program_collect(text, "r.dlog")
+    assert [(e.line, e.col, e.message.split(":")[0]) for e in errors] == [
+        (2, 31, "unexpected character '\"'"),
+        (3, 18, "unexpected character ';'"),
+        (4, 25, "expected ']', found '.'"),
+        (5, 4, "bad string"),
+    ]
