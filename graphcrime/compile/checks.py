@@ -99,6 +99,12 @@ def check_body(body: tuple[BodyLiteral, ...], errors: list[RuleError]) -> set[st
             need(expr_vars(lit.expr), "FILTER")
         elif isinstance(lit, Negation):
             local = {v.name for v in lit.exists}
+            for v in lit.exists:
+                if v.name in everywhere:
+                    errors.append(_err(
+                        f"?{v.name} is listed in NOT EXISTS but also bound outside it", v.pos,
+                        f"rename the inner ?{v.name}, or drop it from the EXISTS list to "
+                        "join on it"))
             for a in lit.atoms:
                 for v in a.variables():
                     if v.name not in local and v.name not in everywhere:
@@ -233,13 +239,13 @@ def check_files(paths: Iterable[str], params: Mapping[str, object] | None = None
     known: dict[str, object] | None = None
     if params is not None:
         known = dict(params)
-        for _, program, _ in parsed:
-            if program is not None:
-                known.update(dict.fromkeys(param_defaults(program), None))
-    out = []
-    for path, program, errors in parsed:
-        if program is not None:
-            errors = sorted(errors + check_program(program, known),
+        for _, prog, _ in parsed:
+            if prog is not None:
+                known.update(dict.fromkeys(param_defaults(prog), None))
+    out: list[tuple[str, Program | None, list[RuleError]]] = []
+    for path, prog, errors in parsed:
+        if prog is not None:
+            errors = sorted(errors + check_program(prog, known),
                             key=lambda e: (e.line or 0, e.col or 0))
-        out.append((path, program, errors))
+        out.append((path, prog, errors))
     return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 from urllib.parse import urljoin
 
 from graphcrime.errors import Position, RuleError
@@ -121,7 +122,7 @@ class _Parser:
                        "declare BASE <http://...> first, or write an absolute IRI", t)
 
     def expand(self, t: Token) -> str:
-        prefix, local = t.value  # type: ignore[misc]
+        prefix, local = cast("tuple[str, str]", t.value)
         if prefix in self.prefixes:
             return self.prefixes[prefix] + local
         if prefix in STANDARD_PREFIXES:

@@ -102,3 +102,9 @@ def test_stratify_raises_first_with_count() -> None:
         stratify(prog)
     assert (info.value.line, info.value.col) == (2, 4)
     assert "(and 1 more errors)" in info.value.message
+
+
+def test_exists_variable_bound_outside() -> None:
+    assert errs(":A[?x] :- :B[?x], NOT EXISTS ?x IN :p[?x, ?x] .") == [
+        (2, 30, "?x is listed in NOT EXISTS but also bound outside it"),
+    ]
