@@ -41,6 +41,27 @@ from graphcrime.lang.ast import (
 from graphcrime.lang.parser import parse_program_collect
 from graphcrime.vocab import PARAM_TABLE
 
+#: Built-in functions the dialect knows (SPARQL 1.1's plus RDFox's common extras); casts
+#: (datatype-IRI calls) are always allowed.
+KNOWN_FUNCTIONS = frozenset("""
+IRI URI BNODE STR LANG LANGMATCHES DATATYPE BOUND SAMETERM ISIRI ISURI ISBLANK ISLITERAL
+ISNUMERIC STRLEN SUBSTR UCASE LCASE STRSTARTS STRENDS CONTAINS STRBEFORE STRAFTER ENCODE_FOR_URI
+CONCAT REPLACE REGEX ABS ROUND CEIL FLOOR RAND NOW YEAR MONTH DAY HOURS MINUTES SECONDS TIMEZONE
+TZ MD5 SHA1 SHA256 SHA384 SHA512 COALESCE IF STRLANG STRDT UUID STRUUID IN NOTIN
+""".split())
+
+
+def unknown_functions(e: Expr) -> list[Call]:
+    """Calls of names that are neither built-in functions nor casts."""
+    if isinstance(e, BinOp):
+        return unknown_functions(e.left) + unknown_functions(e.right)
+    if isinstance(e, UnaryOp):
+        return unknown_functions(e.arg)
+    if isinstance(e, Call):
+        own = [] if ":" in e.name or e.name in KNOWN_FUNCTIONS else [e]
+        return own + [c for a in e.args for c in unknown_functions(a)]
+    return []
+
 
 def expr_vars(e: Expr) -> list[Var]:
     """The variables of an expression, in order of appearance (repeats kept)."""
@@ -86,6 +107,12 @@ def check_body(body: tuple[BodyLiteral, ...], errors: list[RuleError]) -> set[st
                     f"{what} after it"))
 
     for lit in body:
+        exprs = [lit.expr] if isinstance(lit, (Bind, Filter)) else (
+            [b.arg for b in lit.binds if b.arg is not None] if isinstance(lit, Aggregate) else [])
+        for call in (c for e in exprs for c in unknown_functions(e)):
+            errors.append(_err(f"unknown function {call.name}", call.pos,
+                               "use a SPARQL built-in (STR, CONCAT, IF, COALESCE, MD5, ...) or "
+                               "a cast such as xsd:integer(...)"))
         if isinstance(lit, (TripleAtom, TupleAtom)):
             bound.update(v.name for v in lit.variables())
         elif isinstance(lit, Bind):

@@ -108,3 +108,8 @@ def test_exists_variable_bound_outside() -> None:
     assert errs(":A[?x] :- :B[?x], NOT EXISTS ?x IN :p[?x, ?x] .") == [
         (2, 30, "?x is listed in NOT EXISTS but also bound outside it"),
     ]
+
+
+def test_unknown_function_is_named_with_position() -> None:
+    assert errs(':A[?y] :- :B[?x], BIND(CONCAT(STRR(?x), "a") AS ?y), '
+                'FILTER(xsd:integer(?x) > 1) .') == [(2, 31, "unknown function STRR")]
