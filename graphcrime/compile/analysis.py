@@ -125,12 +125,14 @@ def key_text(key: PredKey, printer: Printer) -> str:
 
 
 def _graph(rules: tuple[Rule, ...]) -> nx.MultiDiGraph:
+    """Rules with a body only: facts read nothing and sit in the first stratum anyway."""
     g = nx.MultiDiGraph()
-    g.add_nodes_from(range(len(rules)))
-    heads = [[pred_key(a) for a in r.head] for r in rules]
-    for j, r in enumerate(rules):
-        for read in body_reads(r.body):
-            for i, hs in enumerate(heads):
+    proper = [i for i, r in enumerate(rules) if not r.is_fact]
+    g.add_nodes_from(proper)
+    heads = {i: sorted({pred_key(a) for a in rules[i].head}) for i in proper}
+    for j in proper:
+        for read in body_reads(rules[j].body):
+            for i, hs in heads.items():
                 for h in hs:
                     if keys_overlap(h, read.key):
                         g.add_edge(i, j, key=(h, read), how=read.how)
