@@ -252,7 +252,9 @@ class _Parser:
             while self.tok.kind == "VAR":
                 group.append(self.var())
         binds: list[AggregateBind] = []
-        while self.is_kw("BIND") or (binds and self.tok.kind == "NAME"):
+        while self.is_kw("BIND") or (binds and self.tok.kind in ("NAME", ",")):
+            if binds and self.tok.kind == ",":  # optional comma between the BINDs
+                self.i += 1
             if self.is_kw("BIND"):
                 self.i += 1
             binds.append(self.aggregate_bind())

@@ -239,3 +239,11 @@ def test_bad_characters_do_not_hide_later_errors() -> None:
         (4, 25, "expected ']', found '.'"),
         (5, 4, "bad string"),
     ]
+
+
+def test_aggregate_bind_separators_are_optional() -> None:
+    a = one("M(?c, ?lo, ?hi) :- AGGREGATE(:p[?c, ?a] ON ?c BIND MIN(?a) AS ?lo, "
+            "BIND MAX(?a) AS ?hi) .")
+    b = one("M(?c, ?lo, ?hi) :- AGGREGATE(:p[?c, ?a] ON ?c BIND MIN(?a) AS ?lo "
+            "MAX(?a) AS ?hi) .")
+    assert a == b and [x.func for x in a.body[0].binds] == ["MIN", "MAX"]
