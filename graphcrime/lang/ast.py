@@ -8,7 +8,8 @@ IRIs are stored absolute (prefixes and BASE already resolved); the :class:`Progr
 the prefix table so that the printer can shorten them again.
 
 >>> x, y = Var("x"), Var("y")
->>> r = Rule(head=(TripleAtom(x, IRI("http://e/p"), y),), body=(TripleAtom(y, IRI("http://e/p"), x),))
+>>> p = IRI("http://e/p")
+>>> r = Rule(head=(TripleAtom(x, p, y),), body=(TripleAtom(y, p, x),))
 >>> sorted(v.name for v in r.head[0].variables())
 ['x', 'y']
 """
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Union
 
 from graphcrime.errors import Position
 from graphcrime.vocab import XSD_STRING
@@ -69,8 +69,8 @@ class Literal:
     pos: Position = _pos()
 
 
-Constant = Union[IRI, BNode, Literal]
-Term = Union[Var, IRI, BNode, Literal]
+Constant = IRI | BNode | Literal
+Term = Var | IRI | BNode | Literal
 
 
 # ---------------------------------------------------------------- expressions
@@ -114,7 +114,7 @@ class UnaryOp:
     pos: Position = _pos()
 
 
-Expr = Union[Var, IRI, Literal, Call, BinOp, UnaryOp]
+Expr = Var | IRI | Literal | Call | BinOp | UnaryOp
 
 
 # ---------------------------------------------------------------- atoms and body literals
@@ -149,7 +149,7 @@ class TupleAtom:
         return (t for t in self.args if isinstance(t, Var))
 
 
-Atom = Union[TripleAtom, TupleAtom]
+Atom = TripleAtom | TupleAtom
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,7 @@ class Aggregate:
     pos: Position = _pos()
 
 
-BodyLiteral = Union[TripleAtom, TupleAtom, Bind, Filter, Negation, Aggregate]
+BodyLiteral = TripleAtom | TupleAtom | Bind | Filter | Negation | Aggregate
 
 
 # ---------------------------------------------------------------- rules and programs
