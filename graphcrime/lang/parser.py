@@ -396,6 +396,12 @@ class _Parser:
             return self.unary()
         left = self.binary(level + 1)
         ops = self._LEVELS[level]
+        if ops is _CMP and (self.is_kw("IN") or (self.is_kw("NOT") and self.is_kw("IN",
+                                                                                   self.peek()))):
+            name = "IN" if self.is_kw("IN") else "NOTIN"
+            self.i += 1 if name == "IN" else 2
+            self.expect("(", f"write ?x {'NOT ' if name == 'NOTIN' else ''}IN (value, ...)")
+            return self.call(name, self.toks[self.i - 1], (left,), left.pos)
         while self.tok.kind in ops:
             op = self.tok.kind
             self.i += 1
@@ -439,8 +445,10 @@ class _Parser:
             raise self.unexpected("an expression", "write a variable, a constant or f(...)")
         return c
 
-    def call(self, name: str, t: Token) -> Call:
-        args: list[Expr] = []
+    def call(self, name: str, t: Token, first: tuple[Expr, ...] = (),
+             pos: Position | None = None) -> Call:
+        """Arguments up to ')' (the '(' is consumed); ``first`` are prepended (``?x IN (..)``)."""
+        args: list[Expr] = list(first)
         if self.tok.kind != ")":
             args.append(self.expr())
             while self.tok.kind == ",":
@@ -451,7 +459,7 @@ class _Parser:
             name = "IRI"
         if name == "IRI" and len(args) == 1 and self.base is not None:
             args.append(IRI(self.base, self.pos(t)))
-        return Call(name, tuple(args), self.pos(t))
+        return Call(name, tuple(args), pos or self.pos(t))
 
 
 def parse_program_collect(text: str, file: str | None = None) -> tuple[Program, list[RuleError]]:

@@ -128,9 +128,15 @@ class Printer:
         if isinstance(e, UnaryOp):
             arg = self.expr(e.arg)
             numeric = isinstance(e.arg, Literal) and arg[:1] in "0123456789."
-            if isinstance(e.arg, BinOp) or numeric:
+            if _prec(e.arg) < 6 or numeric:
                 arg = f"({arg})"
             return e.op + arg
+        if isinstance(e, Call) and e.name in ("IN", "NOTIN") and e.args:
+            left = self.expr(e.args[0])
+            if _prec(e.args[0]) <= 3:
+                left = f"({left})"
+            rest = ", ".join(self.expr(a) for a in e.args[1:])
+            return f"{left} {'IN' if e.name == 'IN' else 'NOT IN'} ({rest})"
         if isinstance(e, Call):
             args = e.args
             if (e.name == "IRI" and len(args) == 2 and self.base is not None
@@ -185,6 +191,8 @@ class Printer:
 def _prec(e: Expr) -> int:
     if isinstance(e, BinOp):
         return _PREC[e.op]
+    if isinstance(e, Call) and e.name in ("IN", "NOTIN") and e.args:
+        return 3
     return 6 if isinstance(e, UnaryOp) else 7
 
 

@@ -247,3 +247,12 @@ def test_aggregate_bind_separators_are_optional() -> None:
     b = one("M(?c, ?lo, ?hi) :- AGGREGATE(:p[?c, ?a] ON ?c BIND MIN(?a) AS ?lo "
             "MAX(?a) AS ?hi) .")
     assert a == b and [x.func for x in a.body[0].binds] == ["MIN", "MAX"]
+
+
+def test_in_and_not_in() -> None:
+    r = one("p(?x) :- q(?x), FILTER(?x + 1 IN (1, 2) && ?x NOT IN ()) .")
+    one_ = Literal("1", XSD + "integer")
+    assert r.body[1].expr == BinOp(
+        "&&", Call("IN", (BinOp("+", x, one_), one_, Literal("2", XSD + "integer"))),
+        Call("NOTIN", (x,)))
+    assert (r.body[1].expr.left.pos.line, r.body[1].expr.left.pos.col) == (2, 24)

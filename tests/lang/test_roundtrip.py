@@ -69,6 +69,7 @@ exprs = st.recursive(
                                           "*", "/"]), inner, inner),
         st.builds(UnaryOp, st.sampled_from(["!", "-", "+"]), inner),
         st.builds(Call, st.sampled_from(FUNCS), st.lists(inner, max_size=3).map(tuple)),
+        st.builds(Call, st.sampled_from(["IN", "NOTIN"]), st.lists(inner, max_size=3).map(tuple)),
         # with a BASE in scope the parser always gives IRI() its second argument
         st.builds(lambda e: Call("IRI", (e, IRI(BASE))), inner),
     ),
