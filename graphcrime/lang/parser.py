@@ -7,6 +7,12 @@ scope becomes ``Call("IRI", (expr, IRI(base)))``, without one ``Call("IRI", (exp
 engine resolves a relative result against the second argument, as RDFox resolves
 ``IRI("abc")`` against the rule file's BASE (and SPARQL against the query base).
 
+Other choices: keywords (NOT, EXISTS, IN, BIND, FILTER, AGGREGATE, ON, AS, DISTINCT) are
+case-insensitive; function names are upper-cased, ``URI`` is stored as ``IRI``; ``?x IN (a, b)``
+and ``?x NOT IN (...)`` become ``Call("IN"/"NOTIN", (x, a, b))``; ``NOT (a1, a2)`` negates a
+conjunction without EXISTS variables; an unknown prefix is reported and parsing goes on. BASE
+resolution uses :func:`urllib.parse.urljoin` (RFC 3986 for hierarchical schemes such as http).
+
 >>> p = parse_program('@prefix : <http://e/> . :C[?x] :- [?x, :p, 1], FILTER(?x != :a) .')
 >>> p.rules[0].head[0].p.value
 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'
