@@ -8,7 +8,8 @@ import importlib
 import pytest
 
 MODULES = ["graphcrime.lang", "graphcrime.lang.ast", "graphcrime.lang.lexer",
-           "graphcrime.lang.parser", "graphcrime.lang.printer", "graphcrime.compile.analysis",
+           "graphcrime.lang.parser", "graphcrime.lang.terms", "graphcrime.lang.printer",
+           "graphcrime.compile.analysis",
            "graphcrime.compile.checks", "graphcrime.compile.stratify"]
 
 
