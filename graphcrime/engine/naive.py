@@ -74,6 +74,27 @@ class _State:
         self.by_p: dict[str, set[Triple]] = {}
         self.add(triples)
         self.tuples = tuples
+        self._index: dict[tuple[str, tuple[int, ...]], tuple[int, dict]] = {}
+
+    def _lookup(self, atom: TupleAtom, row: Row) -> list[tuple[str, ...]]:
+        """Rows of a tuple table that agree with the atom's constants and bound variables;
+        a plain hash index per (table, size, bound positions), rebuilt when the table grows."""
+        table = self.tuples.get(atom.name, set())
+        known = {i: (row[t.name] if isinstance(t, Var) else term_nt(t))
+                 for i, t in enumerate(atom.args) if not isinstance(t, Var) or t.name in row}
+        if not known:
+            return list(table)
+        positions = tuple(sorted(known))
+        cache_key = (atom.name, positions)
+        entry = self._index.get(cache_key)
+        if entry is None or entry[0] != len(table):
+            index: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+            for fact in table:
+                if len(fact) > positions[-1]:
+                    index.setdefault(tuple(fact[i] for i in positions), []).append(fact)
+            entry = (len(table), index)
+            self._index[cache_key] = entry
+        return entry[1].get(tuple(known[i] for i in positions), [])
 
     def add(self, triples: set[Triple]) -> bool:
         new = triples - self.triples
@@ -89,7 +110,7 @@ class _State:
         elif isinstance(atom, TripleAtom):
             candidates = list(self.by_p.get(term_nt(atom.p), ()))
         else:
-            candidates = list(self.tuples.get(atom.name, ()))
+            candidates = self._lookup(atom, row)
         out = []
         for fact in candidates:
             if len(fact) != len(atom.args):
