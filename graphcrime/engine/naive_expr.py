@@ -294,6 +294,12 @@ def call(name: str, args: tuple[Expr, ...], row: Row) -> str:
         a, b = _string(v[0])[0], _string(v[1])[0]
         return bool_nt({"CONTAINS": b in a, "STRSTARTS": a.startswith(b),
                         "STRENDS": a.endswith(b)}[name])
+    if name in ("STRAFTER", "STRBEFORE"):
+        a, b = _string(v[0])[0], _string(v[1])[0]
+        if b not in a:
+            return literal_nt("")
+        head, _, tail = a.partition(b)
+        return literal_nt(tail if name == "STRAFTER" else head)
     if name in ("ISIRI", "ISURI", "ISBLANK", "ISLITERAL"):
         want = {"ISIRI": "iri", "ISURI": "iri", "ISBLANK": "bnode", "ISLITERAL": "literal"}
         return bool_nt(parse_nt(v[0])[0] == want[name])
