@@ -138,3 +138,34 @@ def test_two_step_chains_match_sparql() -> None:
     triples, _ = evaluate(parse_files(RULES), facts)
     derived = {c[2] for c in derived_chains(triples, txs, "PartialChain") if len(c[2]) == 2}
     assert derived == sparql
+
+
+def _chains_by_txs(triples, cls: str) -> set[frozenset[str]]:
+    members: dict[str, set[str]] = {}
+    typed = set()
+    for s, p, o in triples:
+        if p == f"<{PROP}containsTransaction>":
+            members.setdefault(s, set()).add(o)
+        elif p == f"<{RDF_TYPE}>" and o == f"<{TYPE}{cls}>":
+            typed.add(s)
+    return {frozenset(members[c]) for c in typed}
+
+
+def test_planted_typologies_are_found(tmp_path: Path) -> None:
+    from generator import generate, read_ground_truth
+
+    m = generate(tmp_path / "data", transactions=60, parties=60,
+                 typologies="layering=2,cycle=1", seed=3)
+    facts = set()
+    for path in sorted((tmp_path / "data").glob("*.nt")):
+        facts |= {(str(t.subject), str(t.predicate), str(t.object))
+                  for t in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)}
+    truth = read_ground_truth(m.out_dir / m.ground_truth)
+    assert any(g.expect_suspicious_chain for g in truth)
+    triples, _ = evaluate(parse_files(RULES), facts)
+    suspicious = _chains_by_txs(triples, "SuspiciousChain")
+    high = _chains_by_txs(triples, "HighValueChain")
+    for g in truth:
+        txs = frozenset(f"<{t}>" for t in g.transactions)
+        assert (txs in suspicious) == g.expect_suspicious_chain, g.instance_id
+        assert (txs in high) == g.expect_high_value_chain, g.instance_id
