@@ -1,0 +1,340 @@
+"""Rule bodies compiled to one SQL query each over the fact store's tables.
+
+A :class:`BodyPlan` turns a rule body into ``SELECT <head variables> FROM <atoms> WHERE ...``:
+positive atoms become joined tables (DuckDB orders the joins from its statistics), repeated
+variables and constants become equalities, FILTER and BIND become SQL expressions
+(:mod:`graphcrime.engine.sqlexpr`), ``NOT`` a correlated ``NOT EXISTS``, ``AGGREGATE`` a
+``GROUP BY`` subquery. Each atom reads a *version* of its table: ``all``, ``full`` (facts
+before the current round), ``delta`` (facts of the last round) or ``old`` (facts before
+that), which is what semi-naive evaluation varies.
+
+Head variables come out as term ids (``id``) or, when a BIND computed them, as canonical
+N-Triples strings (``nt``) that the evaluator interns before inserting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from graphcrime.compile.checks import expr_vars
+from graphcrime.engine.sqlexpr import NULL, ExprCompiler, SqlVal, column_val, num_val
+from graphcrime.errors import RuleError
+from graphcrime.lang.ast import (
+    IRI,
+    Aggregate,
+    AggregateBind,
+    Atom,
+    Bind,
+    BNode,
+    BodyLiteral,
+    Filter,
+    Literal,
+    Negation,
+    Term,
+    TripleAtom,
+    TupleAtom,
+    Var,
+)
+from graphcrime.vocab import RDF_TYPE
+
+#: atom versions: which rounds of a table an atom reads, given the current round k
+VERSIONS = {"all": "", "full": "r < {k}", "delta": "r = {k} - 1", "old": "r < {k} - 1"}
+
+
+@dataclass
+class Context:
+    """What compiling needs from the store: tables and constant ids."""
+
+    pred_table: Callable[[int], str]
+    pred_tables: Callable[[], dict[int, str]]
+    tuple_table: Callable[[str, int], str]
+    const_id: Callable[[str], int]
+    round: int = 0
+
+
+def term_nt(t: Term) -> str:
+    """Canonical N-Triples of a constant term of a rule."""
+    from graphcrime.engine.naive_expr import literal_nt
+
+    if isinstance(t, IRI):
+        return f"<{t.value}>"
+    if isinstance(t, BNode):
+        return f"_:{t.label}"
+    if isinstance(t, Literal):
+        return literal_nt(t.lex, t.datatype, t.lang)
+    raise TypeError(t)
+
+
+@dataclass
+class Binding:
+    id: str | None = None  # SQL of the term id
+    val: SqlVal | None = None  # SQL value when computed by BIND or AGGREGATE
+
+
+@dataclass
+class BodyPlan:
+    """Compiles one body; ``outer`` is the enclosing plan of a NOT (correlated variables)."""
+
+    ctx: Context
+    prefix: str = "a"
+    outer: BodyPlan | None = None
+    froms: list[str] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)
+    env: dict[str, Binding] = field(default_factory=dict)
+    _n: int = 0
+
+    def _alias(self, tag: str) -> str:
+        self._n += 1
+        return f"{self.prefix}{tag}{self._n}"
+
+    # -- variables ------------------------------------------------------------------------
+    def lookup(self, name: str) -> tuple[BodyPlan, Binding] | None:
+        if name in self.env:
+            return self, self.env[name]
+        return self.outer.lookup(name) if self.outer else None
+
+    def bound(self, name: str) -> bool:
+        return self.lookup(name) is not None
+
+    def value(self, name: str) -> SqlVal | None:
+        """The typed value of a variable (joining ``terms`` once per variable)."""
+        hit = self.lookup(name)
+        if hit is None:
+            return None
+        plan, b = hit
+        if b.val is not None:
+            return b.val
+        alias = plan._alias("t")
+        plan.froms.append(f"terms AS {alias}")
+        plan.where.append(f"{alias}.id = {b.id}")
+        b.val = column_val(alias, b.id or NULL)
+        return b.val
+
+    def id_of(self, name: str) -> str:
+        """SQL of a bound variable's term id (a computed value is looked up by its nt)."""
+        hit = self.lookup(name)
+        assert hit is not None, name
+        plan, b = hit
+        if b.id is None:
+            assert b.val is not None
+            alias = plan._alias("t")
+            plan.froms.append(f"terms AS {alias}")
+            plan.where.append(f"{alias}.nt = {b.val.nt()}")
+            b.id = f"{alias}.id"
+            b.val = column_val(alias, b.id)
+        return b.id
+
+    def _match(self, col: str, t: Term) -> None:
+        if isinstance(t, Var):
+            if self.bound(t.name):
+                self.where.append(f"{col} = {self.id_of(t.name)}")
+            else:
+                self.env[t.name] = Binding(id=col)
+        else:
+            self.where.append(f"{col} = {self.ctx.const_id(term_nt(t))}")
+
+    # -- atoms ----------------------------------------------------------------------------
+    def _version(self, table: str, version: str) -> str:
+        cond = VERSIONS[version].format(k=self.ctx.round)
+        return f"(SELECT * FROM {table} WHERE {cond})" if cond else table
+
+    def atom(self, a: Atom, version: str = "all") -> None:
+        alias = self._alias("")
+        if isinstance(a, TupleAtom):
+            table = self.ctx.tuple_table(a.name, len(a.args))
+            self.froms.append(f"{self._version(table, version)} AS {alias}")
+            for i, t in enumerate(a.args):
+                self._match(f"{alias}.c{i}", t)
+            return
+        if isinstance(a.p, Var) and not self.bound(a.p.name):
+            parts = [f"SELECT s, {p}::INTEGER AS p, o FROM {self._version(t, version)}"
+                     for p, t in sorted(self.ctx.pred_tables().items())]
+            union = " UNION ALL ".join(parts) or \
+                "SELECT NULL::INTEGER AS s, NULL::INTEGER AS p, NULL::INTEGER AS o LIMIT 0"
+            self.froms.append(f"({union}) AS {alias}")
+            self._match(f"{alias}.s", a.s)
+            self._match(f"{alias}.p", a.p)
+        else:
+            if isinstance(a.p, Var):  # bound predicate variable: scan every table
+                parts = [f"SELECT s, {p}::INTEGER AS p, o FROM {self._version(t, version)}"
+                         for p, t in sorted(self.ctx.pred_tables().items())]
+                self.froms.append(f"({' UNION ALL '.join(parts) or 'SELECT 1 WHERE false'}) "
+                                  f"AS {alias}")
+                self._match(f"{alias}.p", a.p)
+            else:
+                pid = self.ctx.const_id(term_nt(a.p))
+                self.froms.append(f"{self._version(self.ctx.pred_table(pid), version)} AS {alias}")
+            self._match(f"{alias}.s", a.s)
+        self._match(f"{alias}.o", a.o)
+
+    # -- the whole body -------------------------------------------------------------------
+    def body(self, lits: tuple[BodyLiteral, ...], versions: dict[int, str] | None = None) -> None:
+        """Compile ``lits``; ``versions`` maps a positive atom's index in ``lits`` to its version."""
+        versions = versions or {}
+        rest: list[BodyLiteral] = []
+        for i, lit in enumerate(lits):
+            if isinstance(lit, (TripleAtom, TupleAtom)):
+                self.atom(lit, versions.get(i, "all"))
+            else:
+                rest.append(lit)
+        for lit in [x for x in rest if isinstance(x, Aggregate)]:
+            self.aggregate(lit)
+        pending = [x for x in rest if isinstance(x, (Bind, Filter))]
+        while pending:
+            ready = next((x for x in pending
+                          if all(self.bound(v.name) for v in expr_vars(x.expr))), pending[0])
+            pending.remove(ready)
+            self.expression(ready)
+        for lit in rest:
+            if isinstance(lit, Negation):
+                self.negation(lit)
+
+    def expression(self, lit: Bind | Filter) -> None:
+        val = ExprCompiler(self.value).compile(lit.expr)
+        if isinstance(lit, Filter):
+            self.where.append(f"coalesce({val.ebv()}, false)")
+        elif self.bound(lit.var.name):  # BIND to a bound variable: an equality test
+            self.where.append(f"{self.value(lit.var.name).nt()} = {val.nt()}")  # type: ignore[union-attr]
+        else:
+            if val.id is not None:
+                self.env[lit.var.name] = Binding(id=val.id, val=val)
+            else:
+                self.where.append(f"{val.kind} IS NOT NULL")
+                self.env[lit.var.name] = Binding(val=val)
+
+    def negation(self, neg: Negation) -> None:
+        local = {v.name for v in neg.exists}  # NOT EXISTS ?x IN (...): ?x is local
+        inner = BodyPlan(self.ctx, prefix=self._alias("n"),
+                         outer=_Shadow(self, local))  # type: ignore[arg-type]
+        for a in neg.atoms:
+            inner.atom(a)
+        self.where.append(f"NOT EXISTS ({inner.sql_select(['1'])})")
+
+    def aggregate(self, agg: Aggregate) -> None:
+        inner = BodyPlan(self.ctx, prefix=self._alias("g"))
+        inner.body(agg.body)
+        groups = [v.name for v in agg.group_by]
+        groups += sorted(n for n in inner.env if n not in groups and self.bound(n))
+        cols = [f"{inner.id_of(g)} AS g{i}" for i, g in enumerate(groups)]
+        outs: list[tuple[AggregateBind, str, bool]] = []
+        for j, b in enumerate(agg.binds):
+            sql, is_id = _aggregate_sql(inner, b)
+            outs.append((b, f"v{j}", is_id))
+            if is_id:
+                cols.append(f"{sql} AS v{j}")
+            else:
+                cols += [f"{s} AS v{j}_{f}" for f, s in sql_fields(sql)]
+        group_sql = ", ".join(inner.id_of(g) for g in groups)
+        sub = inner.sql_select(cols) + (f" GROUP BY {group_sql}" if groups else "")
+        alias = self._alias("agg")
+        self.froms.append(f"({sub}) AS {alias}")
+        for i, g in enumerate(groups):
+            self._match(f"{alias}.g{i}", Var(g))
+        for b, col, is_id in outs:
+            if is_id:
+                self._bind_value(b.var.name, Binding(id=f"{alias}.{col}"))
+            else:
+                val = SqlVal(**{f: f"{alias}.{col}_{f}" for f in _FIELDS})
+                self.where.append(f"{val.kind} IS NOT NULL")
+                self._bind_value(b.var.name, Binding(val=val))
+
+    def _bind_value(self, name: str, b: Binding) -> None:
+        if self.bound(name):
+            other = b.id if b.id is not None else b.val.nt()  # type: ignore[union-attr]
+            mine = self.id_of(name) if b.id is not None else self.value(name).nt()  # type: ignore[union-attr]
+            self.where.append(f"{mine} = {other}")
+        else:
+            self.env[name] = b
+
+    # -- SQL ------------------------------------------------------------------------------
+    def sql_select(self, cols: list[str], distinct: bool = False) -> str:
+        froms = ", ".join(self.froms) or "(SELECT 1) AS one"
+        where = (" WHERE " + " AND ".join(self.where)) if self.where else ""
+        return f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(cols)} FROM {froms}{where}"
+
+    def output(self, names: list[str]) -> tuple[list[str], dict[str, str]]:
+        """Select columns ``v_<name>`` for ``names``; returns (columns, kind per name)."""
+        cols, kinds = [], {}
+        for n in names:
+            hit = self.lookup(n)
+            if hit is None:
+                raise RuleError(f"?{n} is not bound by the body", hint="bind it in the body")
+            b = hit[1]
+            if b.id is not None:
+                cols.append(f"{b.id} AS v_{n}")
+                kinds[n] = "id"
+            else:
+                cols.append(f"{b.val.nt()} AS v_{n}")  # type: ignore[union-attr]
+                kinds[n] = "nt"
+        return cols, kinds
+
+
+class _Shadow:
+    """The outer plan as a NOT's inner plan sees it: ``NOT EXISTS`` locals hidden."""
+
+    def __init__(self, plan: BodyPlan, hidden: set[str]) -> None:
+        self.plan, self.hidden = plan, hidden
+
+    def lookup(self, name: str) -> tuple[BodyPlan, Binding] | None:
+        return None if name in self.hidden else self.plan.lookup(name)
+
+
+_FIELDS = ("kind", "lex", "dt", "lang", "num", "ts", "bool")
+
+
+def sql_fields(val: SqlVal) -> list[tuple[str, str]]:
+    return [(f, getattr(val, f)) for f in _FIELDS]
+
+
+def _aggregate_sql(inner: BodyPlan, b: AggregateBind) -> tuple[SqlVal | str, bool]:
+    """SQL of one aggregate over ``inner``'s rows: (term-id SQL, True) or (SqlVal, False)."""
+    func = b.func.upper()
+    if func == "COUNT":
+        if b.arg is None:
+            n = "count(*)"
+        else:
+            v = ExprCompiler(inner.value).compile(b.arg)
+            n = f"count({'DISTINCT ' if b.distinct else ''}{v.nt()})"
+        return num_val("0", f"{n}::DOUBLE"), False
+    if b.arg is None:
+        raise RuleError(f"{func}(*) is not an aggregate", file=b.pos.file, line=b.pos.line,
+                        col=b.pos.col, hint="only COUNT takes *")
+    v = ExprCompiler(inner.value).compile(b.arg)
+    ok = f"count(*) = count({v.kind})"
+    if func in ("MIN", "MAX") and v.id is not None:
+        f = "arg_min" if func == "MIN" else "arg_max"
+        is_str = f"{v.kind} = 2 AND {v.dt} = 'http://www.w3.org/2001/XMLSchema#string'"
+        sql = (f"(CASE WHEN NOT ({ok}) THEN NULL "
+               f"WHEN count({v.num}) = count(*) THEN {f}({v.id}, {v.num}) "
+               f"WHEN count({v.ts}) = count(*) THEN {f}({v.id}, {v.ts}) "
+               f"WHEN count(CASE WHEN {is_str} THEN 1 END) = count(*) THEN {f}({v.id}, {v.lex}) "
+               f"END)")
+        return sql, True
+    from graphcrime.engine.sqlexpr import rank_sql
+    rank = f"max({rank_sql(v.dt)})"
+    d = "DISTINCT " if b.distinct else ""
+    if func in ("MIN", "MAX"):
+        value = f"{func.lower()}({v.num})"
+    elif func == "SUM":
+        value = f"coalesce(sum({d}{v.num}), 0)"
+        rank = f"coalesce({rank}, 0)"
+    elif func == "AVG":
+        value = f"coalesce(avg({d}{v.num}), 0)"
+        rank = f"greatest(coalesce({rank}, 0), 1)"
+    else:
+        raise RuleError(f"unknown aggregate {func}", file=b.pos.file, line=b.pos.line,
+                        col=b.pos.col, hint="use MIN, MAX, SUM, COUNT or AVG")
+    return num_val(rank, f"(CASE WHEN {ok} AND count({v.num}) = count(*) THEN {value} END)"), \
+        False
+
+
+def head_terms(atom: Atom) -> list[Term]:
+    """The terms of a head atom in column order: s, p, o for triples, args for tuples."""
+    if isinstance(atom, TupleAtom):
+        return list(atom.args)
+    return [atom.s, atom.p, atom.o]
+
+
+def is_type_atom(atom: Atom) -> bool:
+    return isinstance(atom, TripleAtom) and atom.p == IRI(RDF_TYPE)

@@ -1,0 +1,246 @@
+"""Stratified semi-naive evaluation to fixpoint over a :class:`FactStore`.
+
+Each stratum runs every rule once over all facts (round k), then, while the last round added
+facts, re-runs the recursive rules with one recursive atom reading only the last round's
+facts (*delta*), the recursive atoms before it the facts older than that (*old*) and those
+after it everything up to the last round (*full*) -- the textbook scheme, so a new
+combination is found once per round rather than once per atom. The body result of a rule is
+materialised once and shared by all of its head atoms; computed terms (BIND/IRI minting) are
+interned with one statement per column.
+
+>>> from graphcrime.lang.parser import parse_program
+>>> from graphcrime.engine.store import FactStore
+>>> st = FactStore()
+>>> a, p, b, c = st.intern(["<http://e/a>", "<http://e/p>", "<http://e/b>", "<http://e/c>"])
+>>> _ = st.add_rows(p, [(a, b), (b, c)])
+>>> prog = parse_program("@prefix : <http://e/> . [?x, :p, ?z] :- [?x, :p, ?y], [?y, :p, ?z] .")
+>>> materialise(st, prog).derived
+1
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import duckdb
+
+from graphcrime.compile.analysis import keys_overlap, pred_key
+from graphcrime.compile.stratify import stratify
+from graphcrime.engine.naive import param_nt
+from graphcrime.engine.plan import BodyPlan, Context, head_terms, term_nt
+from graphcrime.engine.store import FactStore
+from graphcrime.errors import LimitExceeded
+from graphcrime.lang.ast import Program, Rule, TripleAtom, TupleAtom, Var
+from graphcrime.rdf.dictionary import intern
+from graphcrime.vocab import PARAM_TABLE
+
+
+@dataclass
+class Report:
+    """What a materialisation did."""
+
+    derived: int = 0
+    rounds: int = 0
+    strata: int = 0
+    seconds: float = 0.0
+    per_rule: dict[str, int] = field(default_factory=dict)
+
+
+class Evaluator:
+    """Runs a program on a store; one instance per ``materialise`` call."""
+
+    def __init__(self, store: FactStore, *, max_derived_facts: int | None = None,
+                 deadline: float | None = None,
+                 progress: Callable[[str, int], None] | None = None) -> None:
+        self.store, self.con = store, store.con
+        self.max_derived, self.deadline = max_derived_facts, deadline
+        self.progress = progress
+        self.report = Report()
+        self.round = int(self.con.execute(
+            "SELECT 1 + coalesce(max(r), 0) FROM (" + " UNION ALL ".join(
+                [f"SELECT max(r) AS r FROM {t}" for t in
+                 list(store.preds.values()) + list(store.tuple_tables.values())] or
+                ["SELECT 0 AS r"]) + ")").fetchone()[0])
+        self.ctx = Context(store.pred_table, lambda: dict(store.preds), store.tuple_table,
+                           self._const_id)
+        self._consts: dict[str, int] = {}
+
+    def _const_id(self, nt: str) -> int:
+        if nt not in self._consts:
+            self._consts[nt] = self.store.intern([nt])[0]
+        return self._consts[nt]
+
+    # -- one rule -------------------------------------------------------------------------
+    def run_rule(self, rule: Rule, variants: list[dict[int, str]]) -> int:
+        """Evaluate ``rule`` for each atom-version assignment; insert new head facts."""
+        names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
+        self.ctx.round = self.round
+        selects, kinds = [], {}
+        for versions in variants:
+            plan = BodyPlan(self.ctx)
+            plan.body(rule.body, versions)
+            cols, kinds = plan.output(names)
+            selects.append(plan.sql_select(cols or ["1 AS v_"]))
+        self.con.execute("CREATE OR REPLACE TEMP TABLE _rb AS SELECT DISTINCT * FROM ("
+                         + " UNION ALL ".join(selects) + ")")
+        computed = [n for n in names if kinds.get(n) == "nt"]
+        if computed:
+            for n in computed:
+                intern(self.con, "_rb", f"v_{n}")
+            cols = ", ".join(f"t_{n}.id AS v_{n}" if n in computed else f"_rb.v_{n}"
+                             for n in names)
+            joins = " ".join(f"JOIN terms t_{n} ON t_{n}.nt = _rb.v_{n}" for n in computed)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _rb AS SELECT {cols} FROM _rb {joins}")
+        added = sum(self._insert_head(atom) for atom in rule.head)
+        self.con.execute("DROP TABLE IF EXISTS _rb")
+        return added
+
+    def _col(self, t: object) -> str:
+        return f"v_{t.name}" if isinstance(t, Var) else str(self._const_id(term_nt(t)))  # type: ignore[arg-type]
+
+    def _insert_head(self, atom: TripleAtom | TupleAtom) -> int:
+        if isinstance(atom, TupleAtom):
+            table = self.store.tuple_table(atom.name, len(atom.args))
+            cols = [self._col(t) for t in atom.args]
+            return self._insert(table, [f"c{i}" for i in range(len(cols))], cols)
+        s, o = self._col(atom.s), self._col(atom.o)
+        if isinstance(atom.p, Var):
+            preds = [r[0] for r in self.con.execute(
+                f"SELECT DISTINCT v_{atom.p.name} FROM _rb").fetchall()]
+            return sum(self._insert(self.store.pred_table(p), ["s", "o"], [s, o],
+                                    f"v_{atom.p.name} = {p}") for p in preds)
+        pid = self._const_id(term_nt(atom.p))
+        return self._insert(self.store.pred_table(pid), ["s", "o"], [s, o])
+
+    def _insert(self, table: str, names: list[str], cols: list[str], where: str = "") -> int:
+        sel = ", ".join(f"{c} AS {n}" for c, n in zip(cols, names, strict=True)) or "1 AS x"
+        src = f"SELECT DISTINCT {sel} FROM _rb" + (f" WHERE {where}" if where else "")
+        if names:
+            # prune the existing table to the key range of the new rows (zone maps skip the rest)
+            lo, hi = self.con.execute(f"SELECT min({names[0]}), max({names[0]}) FROM ({src})"
+                                      ).fetchone()
+            if lo is None:
+                return 0
+            match = " AND ".join(f"t.{n} = n.{n}" for n in names)
+            src = (f"SELECT * FROM ({src}) n WHERE NOT EXISTS (SELECT 1 FROM {table} t "
+                   f"WHERE t.{names[0]} BETWEEN {lo} AND {hi} AND {match})")
+        else:
+            src = f"SELECT 1 FROM ({src}) n WHERE NOT EXISTS (SELECT 1 FROM {table})"
+        cols_sql = ", ".join(names + ["r"])
+        n = self.con.execute(f"INSERT INTO {table} ({cols_sql}) SELECT "
+                             f"{', '.join(names) + ', ' if names else ''}{self.round} FROM ({src})"
+                             ).fetchone()[0]
+        self._count(n)
+        return int(n)
+
+    def _count(self, n: int) -> None:
+        self.report.derived += n
+        if self.max_derived is not None and self.report.derived > self.max_derived:
+            raise LimitExceeded(
+                f"more than {self.max_derived} derived facts (limits.max_derived_facts)",
+                json_path="limits.max_derived_facts",
+                hint="a rule may derive without bound; check recursive rules or raise the limit")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise LimitExceeded("reasoning ran past its time limit (limits.timeout_seconds)",
+                                json_path="limits.timeout_seconds",
+                                hint="raise the limit or narrow the data")
+
+    # -- strata ---------------------------------------------------------------------------
+    def run_stratum(self, rules: tuple[Rule, ...], heads: frozenset, recursive: bool) -> None:
+        rules = tuple(r for r in rules if r.body)
+        if not rules:
+            return
+        for rule in rules:
+            self.run_rule(rule, [{}])
+        self.round += 1
+        if not recursive:
+            return
+        rec = {id(rule): [i for i, lit in enumerate(rule.body)
+                          if isinstance(lit, (TripleAtom, TupleAtom))
+                          and any(keys_overlap(pred_key(lit), h) for h in heads)]
+               for rule in rules}
+        while True:
+            before = self.report.derived
+            for rule in rules:
+                idx = rec[id(rule)]
+                variants = [{j: ("old" if j < i else "delta" if j == i else "full") for j in idx}
+                            for i in idx]
+                if variants:
+                    self.run_rule(rule, variants)
+            self.report.rounds += 1
+            if self.progress:
+                self.progress("round", self.report.derived)
+            self.round += 1
+            if self.report.derived == before:
+                return
+
+
+def add_program_facts(store: FactStore, program: Program,
+                      params: Mapping[str, object] | None) -> None:
+    """Insert the program's facts (round 0), job parameters replacing ``gc:param`` defaults."""
+    params = dict(params or {})
+    names = {term_nt_str(n) for n in params}
+    for rule in program.rules:
+        if rule.body:
+            continue
+        for atom in rule.head:
+            nts = [term_nt(t) for t in head_terms(atom)]
+            if isinstance(atom, TupleAtom) and atom.name == PARAM_TABLE and nts[:1] and \
+                    nts[0] in names:
+                continue
+            _add_fact(store, atom, nts)
+    for name, value in params.items():
+        _add_fact(store, TupleAtom(PARAM_TABLE, ()), [term_nt_str(name), param_nt(value)])
+
+
+def term_nt_str(text: str) -> str:
+    from graphcrime.engine.naive_expr import literal_nt
+    return literal_nt(str(text))
+
+
+def _add_fact(store: FactStore, atom: TripleAtom | TupleAtom, nts: list[str]) -> None:
+    ids = store.intern(nts)
+    if isinstance(atom, TupleAtom):
+        table = store.tuple_table(atom.name, len(ids))
+        match = " AND ".join(f"c{i} = {v}" for i, v in enumerate(ids)) or "true"
+        store.con.execute(f"INSERT INTO {table} SELECT {', '.join(map(str, ids + [0]))} "
+                          f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {match})")
+    else:
+        store.add_rows(ids[1], [(ids[0], ids[2])])
+
+
+def materialise(store: FactStore, program: Program, params: Mapping[str, object] | None = None,
+                *, max_derived_facts: int | None = None, timeout_seconds: float | None = None,
+                progress: Callable[[str, int], None] | None = None) -> Report:
+    """Check, stratify and evaluate ``program`` on ``store``; return what was derived.
+
+    Raises RuleError for a bad program and LimitExceeded when ``max_derived_facts`` or
+    ``timeout_seconds`` is passed (the store then holds a partial result).
+    """
+    t0 = time.monotonic()
+    strata = stratify(program, params)
+    deadline = None if timeout_seconds is None else t0 + timeout_seconds
+    ev = Evaluator(store, max_derived_facts=max_derived_facts, deadline=deadline,
+                   progress=progress)
+    add_program_facts(store, program, params)
+    timer = None
+    if timeout_seconds is not None:
+        timer = threading.Timer(max(timeout_seconds, 0.001), store.con.interrupt)
+        timer.daemon = True
+        timer.start()
+    try:
+        for stratum in strata:
+            ev.run_stratum(stratum.rules, stratum.heads, stratum.recursive)
+            ev.report.strata += 1
+    except duckdb.InterruptException:
+        raise LimitExceeded(f"reasoning ran past its time limit of {timeout_seconds} s",
+                            json_path="limits.timeout_seconds",
+                            hint="raise the limit or narrow the data") from None
+    finally:
+        if timer is not None:
+            timer.cancel()
+    ev.report.seconds = time.monotonic() - t0
+    return ev.report

@@ -1,0 +1,158 @@
+"""The fact store: integer-encoded triples partitioned by predicate, tuple tables, one DuckDB.
+
+Each predicate with id ``p`` has a table ``p_<p>(s INTEGER, o INTEGER, r INTEGER)``; ``r`` is
+the evaluation round that derived the fact (0 for input facts), which is all semi-naive
+evaluation needs to tell new facts from old ones. Tuple tables (``gc:param`` and other
+non-RDF predicates) are ``tt_<n>(c0, c1, ..., r)``. Terms live in ``terms``
+(docs/architecture.md).
+
+>>> store = FactStore()
+>>> ids = store.intern(["<http://e/a>", "<http://e/p>", "<http://e/b>"])
+>>> store.add_rows(ids[1], [(ids[0], ids[2])])
+1
+>>> store.con.execute(f"SELECT count(*) FROM {store.pattern_sql()}").fetchone()[0]
+1
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+
+from graphcrime.engine.sqlexpr import register_functions
+from graphcrime.rdf.dictionary import create_terms, intern_values, lookup
+
+
+def parse_size(text: str | int | None) -> int | None:
+    """Bytes from ``8Gi``, ``512MB``, ``1.5G`` or an int.
+
+    >>> parse_size("8Gi"), parse_size("512MB"), parse_size(1024)
+    (8589934592, 512000000, 1024)
+    """
+    if text is None or isinstance(text, int):
+        return text
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(i?)B?\s*", str(text), re.IGNORECASE)
+    if not m:
+        raise ValueError(f"not a size: {text!r}")
+    power = " KMGT".index(m.group(2).upper() or " ")
+    base = 1024 if m.group(3) else 1000
+    return int(float(m.group(1)) * base**power)
+
+
+class FactStore:
+    """Triples and tuples in one DuckDB connection (see module docstring)."""
+
+    def __init__(self, *, memory_limit: int | str | None = None, threads: int | None = None,
+                 temp_dir: str | Path | None = None) -> None:
+        config: dict[str, str | int | bool] = {"preserve_insertion_order": False}
+        limit = parse_size(memory_limit)
+        if limit:
+            config["memory_limit"] = f"{max(limit // (1024 * 1024), 64)}MiB"
+        if threads:
+            config["threads"] = int(threads)
+        if temp_dir:
+            config["temp_directory"] = str(temp_dir)
+        self.con = duckdb.connect(":memory:", config=config)
+        create_terms(self.con)
+        register_functions(self.con)
+        self.preds: dict[int, str] = {}
+        self.tuple_tables: dict[tuple[str, int], str] = {}
+
+    # -- terms ----------------------------------------------------------------------------
+    def intern(self, nts: Iterable[str]) -> list[int]:
+        """Ids of canonical N-Triples terms, adding the missing ones (small lists only)."""
+        return intern_values(self.con, list(nts))
+
+    def term_id(self, nt: str) -> int | None:
+        """Id of a canonical N-Triples term, or None when the store has never seen it."""
+        return lookup(self.con, [nt])[0]
+
+    # -- tables ---------------------------------------------------------------------------
+    def pred_table(self, p: int) -> str:
+        """The table of predicate ``p``, created empty on first use."""
+        name = self.preds.get(p)
+        if name is None:
+            name = self.preds[p] = f"p_{p}"
+            self.con.execute(f"CREATE TABLE {name} (s INTEGER, o INTEGER, r INTEGER)")
+        return name
+
+    def tuple_table(self, name: str, arity: int) -> str:
+        """The table of tuple table ``name`` with ``arity`` columns, created on first use."""
+        key = (name, arity)
+        table = self.tuple_tables.get(key)
+        if table is None:
+            table = self.tuple_tables[key] = f"tt_{len(self.tuple_tables)}"
+            cols = ", ".join(f"c{i} INTEGER" for i in range(arity))
+            self.con.execute(f"CREATE TABLE {table} ({cols}{', ' if cols else ''}r INTEGER)")
+        return table
+
+    def pattern_sql(self, p: int | None = None) -> str:
+        """An SQL relation ``(s, p, o)`` of every triple with predicate ``p`` (all if None)."""
+        if p is not None:
+            if p not in self.preds:
+                return "(SELECT NULL::INTEGER AS s, NULL::INTEGER AS p, NULL::INTEGER AS o LIMIT 0)"
+            return f"(SELECT s, {p}::INTEGER AS p, o FROM {self.preds[p]})"
+        if not self.preds:
+            return self.pattern_sql(-1)
+        return "(" + " UNION ALL ".join(f"SELECT s, {pid}::INTEGER AS p, o FROM {t}"
+                                        for pid, t in sorted(self.preds.items())) + ")"
+
+    # -- adding facts ---------------------------------------------------------------------
+    def add_loaded(self, table: str) -> int:
+        """Move the encoded triples of ``table(s, p, o)`` into the predicate tables (round 0).
+
+        Returns how many were new. Triples already stored are skipped.
+        """
+        added = 0
+        preds = [r[0] for r in self.con.execute(f"SELECT DISTINCT p FROM {table}").fetchall()]
+        for p in preds:
+            fresh = p not in self.preds
+            target = self.pred_table(p)
+            src = f"(SELECT DISTINCT s, o FROM {table} WHERE p = {p})"
+            if not fresh:
+                src = (f"(SELECT s, o FROM {src} n WHERE NOT EXISTS (SELECT 1 FROM {target} t "
+                       f"WHERE t.s = n.s AND t.o = n.o))")
+            added += self.con.execute(f"INSERT INTO {target} SELECT s, o, 0 FROM {src}"
+                                      ).fetchone()[0]
+        return added
+
+    def add_rows(self, p: int, rows: list[tuple[int, int]], r: int = 0) -> int:
+        """Add a few (s, o) id pairs for predicate ``p`` (tests and small inputs)."""
+        if not rows:
+            return 0
+        target = self.pred_table(p)
+        values = ", ".join(f"({s}, {o})" for s, o in rows)
+        return self.con.execute(
+            f"INSERT INTO {target} SELECT DISTINCT s, o, {r} FROM (VALUES {values}) v(s, o) "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.s = v.s AND t.o = v.o)"
+        ).fetchone()[0]
+
+    # -- statistics -----------------------------------------------------------------------
+    def count(self, derived: bool | None = None) -> int:
+        """Stored triples and tuples: all, only derived (r > 0) or only input (r = 0)."""
+        where = "" if derived is None else ("WHERE r > 0" if derived else "WHERE r = 0")
+        tables = list(self.preds.values()) + list(self.tuple_tables.values())
+        if not tables:
+            return 0
+        sql = " + ".join(f"(SELECT count(*) FROM {t} {where})" for t in tables)
+        return int(self.con.execute(f"SELECT {sql}").fetchone()[0])
+
+    def memory_bytes(self) -> int:
+        """Bytes DuckDB holds for this store (tables, dictionary, buffers)."""
+        try:
+            row = self.con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()"
+                                   ).fetchone()
+            return int(row[0] or 0)
+        except duckdb.Error:
+            return 0
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def default_threads() -> int:
+    return max(os.cpu_count() or 1, 1)
