@@ -206,11 +206,11 @@ def translate(rules: list[str]) -> Program:
 class ConformanceEvaluator:
     """``evaluate(program) -> Model`` for ``datalog_conformance``'s runner.
 
-    ``backend="naive"`` runs graphcrime's naive evaluator; ``"engine"`` the DuckDB engine
-    (``graphcrime.engine.materialise_tuples``) once it is available.
+    ``backend="engine"`` (the default) runs the DuckDB engine; ``"naive"`` graphcrime's naive
+    evaluator (the engine's own test oracle).
     """
 
-    def __init__(self, backend: str = "naive") -> None:
+    def __init__(self, backend: str = "engine") -> None:
         self.backend = backend
 
     def evaluate(self, program: Any) -> Any:
@@ -236,7 +236,46 @@ class ConformanceEvaluator:
             first = analysis.errors[0]
             code = "cyclic_negation" if "NOT" in first.message else "cyclic_aggregation"
             raise _error(code, first.message)
-        _, tuples = naive_evaluate(analysis, set(), tuples=tables)
+        if self.backend == "naive":
+            _, tuples = naive_evaluate(analysis, set(), tuples=tables)
+        else:
+            tuples = engine_tuples(prog, tables)
         facts = {name: {tuple(_scalar(v) for v in row) for row in rows}
                  for name, rows in tuples.items()}
         return Model(facts=facts)
+
+
+def engine_tuples(prog: Program, tables: dict[str, set[tuple[str, ...]]]
+                  ) -> dict[str, set[tuple[str, ...]]]:
+    """Materialise ``prog`` over tuple ``tables`` (canonical nt strings) on the engine."""
+    import pyarrow as pa
+
+    from graphcrime.engine.seminaive import materialise
+    from graphcrime.engine.store import FactStore
+    from graphcrime.rdf.dictionary import intern
+
+    store = FactStore(threads=1)
+    con = store.con
+    for name, rows in tables.items():
+        if not rows:
+            continue
+        arity = len(next(iter(rows)))
+        cols = {f"c{i}": [r[i] for r in rows] for i in range(arity)}
+        con.register("_facts", pa.table(cols) if arity else pa.table({"x": [1] * len(rows)}))
+        for i in range(arity):
+            intern(con, "_facts", f"c{i}")
+        table = store.tuple_table(name, arity)
+        sel = ", ".join(f"t{i}.id" for i in range(arity))
+        joins = " ".join(f"JOIN terms t{i} ON t{i}.nt = f.c{i}" for i in range(arity))
+        con.execute(f"INSERT INTO {table} SELECT DISTINCT {sel}{', ' if sel else ''}0 "
+                    f"FROM _facts f {joins}")
+        con.unregister("_facts")
+    materialise(store, prog)
+    out: dict[str, set[tuple[str, ...]]] = {}
+    for (name, arity), table in store.tuple_tables.items():
+        sel = ", ".join(f"t{i}.nt" for i in range(arity))
+        joins = " ".join(f"JOIN terms t{i} ON t{i}.id = x.c{i}" for i in range(arity))
+        rows = con.execute(f"SELECT {sel or '1'} FROM {table} x {joins}").fetchall()
+        out.setdefault(name, set()).update(tuple(r) if arity else () for r in rows)
+    store.close()
+    return out
