@@ -99,7 +99,7 @@ def aggregate_join(tr: Any, node: CompValue) -> Rel:
     for i, agg in enumerate(node.A or []):
         kind = agg.name[len("Aggregate_"):]
         res = str(agg.res)
-        distinct = bool(agg.get("distinct"))
+        distinct = bool(agg["distinct"]) if "distinct" in agg else False
         if kind == "Sample" and isinstance(agg.vars, Variable) and str(agg.vars) in keys:
             plans.append((res, "key", str(agg.vars), None))
             continue
@@ -113,7 +113,8 @@ def aggregate_join(tr: Any, node: CompValue) -> Rel:
                 items.append(f"1 AS \"_a{i}\"")
         else:
             items.append(f"{pack(comp.compile(agg.vars))} AS \"_a{i}\"")
-        plans.append((res, kind, f'"_a{i}"', (distinct, agg.get("separator"))))
+        sep = agg["separator"] if "separator" in agg else None
+        plans.append((res, kind, f'"_a{i}"', (distinct, sep)))
     if not items:
         items = ["1 AS _unit"]
     args_sql = f"SELECT {', '.join(items)} {env.from_clause()}"

@@ -43,7 +43,7 @@ def touched_iris(node: Any) -> tuple[set[str], bool]:
         nonlocal open_pred
         if isinstance(x, CompValue):
             if x.name in ("BGP", "TriplesBlock"):
-                for t in x.get("triples") or []:
+                for t in (x["triples"] if "triples" in x else None) or []:
                     if isinstance(t[1], (Variable, BNode)):
                         open_pred = True
             if x.name == "DescribeQuery":

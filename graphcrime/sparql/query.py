@@ -72,11 +72,13 @@ def parse(text: str, base: str | None = None) -> Any:
         raise QueryError(f"cannot read the query: {e}", line=line, col=c,
                          hint="declare every prefix with PREFIX p: <...>") from None
     _refuse(text, query.algebra)
+    head = tree[1]
+    query.star = head.name == "SelectQuery" and "projection" not in head
     return query
 
 
 def _refuse(text: str, algebra: CompValue) -> None:
-    if algebra.get("datasetClause"):
+    if "datasetClause" in algebra and algebra["datasetClause"]:
         line, c = _find(text, "FROM")
         raise QueryError("FROM / FROM NAMED are refused: a query runs on the job's store and "
                          "never loads data from elsewhere", line=line, col=c,
@@ -105,7 +107,7 @@ def run_query(store: Any, text: str, *, base: str | None = None) -> QueryResult:
     """
     query = parse(text, base)
     try:
-        result = _translate(store, query.algebra)
+        result = _translate(store, query.algebra, query.star)
         # bind the SQL now so that a translation gap shows here, not when writing
         if result.sql is not None:
             store.con.execute(f"DESCRIBE {result.sql}")
@@ -136,12 +138,13 @@ def select_sql(rel: Rel, names: list[str]) -> str:
     return f"SELECT {', '.join(items) or '1 AS _unit'} {env.from_clause()}"
 
 
-def _translate(store: Any, alg: CompValue) -> QueryResult:
+def _translate(store: Any, alg: CompValue, star: bool = False) -> QueryResult:
     tr = Translator(store)
     con = store.con
     if alg.name == "SelectQuery":
+        tr.star = star
         rel = tr.pattern(alg.p)
-        names = [str(v) for v in alg.PV]
+        names = list(rel.vars) if star else [str(v) for v in alg.PV]
         return QueryResult(con, "select", variables=names, sql=select_sql(rel, names),
                            ordered=rel.ordered)
     if alg.name == "AskQuery":
@@ -187,7 +190,7 @@ def construct_sql(rel: Rel, template: list[Any]) -> str:
 def describe_sql(tr: Translator, alg: CompValue) -> str:
     """Triples whose subject is a described resource (constant IRIs or WHERE bindings)."""
     resources = []
-    rel = tr.pattern(alg.p) if alg.get("p") is not None else None
+    rel = tr.pattern(alg.p) if "p" in alg and alg["p"] is not None else None
     for item in alg.PV:
         if isinstance(item, Variable):
             if rel is None or str(item) not in rel.vars:

@@ -52,6 +52,8 @@ class Translator:
         self._ids: dict[str, int | None] = {}
         self._counts: dict[int, int] = {}
         self._n = 0
+        #: set for ``SELECT *``: the outermost projection keeps every in-scope variable
+        self.star = False
 
     # -- helpers --------------------------------------------------------------------------
     def fresh(self, stem: str) -> str:
@@ -300,8 +302,11 @@ class Translator:
         return Rel(sql, a.vars, a.maybe, a.ordered)
 
     def _p_Project(self, node: CompValue) -> Rel:
+        star, self.star = self.star, False
         rel = self.pattern(node.p)
         names = [str(v) for v in node.PV]
+        if star:
+            names = sorted(v for v in rel.vars if not v.startswith(("_:", "\x00", "__agg")))
         items = [f"{col(v)}" if v in rel.vars else f"NULL::INTEGER AS {col(v)}" for v in names]
         if rel.ordered:
             items.append(ORD)

@@ -1,0 +1,131 @@
+"""Test helpers: the same data in a FactStore and in pyoxigraph, and answer comparison.
+
+Answers are compared as multisets of solutions. Numeric literals are compared by datatype
+family and value (pyoxigraph prints computed numbers in its own canonical form, e.g. "3" for
+the decimal 3.0), blank nodes by position only (labels are arbitrary).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pyarrow as pa
+import pyoxigraph as ox
+
+from graphcrime.engine.store import FactStore
+from graphcrime.rdf.dictionary import intern
+from graphcrime.rdf.slowparse import term_nt
+from graphcrime.sparql import QueryResult, run_query
+from graphcrime.vocab import STANDARD_PREFIXES, XSD
+
+_FAMILY = {XSD + t: "int" for t in (
+    "integer long int short byte nonNegativeInteger nonPositiveInteger negativeInteger "
+    "positiveInteger unsignedLong unsignedInt unsignedShort unsignedByte").split()}
+_FAMILY.update({XSD + "decimal": "dec", XSD + "double": "dbl", XSD + "float": "dbl"})
+
+
+def load_store(text: str | bytes, fmt: ox.RdfFormat = ox.RdfFormat.TURTLE,
+               base: str | None = None) -> tuple[FactStore, ox.Store]:
+    """(FactStore, pyoxigraph Store) holding the same triples (default graph only)."""
+    if isinstance(text, str):
+        text = text.encode()
+    quads = list(ox.parse(text, format=fmt, base_iri=base))
+    store = FactStore()
+    s = [term_nt(q.subject) for q in quads]
+    p = [term_nt(q.predicate) for q in quads]
+    o = [term_nt(q.object) for q in quads]
+    load_columns(store, s, p, o)
+    oxs = ox.Store()
+    oxs.extend([ox.Quad(q.subject, q.predicate, q.object) for q in quads])
+    return store, oxs
+
+
+def load_columns(store: FactStore, s: list[str], p: list[str], o: list[str]) -> None:
+    con = store.con
+    con.register("_t_nt", pa.table({"s": s, "p": p, "o": o}))
+    con.execute("CREATE OR REPLACE TEMP TABLE _t_raw AS SELECT * FROM _t_nt")
+    con.unregister("_t_nt")
+    for c in "spo":
+        intern(con, "_t_raw", c)
+    con.execute("CREATE OR REPLACE TEMP TABLE _t_enc AS SELECT a.id AS s, b.id AS p, c.id AS o "
+                "FROM _t_raw JOIN terms a ON a.nt = _t_raw.s JOIN terms b ON b.nt = _t_raw.p "
+                "JOIN terms c ON c.nt = _t_raw.o")
+    store.add_loaded("_t_enc")
+    con.execute("DROP TABLE _t_raw")
+    con.execute("DROP TABLE _t_enc")
+
+
+def load_files(paths: list[Path]) -> tuple[FactStore, ox.Store]:
+    """Both stores from N-Triples files (pyoxigraph parses; the FactStore gets the same terms)."""
+    s: list[str] = []
+    p: list[str] = []
+    o: list[str] = []
+    oxs = ox.Store()
+    for path in paths:
+        oxs.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+    for q in oxs:
+        s.append(term_nt(q.subject)), p.append(term_nt(q.predicate)), o.append(term_nt(q.object))
+    store = FactStore()
+    load_columns(store, s, p, o)
+    return store, oxs
+
+
+def norm(term: object) -> object:
+    """A comparison key for one term (None = unbound)."""
+    if term is None:
+        return None
+    if isinstance(term, ox.BlankNode):
+        return ("bnode",)
+    if isinstance(term, ox.Literal):
+        fam = _FAMILY.get(term.datatype.value)
+        if fam is not None:
+            try:
+                v = Decimal(term.value.strip())
+            except InvalidOperation:
+                try:
+                    v = Decimal(str(float(term.value)))
+                except ValueError:
+                    return ("lit", term.value, term.datatype.value)
+            if v.is_finite():
+                f = float(v)
+                v = Decimal(repr(round(f, 9 - int(math.floor(math.log10(abs(f))))) if f else 0.0))
+            return ("num", fam, v)
+        return ("lit", term.value, term.datatype.value, term.language)
+    return ("iri", term.value)
+
+
+def oracle(oxs: ox.Store, query: str) -> object:
+    return oxs.query(query, prefixes=dict(STANDARD_PREFIXES))
+
+
+def rows_key(rows: list[tuple]) -> Counter:
+    return Counter(tuple(norm(t) for t in r) for r in rows)
+
+
+def compare(store: FactStore, oxs: ox.Store, query: str, *, ordered: bool = False,
+            engine: str | None = "duckdb") -> QueryResult:
+    """Run ``query`` on both; assert equal answers; return ours."""
+    ours = run_query(store, query)
+    if engine is not None:
+        assert ours.engine == engine, ours.fallback_reason
+    theirs = oracle(oxs, query)
+    if isinstance(theirs, ox.QueryBoolean):
+        assert ours.kind == "ask" and bool(ours) == bool(theirs)
+    elif isinstance(theirs, ox.QueryTriples):
+        want = Counter((norm(t.subject), norm(t.predicate), norm(t.object)) for t in theirs)
+        got = Counter((norm(t.subject), norm(t.predicate), norm(t.object))
+                      for t in ours.triples())
+        assert got == want
+    else:
+        names = [v.value for v in theirs.variables]
+        assert ours.variables == names
+        want_rows = [tuple(s[i] for i in range(len(names))) for s in theirs]
+        got_rows = ours.rows()
+        assert rows_key(got_rows) == rows_key(want_rows), (got_rows[:10], want_rows[:10])
+        if ordered:
+            assert [tuple(norm(t) for t in r) for r in got_rows] == \
+                   [tuple(norm(t) for t in r) for r in want_rows]
+    return ours
