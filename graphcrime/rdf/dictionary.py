@@ -1,0 +1,257 @@
+"""The term dictionary: every RDF term gets a dense ``INTEGER`` id once, keyed by canonical nt.
+
+Typed columns (``num``, ``ts``, ``bool``) are computed in SQL from the canonical N-Triples
+string, so interning millions of terms is one ``INSERT ... SELECT`` (no per-term Python).
+
+>>> import duckdb
+>>> con = duckdb.connect()
+>>> create_terms(con)
+>>> a, five = intern_values(con, ['<http://e/a>', '"5"^^<http://www.w3.org/2001/XMLSchema#int>'])
+>>> con.execute("SELECT kind, lex, dt[-3:], num FROM terms WHERE id = ?", [five]).fetchall()
+[(2, '5', 'int', 5.0)]
+>>> lookup(con, ['<http://e/a>', '<http://e/zz>']) == [a, None]
+True
+"""
+
+from __future__ import annotations
+
+from graphcrime.errors import DataError
+from graphcrime.vocab import (
+    RDF_LANGSTRING,
+    XSD,
+    XSD_BOOLEAN,
+    XSD_DATE,
+    XSD_DATETIME,
+    XSD_DECIMAL,
+    XSD_DOUBLE,
+    XSD_FLOAT,
+    XSD_STRING,
+)
+
+TERMS_DDL = (
+    "CREATE TABLE IF NOT EXISTS terms(id INTEGER, nt VARCHAR, kind UTINYINT, lex VARCHAR, "
+    "dt VARCHAR, lang VARCHAR, num DOUBLE, ts TIMESTAMP, bool BOOLEAN)"
+)
+
+#: Integer-valued XSD types with their inclusive value ranges (None = unbounded).
+_INT_RANGES: dict[str, tuple[int | None, int | None]] = {
+    "integer": (None, None),
+    "long": (-(2**63), 2**63 - 1),
+    "int": (-(2**31), 2**31 - 1),
+    "short": (-(2**15), 2**15 - 1),
+    "byte": (-128, 127),
+    "nonNegativeInteger": (0, None),
+    "positiveInteger": (1, None),
+    "nonPositiveInteger": (None, 0),
+    "negativeInteger": (None, -1),
+    "unsignedLong": (0, 2**64 - 1),
+    "unsignedInt": (0, 2**32 - 1),
+    "unsignedShort": (0, 2**16 - 1),
+    "unsignedByte": (0, 255),
+}
+_DECIMAL_RE = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+_DOUBLE_RE = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_ZONE = r"(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
+_DATE = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_DATETIME_RE = (f"^{_DATE}T(([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?"
+                f"|24:00:00(\\.0+)?){_ZONE}$")
+_DATE_RE = f"^{_DATE}{_ZONE}$"
+
+
+def q(text: str) -> str:
+    """An SQL string literal.
+
+    >>> q("it's")
+    "'it''s'"
+    """
+    return "'" + text.replace("'", "''") + "'"
+
+
+def escape_sql(lex_sql: str) -> str:
+    """SQL escaping a lexical form for the inside of canonical quotes (\\\\, \\", \\n, \\r)."""
+    return (f"replace(replace(replace(replace({lex_sql}, '\\', '\\\\'), '\"', '\\\"'), "
+            f"chr(10), '\\n'), chr(13), '\\r')")
+
+
+def nt_literal_sql(lex_sql: str, dt_sql: str, lang_sql: str) -> str:
+    """SQL expression: canonical nt of a literal from SQL expressions for lex, datatype, lang.
+
+    A non-empty ``lang`` wins (tag lower-cased); a NULL datatype means ``xsd:string``.
+
+    >>> import duckdb
+    >>> duckdb.sql("SELECT " + nt_literal_sql("'a\\"b'", "NULL", "'EN'")).fetchall()[0][0]
+    '"a\\\\"b"@en'
+    """
+    return (f"('\"' || {escape_sql(lex_sql)} || '\"' || CASE "
+            f"WHEN coalesce({lang_sql}, '') <> '' THEN '@' || lower({lang_sql}) "
+            f"WHEN {dt_sql} IS NULL OR {dt_sql} = {q(XSD_STRING)} THEN '' "
+            f"ELSE '^^<' || {dt_sql} || '>' END)")
+
+
+def literal_nt(lex: str, dt: str | None = None, lang: str | None = None) -> str:
+    """Canonical nt of a literal, in Python (for small lists and the slow parse path).
+
+    >>> literal_nt('say "hi"\\n', lang="EN-gb")
+    '"say \\\\"hi\\\\"\\\\n"@en-gb'
+    """
+    body = (lex.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            .replace("\r", "\\r"))
+    if lang:
+        return f'"{body}"@{lang.lower()}'
+    if dt is None or dt == XSD_STRING:
+        return f'"{body}"'
+    return f'"{body}"^^<{dt}>'
+
+
+def _unescape_sql(raw: str) -> str:
+    """SQL: the lexical form of an escaped literal body (split on ``\\\\`` so it is unambiguous)."""
+    simple = ("replace(replace(replace(replace(replace(replace(replace({x}, '\\\"', '\"'), "
+              "'\\n', chr(10)), '\\r', chr(13)), '\\t', chr(9)), '\\b', chr(8)), "
+              "'\\f', chr(12)), '\\''', '''')")
+    return (f"CASE WHEN strpos({raw}, '\\') = 0 THEN {raw} "
+            f"WHEN strpos({raw}, '\\\\') = 0 THEN {simple.format(x=raw)} "
+            f"ELSE array_to_string(list_transform(string_split({raw}, '\\\\'), "
+            f"lambda _x: {simple.format(x='_x')}), '\\') END")
+
+
+def _num_sql(lex: str, dt: str) -> str:
+    cases = []
+    for name, (lo, hi) in _INT_RANGES.items():
+        cond = f"regexp_full_match({lex}, '^[+-]?[0-9]+$')"
+        if lo is not None or hi is not None:
+            v = f"TRY_CAST({lex} AS HUGEINT)"
+            cond += "".join([f" AND {v} >= {lo}" if lo is not None else "",
+                             f" AND {v} <= {hi}" if hi is not None else ""])
+        cases.append(f"WHEN {dt} = {q(XSD + name)} THEN CASE WHEN {cond} "
+                     f"THEN TRY_CAST({lex} AS DOUBLE) END")
+    cases.append(f"WHEN {dt} = {q(XSD_DECIMAL)} THEN CASE WHEN regexp_full_match({lex}, "
+                 f"{q(_DECIMAL_RE)}) THEN TRY_CAST({lex} AS DOUBLE) END")
+    cases.append(f"WHEN {dt} IN ({q(XSD_DOUBLE)}, {q(XSD_FLOAT)}) THEN CASE "
+                 f"WHEN regexp_full_match({lex}, {q(_DOUBLE_RE)}) THEN TRY_CAST({lex} AS DOUBLE) "
+                 f"WHEN {lex} IN ('INF', '+INF') THEN 'Infinity'::DOUBLE "
+                 f"WHEN {lex} = '-INF' THEN '-Infinity'::DOUBLE "
+                 f"WHEN {lex} = 'NaN' THEN 'NaN'::DOUBLE END")
+    return "CASE " + " ".join(cases) + " END"
+
+
+def _ts_sql(lex: str, dt: str) -> str:
+    """SQL: UTC TIMESTAMP of an xsd:dateTime / xsd:date (no zone = UTC), NULL when invalid."""
+    has_off = (f"(length({lex}) > 6 AND substr({lex}, -6, 1) IN ('+', '-') "
+               f"AND substr({lex}, -3, 1) = ':')")
+    main = (f"CASE WHEN suffix({lex}, 'Z') THEN {lex}[:-2] WHEN {has_off} THEN {lex}[:-7] "
+            f"ELSE {lex} END")
+    off = (f"CASE WHEN {has_off} THEN (CASE WHEN substr({lex}, -6, 1) = '-' THEN -1 ELSE 1 END) * "
+           f"(CAST(substr({lex}, -5, 2) AS INTEGER) * 60 + CAST(substr({lex}, -2, 2) AS INTEGER)) "
+           f"ELSE 0 END")
+    base_dt = (f"CASE WHEN strpos({main}, 'T24:') > 0 THEN "
+               f"TRY_CAST(TRY_CAST(split_part({main}, 'T', 1) AS DATE) + 1 AS TIMESTAMP) "
+               f"ELSE TRY_CAST({main} AS TIMESTAMP) END")
+    return (f"CASE WHEN {dt} = {q(XSD_DATETIME)} AND regexp_full_match({lex}, {q(_DATETIME_RE)}) "
+            f"THEN {base_dt} - to_minutes({off}) "
+            f"WHEN {dt} = {q(XSD_DATE)} AND regexp_full_match({lex}, {q(_DATE_RE)}) "
+            f"THEN TRY_CAST(TRY_CAST({main} AS DATE) AS TIMESTAMP) - to_minutes({off}) END")
+
+
+def _bool_sql(lex: str, dt: str) -> str:
+    return (f"CASE WHEN {dt} = {q(XSD_BOOLEAN)} THEN CASE {lex} WHEN 'true' THEN true "
+            f"WHEN '1' THEN true WHEN 'false' THEN false WHEN '0' THEN false END END")
+
+
+def term_columns_sql(nt: str = "nt") -> str:
+    """SQL select list ``kind, lex, dt, lang, num, ts, bool`` computed from canonical nt column.
+
+    Meant for ``SELECT nt, <this> FROM (...)``; it reads only the column ``nt``.
+    """
+    close = f"(length({nt}) - strpos(reverse({nt}), '\"') + 1)"
+    raw = f"substr({nt}, 2, {close} - 2)"
+    rest = f"substr({nt}, {close} + 1)"
+    return (
+        f"CASE left({nt}, 1) WHEN '<' THEN 0 WHEN '_' THEN 1 ELSE 2 END::UTINYINT AS kind, "
+        f"CASE left({nt}, 1) WHEN '<' THEN {nt}[2:-2] WHEN '_' THEN {nt}[3:] "
+        f"ELSE {_unescape_sql(raw)} END AS lex, "
+        f"CASE WHEN left({nt}, 1) <> '\"' THEN NULL WHEN {rest} = '' THEN {q(XSD_STRING)} "
+        f"WHEN left({rest}, 1) = '@' THEN {q(RDF_LANGSTRING)} ELSE {rest}[4:-2] END AS dt, "
+        f"CASE WHEN left({nt}, 1) = '\"' AND left({rest}, 1) = '@' THEN {rest}[2:] END AS lang"
+    )
+
+
+def typed_columns_sql(lex: str = "lex", dt: str = "dt") -> str:
+    """SQL select list ``num, ts, bool`` from lexical form and datatype columns."""
+    return (f"{_num_sql(lex, dt)} AS num, {_ts_sql(lex, dt)} AS ts, "
+            f"{_bool_sql(lex, dt)} AS bool")
+
+
+def create_terms(con) -> None:
+    """Create the ``terms`` table (if missing) in the DuckDB connection."""
+    con.execute(TERMS_DDL)
+
+
+def _relation(relation_sql: str) -> str:
+    s = relation_sql.strip()
+    head = s.split(None, 1)[0].upper() if s else ""
+    return f"({s})" if head in ("SELECT", "WITH", "VALUES", "FROM") else s
+
+
+def next_id(con) -> int:
+    """The id the next interned term gets (ids are dense from 0)."""
+    return int(con.execute("SELECT count(*) FROM terms").fetchone()[0])
+
+
+def intern(con, relation_sql: str, column: str) -> int:
+    """Add every distinct non-NULL nt of ``column`` in the relation that is not yet a term.
+
+    ``relation_sql`` is a table/view name or a query. Returns the number of terms added;
+    new ids follow the existing ones in ``nt`` order (deterministic).
+    """
+    start = next_id(con)
+    sql = (
+        f"INSERT INTO terms SELECT {start} + row_number() OVER (ORDER BY nt) - 1 AS id, nt, "
+        f"kind, lex, dt, lang, {typed_columns_sql()} FROM ("
+        f"SELECT nt, {term_columns_sql('nt')} FROM ("
+        f"SELECT DISTINCT n.{column} AS nt FROM {_relation(relation_sql)} AS n "
+        f"WHERE n.{column} IS NOT NULL AND NOT EXISTS "
+        f"(SELECT 1 FROM terms t WHERE t.nt = n.{column})))"
+    )
+    return int(con.execute(sql).fetchone()[0])
+
+
+def lookup(con, nts: list[str]) -> list[int | None]:
+    """Ids of the given canonical nt strings, None where a term is unknown (small lists)."""
+    if not nts:
+        return []
+    rows = con.execute("SELECT nt, id FROM terms WHERE nt IN (SELECT unnest(?::VARCHAR[]))",
+                       [list(nts)]).fetchall()
+    ids = dict(rows)
+    return [ids.get(nt) for nt in nts]
+
+
+def _check_nt(nt: str) -> None:
+    ok = ((nt.startswith("<") and nt.endswith(">") and len(nt) > 2)
+          or (nt.startswith("_:") and len(nt) > 2)
+          or (nt.startswith('"') and nt.rfind('"') > 0))
+    if not ok:
+        raise DataError(f"not a canonical N-Triples term: {nt!r}",
+                        hint='write <iri>, _:label or "lex", "lex"@lang, "lex"^^<datatype>')
+
+
+def intern_values(con, nts: list[str]) -> list[int]:
+    """Ids of the given canonical nt strings, adding the missing ones (small lists)."""
+    nts = list(nts)
+    for nt in nts:
+        _check_nt(nt)
+    if not nts:
+        return []
+    ids = lookup(con, nts)
+    if any(i is None for i in ids):
+        missing = list(dict.fromkeys(nt for nt, i in zip(nts, ids, strict=True) if i is None))
+        intern(con, "SELECT unnest(?::VARCHAR[]) AS nt".replace("?", _list_sql(missing)), "nt")
+        ids = lookup(con, nts)
+    return [int(i) for i in ids]  # type: ignore[arg-type]
+
+
+def _list_sql(values: list[str]) -> str:
+    return "[" + ", ".join(q(v) + "::VARCHAR" for v in values) + "]"
+
+
+__all__ = ["create_terms", "intern", "intern_values", "lookup", "nt_literal_sql", "literal_nt",
+           "term_columns_sql", "typed_columns_sql", "next_id"]
