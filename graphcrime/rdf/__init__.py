@@ -9,6 +9,7 @@ from graphcrime.rdf.dictionary import (
     nt_literal_sql,
 )
 from graphcrime.rdf.load import load_ntriples
+from graphcrime.rdf.write import write_triples
 
 __all__ = [
     "create_terms",
@@ -18,4 +19,5 @@ __all__ = [
     "load_ntriples",
     "lookup",
     "nt_literal_sql",
+    "write_triples",
 ]

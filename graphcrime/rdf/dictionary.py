@@ -49,6 +49,8 @@ _INT_RANGES: dict[str, tuple[int | None, int | None]] = {
     "unsignedShort": (0, 2**16 - 1),
     "unsignedByte": (0, 255),
 }
+_TYPED_DTS = frozenset([XSD + t for t in _INT_RANGES] + [XSD_DECIMAL, XSD_DOUBLE, XSD_FLOAT,
+                                                          XSD_DATETIME, XSD_DATE, XSD_BOOLEAN])
 _DECIMAL_RE = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
 _DOUBLE_RE = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _ZONE = r"(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
@@ -157,28 +159,30 @@ def _bool_sql(lex: str, dt: str) -> str:
             f"WHEN '1' THEN true WHEN 'false' THEN false WHEN '0' THEN false END END")
 
 
-def term_columns_sql(nt: str = "nt") -> str:
-    """SQL select list ``kind, lex, dt, lang, num, ts, bool`` computed from canonical nt column.
-
-    Meant for ``SELECT nt, <this> FROM (...)``; it reads only the column ``nt``.
-    """
-    close = f"(length({nt}) - strpos(reverse({nt}), '\"') + 1)"
-    raw = f"substr({nt}, 2, {close} - 2)"
-    rest = f"substr({nt}, {close} + 1)"
+def term_columns_sql(source: str) -> str:
+    """SQL query: ``nt, kind, lex, dt, lang`` for every canonical ``nt`` of query ``source``."""
+    raw = "substr(nt, 2, length(nt) - length(rest) - 2)"
     return (
-        f"CASE left({nt}, 1) WHEN '<' THEN 0 WHEN '_' THEN 1 ELSE 2 END::UTINYINT AS kind, "
-        f"CASE left({nt}, 1) WHEN '<' THEN {nt}[2:-2] WHEN '_' THEN {nt}[3:] "
+        f"SELECT nt, kind, CASE kind WHEN 0 THEN nt[2:-2] WHEN 1 THEN nt[3:] "
         f"ELSE {_unescape_sql(raw)} END AS lex, "
-        f"CASE WHEN left({nt}, 1) <> '\"' THEN NULL WHEN {rest} = '' THEN {q(XSD_STRING)} "
-        f"WHEN left({rest}, 1) = '@' THEN {q(RDF_LANGSTRING)} ELSE {rest}[4:-2] END AS dt, "
-        f"CASE WHEN left({nt}, 1) = '\"' AND left({rest}, 1) = '@' THEN {rest}[2:] END AS lang"
+        f"CASE WHEN kind <> 2 THEN NULL WHEN rest = '' THEN {q(XSD_STRING)} "
+        f"WHEN left(rest, 1) = '@' THEN {q(RDF_LANGSTRING)} ELSE rest[4:-2] END AS dt, "
+        f"CASE WHEN kind = 2 AND left(rest, 1) = '@' THEN rest[2:] END AS lang FROM ("
+        f"SELECT nt, kind, CASE WHEN kind = 2 THEN split_part(nt, '\"', -1) END AS rest FROM ("
+        f"SELECT nt, (CASE left(nt, 1) WHEN '<' THEN 0 WHEN '_' THEN 1 ELSE 2 END)::UTINYINT "
+        f"AS kind FROM ({source})))"
     )
 
 
-def typed_columns_sql(lex: str = "lex", dt: str = "dt") -> str:
-    """SQL select list ``num, ts, bool`` from lexical form and datatype columns."""
-    return (f"{_num_sql(lex, dt)} AS num, {_ts_sql(lex, dt)} AS ts, "
-            f"{_bool_sql(lex, dt)} AS bool")
+def typed_columns_sql(lex: str = "lex", dt: str = "dt", assign: bool = False) -> str:
+    """SQL select list ``num, ts, bool`` from lexical form and datatype columns.
+
+    With ``assign`` it is an UPDATE's SET list (``num = ..., ts = ..., bool = ...``).
+    """
+    parts = {"num": _num_sql(lex, dt), "ts": _ts_sql(lex, dt), "bool": _bool_sql(lex, dt)}
+    if assign:
+        return ", ".join(f"{k} = {v}" for k, v in parts.items())
+    return ", ".join(f"{v} AS {k}" for k, v in parts.items())
 
 
 def create_terms(con) -> None:
@@ -197,22 +201,31 @@ def next_id(con) -> int:
     return int(con.execute("SELECT count(*) FROM terms").fetchone()[0])
 
 
+_NEW = "SELECT c.nt FROM c ANTI JOIN e ON e.nt = c.nt"
+
+
 def intern(con, relation_sql: str, column: str) -> int:
     """Add every distinct non-NULL nt of ``column`` in the relation that is not yet a term.
 
     ``relation_sql`` is a table/view name or a query. Returns the number of terms added;
-    new ids follow the existing ones in ``nt`` order (deterministic).
+    new ids follow the existing ones (dense; their order among themselves is unspecified).
     """
     start = next_id(con)
-    sql = (
-        f"INSERT INTO terms SELECT {start} + row_number() OVER (ORDER BY nt) - 1 AS id, nt, "
-        f"kind, lex, dt, lang, {typed_columns_sql()} FROM ("
-        f"SELECT nt, {term_columns_sql('nt')} FROM ("
-        f"SELECT DISTINCT n.{column} AS nt FROM {_relation(relation_sql)} AS n "
-        f"WHERE n.{column} IS NOT NULL AND NOT EXISTS "
-        f"(SELECT 1 FROM terms t WHERE t.nt = n.{column})))"
-    )
-    return int(con.execute(sql).fetchone()[0])
+    col = f"n.{column}"
+    # candidates first, then the (small) semi join into terms: cheap when terms is large
+    sql = (f"WITH c AS MATERIALIZED (SELECT DISTINCT {col} AS nt FROM "
+           f"{_relation(relation_sql)} AS n WHERE {col} IS NOT NULL), "
+           f"e AS MATERIALIZED (SELECT t.nt FROM terms t SEMI JOIN c ON t.nt = c.nt), "
+           f"x AS MATERIALIZED ({term_columns_sql(_NEW)}) "
+           f"INSERT INTO terms SELECT {start} + row_number() OVER () - 1 AS id, nt, kind, lex, "
+           f"dt, lang, NULL, NULL, NULL FROM x")
+    added = int(con.execute(sql).fetchone()[0])
+    typed = "', '".join(sorted(_TYPED_DTS))
+    if added and con.execute(f"SELECT count(*) FROM terms WHERE id >= {start} AND kind = 2 "
+                             f"AND dt IN ('{typed}')").fetchone()[0]:
+        con.execute(f"UPDATE terms SET {typed_columns_sql(assign=True)} "
+                    f"WHERE id >= {start} AND kind = 2 AND dt IN ('{typed}')")
+    return added
 
 
 def lookup(con, nts: list[str]) -> list[int | None]:

@@ -30,21 +30,36 @@ from graphcrime.rdf.syntax import canonical_sql, ok_sql, skip_sql, split_sql
 
 Progress = Callable[[str, int, int], None]
 _STEPS = 5
-_TMP = ("_gc_raw", "_gc_slow", "_gc_ts", "_gc_tp", "_gc_to")
+_TMP = ("_gc_raw", "_gc_lines", "_gc_slow", "_gc_ts", "_gc_tp", "_gc_to", "_gc_ms", "_gc_mp",
+        "_gc_mo")
 
 
-def _read_csv(path: Path) -> str:
-    return (f"read_csv({q(str(path))}, columns={{'line': 'VARCHAR'}}, delim='\\x01', quote='', "
-            f"escape='', header=false, auto_detect=false, max_line_size=1073741824, "
-            f"compression={q('gzip' if path.name.lower().endswith('.gz') else 'none')})")
+def _read_csv(path: Path, fields: int) -> str:
+    """DuckDB read_csv of ``path``: whole lines (fields=1) or 4 space-separated fields."""
+    comp = q("gzip" if path.name.lower().endswith(".gz") else "none")
+    if fields == 1:
+        return (f"read_csv({q(str(path))}, columns={{'line': 'VARCHAR'}}, delim='\\x01', "
+                f"quote='', escape='', header=false, auto_detect=false, compression={comp})")
+    return (f"read_csv({q(str(path))}, columns={{'s': 'VARCHAR', 'p': 'VARCHAR', 'o': 'VARCHAR', "
+            f"'d': 'VARCHAR'}}, delim=' ', quote='', escape='', header=false, auto_detect=false, "
+            f"compression={comp}, ignore_errors=true)")
 
 
 def _is_fast(path: Path) -> bool:
     return slowparse.rdf_format(path) == slowparse.ox.RdfFormat.N_TRIPLES
 
 
+_FAST_ROW = "(d = '.' AND s IS NOT NULL AND p IS NOT NULL AND o IS NOT NULL)"
+_LINE = "concat_ws(' ', coalesce(s, ''), coalesce(p, ''), coalesce(o, ''), coalesce(d, ''))"
+
+
 class _Loader:
-    """One load: the temp tables and the steps that fill them."""
+    """One load: the temp tables and the steps that fill them.
+
+    ``_gc_raw(f, s, p, o, d)`` holds lines split at single spaces (``d`` is the final dot),
+    ``_gc_lines(f, line)`` the lines for pyoxigraph, ``_gc_slow(s, p, o)`` its canonical
+    output, ``_gc_t{s,p,o}(tok, h, ok[, nt])`` the distinct tokens per position.
+    """
 
     def __init__(self, con, paths: list[Path], progress: Progress | None) -> None:
         self.con, self.paths, self.progress = con, paths, progress
@@ -58,7 +73,8 @@ class _Loader:
     def run(self, target: str) -> int:
         con = self.con
         con.execute("CREATE OR REPLACE TEMP TABLE _gc_raw(f INTEGER, s VARCHAR, p VARCHAR, "
-                    "o VARCHAR, line VARCHAR)")
+                    "o VARCHAR, d VARCHAR)")
+        con.execute("CREATE OR REPLACE TEMP TABLE _gc_lines(f INTEGER, line VARCHAR)")
         con.execute("CREATE OR REPLACE TEMP TABLE _gc_slow(s VARCHAR, p VARCHAR, o VARCHAR)")
         for f, path in enumerate(self.paths):
             if not path.is_file():
@@ -78,14 +94,7 @@ class _Loader:
                    "UNION ALL SELECT nt FROM _gc_to UNION ALL SELECT s FROM _gc_slow "
                    "UNION ALL SELECT p FROM _gc_slow UNION ALL SELECT o FROM _gc_slow", "nt")
             self.tick("intern")
-            con.execute(
-                f"CREATE OR REPLACE TABLE {target} AS SELECT DISTINCT s, p, o FROM ("
-                "SELECT ts.id AS s, tp.id AS p, tm.id AS o FROM _gc_raw r "
-                "JOIN terms ts ON ts.nt = r.s JOIN terms tp ON tp.nt = r.p "
-                "JOIN (SELECT o.tok, t.id FROM _gc_to o JOIN terms t ON t.nt = o.nt) tm "
-                "ON tm.tok = r.o WHERE r.line IS NULL UNION ALL "
-                "SELECT ts.id, tp.id, tob.id FROM _gc_slow x JOIN terms ts ON ts.nt = x.s "
-                "JOIN terms tp ON tp.nt = x.p JOIN terms tob ON tob.nt = x.o)")
+            self._encode(target)
         except BaseException:
             con.execute("DELETE FROM terms WHERE id >= ?", [start])
             raise
@@ -93,17 +102,25 @@ class _Loader:
         return int(con.execute(f"SELECT count(*) FROM {target}").fetchone()[0])
 
     def _read_fast(self, f: int, path: Path) -> bool:
-        """Split the lines of ``path`` into ``_gc_raw``; False when DuckDB cannot read it."""
+        """Split the lines of ``path`` into ``_gc_raw``; False when DuckDB cannot read it.
+
+        Lines of exactly four space-separated fields come from a CSV read; when some lines
+        were not taken (literals with spaces, comments, tabs, ...) a second whole-line read
+        picks those out for ``_gc_lines``.
+        """
+        con = self.con
         try:
-            self.con.execute(
-                f"INSERT INTO _gc_raw SELECT {f}, CASE WHEN fast THEN s END, "
-                "CASE WHEN fast THEN p END, CASE WHEN fast THEN o END, "
-                "CASE WHEN NOT fast THEN line END FROM ("
-                f"SELECT line, suffix(line, ' .') AS fast, {split_sql('line')} "
-                f"FROM {_read_csv(path)} WHERE NOT {skip_sql('line')})")
+            rows = con.execute(f"INSERT INTO _gc_raw SELECT {f}, s, p, o, d "
+                               f"FROM {_read_csv(path, 4)}").fetchone()[0]
+            lines = _read_csv(path, 1)
+            n = con.execute(f"SELECT count(*) FROM {lines} WHERE line IS NOT NULL").fetchone()[0]
+            if n != rows:
+                con.execute(f"INSERT INTO _gc_lines SELECT {f}, line FROM {lines} WHERE NOT "
+                            f"{skip_sql('line')} AND len(string_split(line, ' ')) <> 4")
             return True
         except Exception:  # noqa: BLE001 - anything DuckDB refuses, pyoxigraph judges
-            self.con.execute("DELETE FROM _gc_raw WHERE f = ?", [f])
+            con.execute("DELETE FROM _gc_raw WHERE f = ?", [f])
+            con.execute("DELETE FROM _gc_lines WHERE f = ?", [f])
             return False
 
     def _add_slow(self, cols: slowparse.Columns) -> None:
@@ -118,35 +135,62 @@ class _Loader:
     def _validate_tokens(self) -> None:
         """Distinct tokens per position, checked once; lines with a bad token go slow."""
         con = self.con
+        # whole lines ending in " ." that the 4-field read could not take: split them here
+        con.execute(f"INSERT INTO _gc_raw SELECT f, s, p, o, '.' FROM (SELECT f, "
+                    f"{split_sql('line')} FROM _gc_lines WHERE suffix(line, ' .'))")
+        con.execute("DELETE FROM _gc_lines WHERE suffix(line, ' .')")
+        n = con.execute(f"INSERT INTO _gc_lines SELECT f, {_LINE} FROM _gc_raw "
+                        f"WHERE NOT coalesce({_FAST_ROW}, false)").fetchone()[0]
+        if n:
+            con.execute(f"DELETE FROM _gc_raw WHERE NOT coalesce({_FAST_ROW}, false)")
         for col in ("s", "p"):
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_t{col} AS SELECT tok, "
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_t{col} AS SELECT tok, hash(tok) AS h, "
                         f"{ok_sql('tok', col)} AS ok FROM (SELECT DISTINCT {col} AS tok "
-                        f"FROM _gc_raw WHERE line IS NULL)")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_to AS SELECT tok, ok, "
+                        f"FROM _gc_raw)")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_to AS SELECT tok, h, ok, "
                     f"CASE WHEN ok THEN {canonical_sql('tok')} END AS nt FROM ("
-                    f"SELECT tok, {ok_sql('tok', 'o')} AS ok FROM (SELECT DISTINCT o AS tok "
-                    f"FROM _gc_raw WHERE line IS NULL))")
+                    f"SELECT tok, hash(tok) AS h, {ok_sql('tok', 'o')} AS ok FROM ("
+                    f"SELECT DISTINCT o AS tok FROM _gc_raw))")
         bad = con.execute("SELECT (SELECT count(*) FROM _gc_ts WHERE NOT ok) + "
                           "(SELECT count(*) FROM _gc_tp WHERE NOT ok) + "
                           "(SELECT count(*) FROM _gc_to WHERE NOT ok)").fetchone()[0]
         if bad:
-            con.execute(
-                "UPDATE _gc_raw SET line = s || ' ' || p || ' ' || o || ' .' WHERE line IS NULL "
-                "AND (s IN (SELECT tok FROM _gc_ts WHERE NOT ok) OR p IN (SELECT tok FROM "
-                "_gc_tp WHERE NOT ok) OR o IN (SELECT tok FROM _gc_to WHERE NOT ok))")
+            cond = ("s IN (SELECT tok FROM _gc_ts WHERE NOT ok) OR p IN (SELECT tok FROM "
+                    "_gc_tp WHERE NOT ok) OR o IN (SELECT tok FROM _gc_to WHERE NOT ok)")
+            con.execute(f"INSERT INTO _gc_lines SELECT f, {_LINE} FROM _gc_raw WHERE {cond}")
+            con.execute(f"DELETE FROM _gc_raw WHERE {cond}")
             for col in ("s", "p", "o"):
                 con.execute(f"DELETE FROM _gc_t{col} WHERE NOT ok")
 
     def _slow_lines(self) -> None:
         """Parse the lines the fast path did not take with pyoxigraph, one batch per file."""
         files = [r[0] for r in self.con.execute(
-            "SELECT DISTINCT f FROM _gc_raw WHERE line IS NOT NULL ORDER BY f").fetchall()]
+            "SELECT DISTINCT f FROM _gc_lines ORDER BY f").fetchall()]
         for f in files:
             lines = [r[0] for r in self.con.execute(
-                "SELECT line FROM _gc_raw WHERE f = ? AND line IS NOT NULL", [f]).fetchall()]
+                "SELECT line FROM _gc_lines WHERE f = ?", [f]).fetchall()]
             path = self.paths[f]
             self._add_slow(slowparse.parse_text(
                 "\n".join(lines) + "\n", str(path), lambda p=path: slowparse.locate_error(p)))
+
+    def _encode(self, target: str) -> None:
+        """Token -> id maps keyed by hash, then one pass of integer joins over the lines."""
+        con = self.con
+        for col, key in (("s", "tok"), ("p", "tok"), ("o", "nt")):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_m{col} AS SELECT x.tok, x.h, t.id "
+                        f"FROM _gc_t{col} x JOIN terms t ON t.nt = x.{key}")
+        unique = con.execute("SELECT bool_and(c) FROM (SELECT count(*) = count(DISTINCT h) AS c "
+                             "FROM _gc_ms UNION ALL SELECT count(*) = count(DISTINCT h) "
+                             "FROM _gc_mp UNION ALL SELECT count(*) = count(DISTINCT h) "
+                             "FROM _gc_mo)").fetchone()[0]
+        on = ("ms.h = hash(r.s) AND mp.h = hash(r.p) AND mo.h = hash(r.o)" if unique else
+              "ms.tok = r.s AND mp.tok = r.p AND mo.tok = r.o")
+        con.execute(
+            f"CREATE OR REPLACE TABLE {target} AS SELECT DISTINCT s, p, o FROM ("
+            f"SELECT ms.id AS s, mp.id AS p, mo.id AS o FROM _gc_raw r, _gc_ms ms, _gc_mp mp, "
+            f"_gc_mo mo WHERE {on} UNION ALL "
+            "SELECT ts.id, tp.id, tob.id FROM _gc_slow x JOIN terms ts ON ts.nt = x.s "
+            "JOIN terms tp ON tp.nt = x.p JOIN terms tob ON tob.nt = x.o)")
 
 
 def load_ntriples(con, paths: Iterable[str | Path], target: str = "loaded",
