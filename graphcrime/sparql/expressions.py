@@ -31,9 +31,7 @@ from graphcrime.engine.sqlexpr import (
     q,
     string_val,
 )
-from graphcrime.engine.sqlexpr import _cast as cast_val
 from graphcrime.sparql.values import Env, NotTranslatable, col, term_nt
-from graphcrime.vocab import XSD
 
 # rdflib builtin name -> (engine function name, argument attribute names)
 _ARGS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -47,18 +45,51 @@ _ARGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "isIRI": ("ISIRI", ("arg",)), "isURI": ("ISIRI", ("arg",)), "isBLANK": ("ISBLANK", ("arg",)),
     "isLITERAL": ("ISLITERAL", ("arg",)), "isNUMERIC": ("ISNUMERIC", ("arg",)),
     "DATATYPE": ("DATATYPE", ("arg",)), "LANG": ("LANG", ("arg",)),
-    "STRDT": ("STRDT", ("arg1", "arg2")), "STRLANG": ("STRLANG", ("arg1", "arg2")),
     "sameTerm": ("SAMETERM", ("arg1", "arg2")),
     "ABS": ("ABS", ("arg",)), "CEIL": ("CEIL", ("arg",)), "FLOOR": ("FLOOR", ("arg",)),
-    "ROUND": ("ROUND", ("arg",)), "YEAR": ("YEAR", ("arg",)), "MONTH": ("MONTH", ("arg",)),
-    "DAY": ("DAY", ("arg",)), "HOURS": ("HOURS", ("arg",)), "MINUTES": ("MINUTES", ("arg",)),
-    "SECONDS": ("SECONDS", ("arg",)), "IF": ("IF", ("arg1", "arg2", "arg3")),
+    "ROUND": ("ROUND", ("arg",)),
+    "IF": ("IF", ("arg1", "arg2", "arg3")),
 }
 
 
 def _is_str(v: SqlVal) -> str:
     return (f"(({v.kind}) = 2 AND ({v.dt}) IN ('http://www.w3.org/2001/XMLSchema#string', "
             f"'http://www.w3.org/1999/02/22-rdf-syntax-ns#langString'))")
+
+
+_SIMPLE = "'http://www.w3.org/2001/XMLSchema#string'"
+_DT_RE = r"'^(-?[0-9]{4,})-([0-9]{2})-([0-9]{2})(T([0-9]{2}):([0-9]{2}):([0-9]{2}(\\.[0-9]+)?))?'"
+#: date/time parts read from the lexical form (the literal's own time zone, as SPARQL says)
+_PARTS = {"YEAR": 1, "MONTH": 2, "DAY": 3, "HOURS": 5, "MINUTES": 6, "SECONDS": 7}
+
+
+def _part(fn: str, v: SqlVal) -> SqlVal:
+    g = f"regexp_extract({v.lex}, {_DT_RE}, {_PARTS[fn]})"
+    ok = f"({v.ts}) IS NOT NULL AND {g} <> ''"
+    value = f"(CASE WHEN {ok} THEN TRY_CAST({g} AS DOUBLE) END)"
+    return num_val("1" if fn == "SECONDS" else "0", value)
+
+
+def _str_pair(fn: str, a: SqlVal, b: SqlVal) -> SqlVal:
+    """STRBEFORE / STRAFTER with SPARQL's argument compatibility and language tags."""
+    ok = f"{_is_str(a)} AND {_is_str(b)} AND ({b.lang} IS NULL OR {b.lang} = {a.lang})"
+    pos = f"strpos({a.lex}, {b.lex})"
+    part = (f"left({a.lex}, {pos} - 1)" if fn == "STRBEFORE"
+            else f"substr({a.lex}, {pos} + length({b.lex}))")
+    return string_val(f"(CASE WHEN {pos} > 0 THEN {part} ELSE '' END)",
+                      f"(CASE WHEN {pos} > 0 THEN {a.lang} END)", ok)
+
+
+def _strdt(a: SqlVal, b: SqlVal) -> SqlVal:
+    ok = f"({a.kind}) = 2 AND ({a.dt}) = {_SIMPLE} AND ({b.kind}) = 0"
+    return SqlVal(kind=f"(CASE WHEN {ok} THEN 2 END)", lex=f"(CASE WHEN {ok} THEN {a.lex} END)",
+                  dt=f"(CASE WHEN {ok} THEN {b.lex} END)")
+
+
+def _strlang(a: SqlVal, b: SqlVal) -> SqlVal:
+    ok = (f"({a.kind}) = 2 AND ({a.dt}) = {_SIMPLE} AND ({b.kind}) = 2 AND ({b.dt}) = {_SIMPLE}"
+          f" AND {b.lex} <> ''")
+    return string_val(a.lex, f"lower({b.lex})", ok)
 
 
 def _lang_matches(tag: SqlVal, rng: SqlVal) -> SqlVal:
@@ -106,9 +137,19 @@ class ExprCompiler:
     def __init__(self, env: Env, exists: Callable[[Any, Env], str] | None = None) -> None:
         self.env = env
         self.exists = exists
+        self._conds: dict[int, tuple[SqlVal, str]] = {}
 
     def ebv(self, e: Any) -> str:
-        return self.compile(e).ebv()
+        """SQL boolean (NULL = error); booleans built here are used as they are, so nested
+        &&/||/! stay linear in size."""
+        v = self.compile(e)
+        hit = self._conds.get(id(v))
+        return hit[1] if hit is not None and hit[0] is v else v.ebv()
+
+    def _bool(self, cond: str) -> SqlVal:
+        v = bool_val(cond)
+        self._conds[id(v)] = (v, cond)
+        return v
 
     def compile(self, e: Any) -> SqlVal:
         if isinstance(e, Variable):
@@ -127,19 +168,19 @@ class ExprCompiler:
                 hits = [compare("=", a, self.compile(b)) for b in e.other]
                 # SPARQL IN: true if any equal; error if none equal and some error
                 cond = " OR ".join(f"({h})" for h in hits) or "false"
-                return bool_val(f"(NOT ({cond}))" if e.op == "NOT IN" else f"({cond})")
-            return bool_val(compare(e.op, a, self.compile(e.other)))
+                return self._bool(f"(NOT ({cond}))" if e.op == "NOT IN" else f"({cond})")
+            return self._bool(compare(e.op, a, self.compile(e.other)))
         if name in ("ConditionalAndExpression", "ConditionalOrExpression"):
             op = " AND " if name == "ConditionalAndExpression" else " OR "
             parts = [self.ebv(e.expr)] + [self.ebv(x) for x in e.other or []]
-            return bool_val("(" + op.join(f"({p})" for p in parts) + ")")
+            return self._bool("(" + op.join(f"({p})" for p in parts) + ")")
         if name in ("AdditiveExpression", "MultiplicativeExpression"):
             acc = self.compile(e.expr)
             for op, other in zip(e.op or [], e.other or [], strict=False):
                 acc = arith(op, acc, self.compile(other))
             return acc
         if name == "UnaryNot":
-            return bool_val(f"(NOT {self.ebv(e.expr)})")
+            return self._bool(f"(NOT {self.ebv(e.expr)})")
         if name in ("UnaryMinus", "UnaryPlus"):
             v = self.compile(e.expr)
             from graphcrime.engine.sqlexpr import rank_sql
@@ -147,13 +188,9 @@ class ExprCompiler:
             rank = str(v.rank) if v.rank is not None else rank_sql(v.dt)
             return num_val(rank, f"(-{v.num})" if name == "UnaryMinus" else v.num)
         if name == "Function":
-            iri = str(e.iri)
-            if iri.startswith(XSD) and len(e.expr or []) == 1:
-                try:
-                    return cast_val(iri, self.compile(e.expr[0]))
-                except KeyError:
-                    pass
-            raise NotTranslatable(f"function <{iri}>")
+            # XSD casts: the engine's casts are more lenient than SPARQL's (xsd:integer("1.5")
+            # gives 1 there, an error here), so casts go to the fallback
+            raise NotTranslatable(f"function <{e.iri}>")
         if name.startswith("Builtin_"):
             return self._builtin(name[len("Builtin_"):], e)
         raise NotTranslatable(f"expression {name}")
@@ -162,13 +199,13 @@ class ExprCompiler:
         if fn == "BOUND":
             var = str(e.arg)
             if var not in self.env.rel.vars:
-                return bool_val("false")
-            return bool_val(f"({self.env.ref(var)} IS NOT NULL)")
+                return self._bool("false")
+            return self._bool(f"({self.env.ref(var)} IS NOT NULL)")
         if fn in ("EXISTS", "NOTEXISTS"):
             if self.exists is None:
                 raise NotTranslatable("EXISTS here")
             sql = self.exists(e.graph, self.env)
-            return bool_val(f"(NOT {sql})" if fn == "NOTEXISTS" else sql)
+            return self._bool(f"(NOT {sql})" if fn == "NOTEXISTS" else sql)
         if fn == "REGEX":
             flags = self.compile(e.flags) if e.flags is not None else None
             return _regex(self.compile(e.text), self.compile(e.pattern), flags)
@@ -179,6 +216,14 @@ class ExprCompiler:
             if e.length is not None:
                 args.append(self.compile(e.length))
             return _substr(args)
+        if fn in _PARTS:
+            return _part(fn, self.compile(e.arg))
+        if fn in ("STRBEFORE", "STRAFTER"):
+            return _str_pair(fn, self.compile(e.arg1), self.compile(e.arg2))
+        if fn == "STRDT":
+            return _strdt(self.compile(e.arg1), self.compile(e.arg2))
+        if fn == "STRLANG":
+            return _strlang(self.compile(e.arg1), self.compile(e.arg2))
         if fn in ("CONCAT", "COALESCE"):
             args = [self.compile(x) for x in e.arg or []]
             if fn == "CONCAT" and not args:

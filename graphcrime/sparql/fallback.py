@@ -58,6 +58,8 @@ def touched_iris(node: Any) -> tuple[set[str], bool]:
             for a in x.args:
                 walk(a)
         elif isinstance(x, MulPath):
+            if x.mod in ("*", "?"):  # zero-length paths reach every node of the graph
+                open_pred = True
             walk(x.path)
         elif isinstance(x, InvPath):
             walk(x.arg)

@@ -107,7 +107,7 @@ def run_query(store: Any, text: str, *, base: str | None = None) -> QueryResult:
     """
     query = parse(text, base)
     try:
-        result = _translate(store, query.algebra, query.star)
+        result = _translate(store, query.algebra, query.star, text)
         # bind the SQL now so that a translation gap shows here, not when writing
         if result.sql is not None:
             store.con.execute(f"DESCRIBE {result.sql}")
@@ -138,8 +138,10 @@ def select_sql(rel: Rel, names: list[str]) -> str:
     return f"SELECT {', '.join(items) or '1 AS _unit'} {env.from_clause()}"
 
 
-def _translate(store: Any, alg: CompValue, star: bool = False) -> QueryResult:
+def _translate(store: Any, alg: CompValue, star: bool = False, text: str = "") -> QueryResult:
     tr = Translator(store)
+    for m in re.finditer(r"[?$]([^\W]+)", text):
+        tr.first_seen.setdefault(m.group(1), m.start())
     con = store.con
     if alg.name == "SelectQuery":
         tr.star = star
@@ -153,10 +155,22 @@ def _translate(store: Any, alg: CompValue, star: bool = False) -> QueryResult:
         return QueryResult(con, "ask", ask=bool(value))
     if alg.name == "ConstructQuery":
         rel = tr.pattern(alg.p)
-        return QueryResult(con, "graph", sql=construct_sql(rel, alg.template or []))
+        template = alg.template if "template" in alg and alg.template else _where_triples(alg.p)
+        return QueryResult(con, "graph", sql=construct_sql(rel, template))
     if alg.name == "DescribeQuery":
         return QueryResult(con, "graph", sql=describe_sql(tr, alg))
     raise NotTranslatable(alg.name)
+
+
+def _where_triples(node: Any) -> list[Any]:
+    """The triples of CONSTRUCT WHERE's pattern (the short form's template)."""
+    out: list[Any] = []
+    if isinstance(node, CompValue):
+        if node.name == "BGP":
+            out += list(node.triples)
+        for v in node.values():
+            out += _where_triples(v)
+    return out
 
 
 def construct_sql(rel: Rel, template: list[Any]) -> str:

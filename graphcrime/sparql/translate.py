@@ -54,6 +54,8 @@ class Translator:
         self._n = 0
         #: set for ``SELECT *``: the outermost projection keeps every in-scope variable
         self.star = False
+        #: offsets of each variable's first mention in the query text (SELECT * order)
+        self.first_seen: dict[str, int] = {}
 
     # -- helpers --------------------------------------------------------------------------
     def fresh(self, stem: str) -> str:
@@ -306,7 +308,8 @@ class Translator:
         rel = self.pattern(node.p)
         names = [str(v) for v in node.PV]
         if star:
-            names = sorted(v for v in rel.vars if not v.startswith(("_:", "\x00", "__agg")))
+            names = [v for v in rel.vars if not v.startswith(("_:", "\x00", "__agg"))]
+            names.sort(key=lambda n: self.first_seen.get(n, 1 << 30))
         items = [f"{col(v)}" if v in rel.vars else f"NULL::INTEGER AS {col(v)}" for v in names]
         if rel.ordered:
             items.append(ORD)

@@ -80,6 +80,8 @@ def norm(term: object) -> object:
     if isinstance(term, ox.BlankNode):
         return ("bnode",)
     if isinstance(term, ox.Literal):
+        if term.datatype.value == XSD + "boolean" and term.value in ("0", "1", "true", "false"):
+            return ("bool", term.value in ("1", "true"))  # pyoxigraph's store canonicalises
         fam = _FAMILY.get(term.datatype.value)
         if fam is not None:
             try:
@@ -121,9 +123,10 @@ def compare(store: FactStore, oxs: ox.Store, query: str, *, ordered: bool = Fals
         assert got == want
     else:
         names = [v.value for v in theirs.variables]
-        assert ours.variables == names
+        assert sorted(ours.variables) == sorted(names)  # SELECT * order is not specified
         want_rows = [tuple(s[i] for i in range(len(names))) for s in theirs]
-        got_rows = ours.rows()
+        index = [ours.variables.index(n) for n in names]
+        got_rows = [tuple(r[i] for i in index) for r in ours.rows()]
         assert rows_key(got_rows) == rows_key(want_rows), (got_rows[:10], want_rows[:10])
         if ordered:
             assert [tuple(norm(t) for t in r) for r in got_rows] == \
