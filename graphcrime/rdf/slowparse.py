@@ -158,6 +158,32 @@ def parse_text(text: str, file: str, locate: Callable[[], None] | None = None) -
 
 
 def locate_error(path: Path) -> None:
-    """Parse ``path`` strictly to its first error and raise it (returns if there is none)."""
-    for _ in _parsed(path):
-        pass
+    """Parse ``path`` strictly to its first error and raise it (returns if there is none).
+
+    pyoxigraph reads across line ends, so a triple missing its dot is reported on the next
+    line; for N-Triples the error is moved back to the line that fails on its own.
+    """
+    try:
+        for _ in _parsed(path):
+            pass
+    except DataError as e:
+        if e.line is None or e.line < 2 or rdf_format(path) != ox.RdfFormat.N_TRIPLES:
+            raise
+        raise _own_line(path, e) from None
+
+
+def _own_line(path: Path, e: DataError) -> DataError:
+    """The first line, of pyoxigraph's and the triple line before it, that fails on its own."""
+    assert e.line is not None
+    with _open(path) as f:
+        lines = [f.readline().strip(b"\r\n") for _ in range(e.line)]
+    prev = next((n for n in range(e.line - 1, 0, -1) if lines[n - 1].strip(b" \t")
+                 and not lines[n - 1].lstrip(b" \t").startswith(b"#")), None)
+    for n in (prev, e.line):
+        if n is None:
+            continue
+        try:
+            list(ox.parse(lines[n - 1], ox.RdfFormat.N_TRIPLES))
+        except SyntaxError as own:
+            return syntax_error(own, str(path), n - 1)
+    return e
