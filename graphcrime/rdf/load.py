@@ -136,8 +136,8 @@ class _Loader:
         """Distinct tokens per position, checked once; lines with a bad token go slow."""
         con = self.con
         # whole lines ending in " ." that the 4-field read could not take: split them here
-        splits = (f"suffix(line, ' .') AND length(line) > length(split_part(line, ' ', 1)) "
-                  f"+ length(split_part(line, ' ', 2)) + 4")  # s p o . with o non-empty
+        splits = ("suffix(line, ' .') AND length(line) > length(split_part(line, ' ', 1)) "
+                  "+ length(split_part(line, ' ', 2)) + 4")  # s p o . with o non-empty
         con.execute(f"INSERT INTO _gc_raw SELECT f, s, p, o, '.' FROM (SELECT f, "
                     f"{split_sql('line')} FROM _gc_lines WHERE {splits})")
         con.execute(f"DELETE FROM _gc_lines WHERE {splits}")
