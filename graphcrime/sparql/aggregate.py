@@ -11,12 +11,13 @@ a decimal, an ill-typed SUM is an error = unbound, an empty group sums to 0).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rdflib import Variable
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from graphcrime.engine.sqlexpr import num_val, q, rank_sql, string_val
+from graphcrime.engine.sqlexpr import SqlVal, num_val, q, rank_sql, string_val
 from graphcrime.sparql.expressions import ExprCompiler
 from graphcrime.sparql.values import (
     Env,
@@ -28,6 +29,16 @@ from graphcrime.sparql.values import (
     sort_key,
 )
 from graphcrime.vocab import XSD_STRING
+
+
+def _number(rank: str, value: str) -> SqlVal:
+    """A numeric result; decimals printed from the shortest round-trip form of the double
+    (the engine's ``round(x, 10)`` form shows binary noise such as 6514419.4300000008)."""
+    v = num_val(rank, value)
+    text = f"CAST(({value})::DOUBLE AS VARCHAR)"
+    lex = (f"(CASE WHEN ({rank}) = 1 AND NOT contains({text}, 'e') "
+           f"THEN regexp_replace({text}, '\\.0$', '') ELSE {v.lex} END)")
+    return replace(v, lex=lex)
 
 
 def _agg_sql(kind: str, distinct: bool, a: str, sep: str | None) -> tuple[list[str], str]:
@@ -50,15 +61,19 @@ def _agg_sql(kind: str, distinct: bool, a: str, sep: str | None) -> tuple[list[s
     if kind in ("Sum", "Avg"):
         items = [f"count(*) FILTER (WHERE ({v.num}) IS NULL) AS {name('bad')}",
                  f"sum({d}{v.num}) AS {name('s')}", f"count({d}{v.num}) AS {name('c')}",
-                 f"max({rank_sql(v.dt)}) AS {name('r')}"]
+                 f"max({rank_sql(v.dt)}) AS {name('r')}",
+                 # integers and decimals add up exactly (amounts!), doubles as doubles
+                 f"sum({d}CASE WHEN ({v.num}) IS NOT NULL THEN coalesce(TRY_CAST(trim({v.lex}) AS "
+                 f"DECIMAL(38, 10)), TRY_CAST({v.num} AS DECIMAL(38, 10))) END) AS {name('sd')}"]
         rank = f"coalesce({ref('r')}, 0)"
+        total = f"(CASE WHEN {rank} <= 1 THEN {ref('sd')}::DOUBLE ELSE {ref('s')} END)"
         if kind == "Sum":
-            value = f"coalesce({ref('s')}, 0)"
+            value = f"coalesce({total}, 0)"
         else:
-            value = f"(CASE WHEN {ref('c')} = 0 THEN 0 ELSE {ref('s')} / {ref('c')} END)"
+            value = f"(CASE WHEN {ref('c')} = 0 THEN 0 ELSE {total} / {ref('c')} END)"
             rank = f"(CASE WHEN {ref('c')} = 0 THEN 0 ELSE greatest({rank}, 1) END)"
         value = f"(CASE WHEN {ref('bad')} = 0 THEN {value} END)"
-        return items, pack(num_val(rank, value))
+        return items, pack(_number(rank, value))
     if kind in ("Min", "Max"):
         fn = "arg_min" if kind == "Min" else "arg_max"
         return ([f"{fn}({a}, {sort_key(v)}) FILTER (WHERE {a} IS NOT NULL) AS {name('m')}"],

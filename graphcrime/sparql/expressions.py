@@ -169,7 +169,12 @@ class ExprCompiler:
                 # SPARQL IN: true if any equal; error if none equal and some error
                 cond = " OR ".join(f"({h})" for h in hits) or "false"
                 return self._bool(f"(NOT ({cond}))" if e.op == "NOT IN" else f"({cond})")
-            return self._bool(compare(e.op, a, self.compile(e.other)))
+            b = self.compile(e.other)
+            # xsd:date and xsd:dateTime are not comparable with each other (an error)
+            mixed = (f"(({a.ts}) IS NOT NULL AND ({b.ts}) IS NOT NULL AND "
+                     f"({a.dt}) <> ({b.dt}))")
+            return self._bool(f"(CASE WHEN {mixed} THEN NULL ELSE {compare(e.op, a, b)} END)"
+                              if a.ts != NULL and b.ts != NULL else compare(e.op, a, b))
         if name in ("ConditionalAndExpression", "ConditionalOrExpression"):
             op = " AND " if name == "ConditionalAndExpression" else " OR "
             parts = [self.ebv(e.expr)] + [self.ebv(x) for x in e.other or []]

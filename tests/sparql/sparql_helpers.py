@@ -8,16 +8,15 @@ the decimal 3.0), blank nodes by position only (labels are arbitrary).
 from __future__ import annotations
 
 import math
+import tempfile
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-import pyarrow as pa
 import pyoxigraph as ox
 
 from graphcrime.engine.store import FactStore
-from graphcrime.rdf.dictionary import intern
-from graphcrime.rdf.slowparse import term_nt
+from graphcrime.rdf.load import load_ntriples
 from graphcrime.sparql import QueryResult, run_query
 from graphcrime.vocab import STANDARD_PREFIXES, XSD
 
@@ -29,48 +28,39 @@ _FAMILY.update({XSD + "decimal": "dec", XSD + "double": "dbl", XSD + "float": "d
 
 def load_store(text: str | bytes, fmt: ox.RdfFormat = ox.RdfFormat.TURTLE,
                base: str | None = None) -> tuple[FactStore, ox.Store]:
-    """(FactStore, pyoxigraph Store) holding the same triples (default graph only)."""
+    """(FactStore, pyoxigraph Store) holding the same triples (default graph only).
+
+    The FactStore is filled by the project's loader (``graphcrime.rdf.load``) from the text
+    re-serialised as N-Triples by pyoxigraph; pyoxigraph holds its own parse.
+    """
     if isinstance(text, str):
         text = text.encode()
     quads = list(ox.parse(text, format=fmt, base_iri=base))
-    store = FactStore()
-    s = [term_nt(q.subject) for q in quads]
-    p = [term_nt(q.predicate) for q in quads]
-    o = [term_nt(q.object) for q in quads]
-    load_columns(store, s, p, o)
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+    nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "data.nt"
+        path.write_bytes(nt)
+        store = _fact_store([path])
     oxs = ox.Store()
-    oxs.extend([ox.Quad(q.subject, q.predicate, q.object) for q in quads])
+    oxs.extend([ox.Quad(t.subject, t.predicate, t.object) for t in triples])
     return store, oxs
 
 
-def load_columns(store: FactStore, s: list[str], p: list[str], o: list[str]) -> None:
-    con = store.con
-    con.register("_t_nt", pa.table({"s": s, "p": p, "o": o}))
-    con.execute("CREATE OR REPLACE TEMP TABLE _t_raw AS SELECT * FROM _t_nt")
-    con.unregister("_t_nt")
-    for c in "spo":
-        intern(con, "_t_raw", c)
-    con.execute("CREATE OR REPLACE TEMP TABLE _t_enc AS SELECT a.id AS s, b.id AS p, c.id AS o "
-                "FROM _t_raw JOIN terms a ON a.nt = _t_raw.s JOIN terms b ON b.nt = _t_raw.p "
-                "JOIN terms c ON c.nt = _t_raw.o")
-    store.add_loaded("_t_enc")
-    con.execute("DROP TABLE _t_raw")
-    con.execute("DROP TABLE _t_enc")
+def _fact_store(paths: list[Path]) -> FactStore:
+    store = FactStore()
+    load_ntriples(store.con, [str(p) for p in paths], target="_t_loaded")
+    store.add_loaded("_t_loaded")
+    store.con.execute("DROP TABLE _t_loaded")
+    return store
 
 
 def load_files(paths: list[Path]) -> tuple[FactStore, ox.Store]:
-    """Both stores from N-Triples files (pyoxigraph parses; the FactStore gets the same terms)."""
-    s: list[str] = []
-    p: list[str] = []
-    o: list[str] = []
+    """Both stores from N-Triples files, each parsed by its own loader."""
     oxs = ox.Store()
     for path in paths:
         oxs.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
-    for q in oxs:
-        s.append(term_nt(q.subject)), p.append(term_nt(q.predicate)), o.append(term_nt(q.object))
-    store = FactStore()
-    load_columns(store, s, p, o)
-    return store, oxs
+    return _fact_store(paths), oxs
 
 
 def norm(term: object) -> object:
