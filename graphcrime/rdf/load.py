@@ -17,6 +17,7 @@ when every file has validated are terms interned, then triples encoded by joins.
 
 from __future__ import annotations
 
+import mmap
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -43,6 +44,20 @@ def _read_csv(path: Path, fields: int) -> str:
     return (f"read_csv({q(str(path))}, columns={{'s': 'VARCHAR', 'p': 'VARCHAR', 'o': 'VARCHAR', "
             f"'d': 'VARCHAR'}}, delim=' ', quote='', escape='', header=false, auto_detect=false, "
             f"compression={comp}, ignore_errors=true)")
+
+
+def _count_lines(con, path: Path, lines_sql: str) -> int:
+    """Lines in the file: newlines counted on a memory map (plain files) or by DuckDB (gzip)."""
+    if path.name.lower().endswith(".gz"):
+        return int(con.execute(f"SELECT count(*) FROM {lines_sql}").fetchone()[0])
+    size = path.stat().st_size
+    if size == 0:
+        return 0
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        n = 0
+        for start in range(0, size, 1 << 26):
+            n += m[start:start + (1 << 26)].count(b"\n")
+        return n + (m[size - 1] != ord("\n"))
 
 
 def _is_fast(path: Path) -> bool:
@@ -113,8 +128,7 @@ class _Loader:
             rows = con.execute(f"INSERT INTO _gc_raw SELECT {f}, s, p, o, d "
                                f"FROM {_read_csv(path, 4)}").fetchone()[0]
             lines = _read_csv(path, 1)
-            n = con.execute(f"SELECT count(*) FROM {lines} WHERE line IS NOT NULL").fetchone()[0]
-            if n != rows:
+            if rows != _count_lines(con, path, lines):
                 con.execute(f"INSERT INTO _gc_lines SELECT {f}, line FROM {lines} WHERE NOT "
                             f"{skip_sql('line')} AND len(string_split(line, ' ')) <> 4")
             return True
