@@ -160,17 +160,23 @@ def _bool_sql(lex: str, dt: str) -> str:
 
 
 def term_columns_sql(source: str) -> str:
-    """SQL query: ``nt, kind, lex, dt, lang`` for every canonical ``nt`` of query ``source``."""
+    """SQL query: ``id, nt, kind, lex, dt, lang`` for the rows ``(id, nt)`` of query ``source``.
+
+    IRIs, blank nodes and literals take separate branches, so literal parsing (the part after
+    the closing quote, unescaping) runs on literals only.
+    """
     raw = "substr(nt, 2, length(nt) - length(rest) - 2)"
     return (
-        f"SELECT nt, kind, CASE kind WHEN 0 THEN nt[2:-2] WHEN 1 THEN nt[3:] "
-        f"ELSE {_unescape_sql(raw)} END AS lex, "
-        f"CASE WHEN kind <> 2 THEN NULL WHEN rest = '' THEN {q(XSD_STRING)} "
-        f"WHEN left(rest, 1) = '@' THEN {q(RDF_LANGSTRING)} ELSE rest[4:-2] END AS dt, "
-        f"CASE WHEN kind = 2 AND left(rest, 1) = '@' THEN rest[2:] END AS lang FROM ("
-        f"SELECT nt, kind, CASE WHEN kind = 2 THEN split_part(nt, '\"', -1) END AS rest FROM ("
-        f"SELECT nt, (CASE left(nt, 1) WHEN '<' THEN 0 WHEN '_' THEN 1 ELSE 2 END)::UTINYINT "
-        f"AS kind FROM ({source})))"
+        f"SELECT id, nt, 0::UTINYINT AS kind, nt[2:-2] AS lex, NULL AS dt, NULL AS lang "
+        f"FROM ({source}) WHERE left(nt, 1) = '<' UNION ALL "
+        f"SELECT id, nt, 1::UTINYINT, nt[3:], NULL, NULL FROM ({source}) "
+        f"WHERE left(nt, 1) = '_' UNION ALL "
+        f"SELECT id, nt, 2::UTINYINT, {_unescape_sql(raw)}, "
+        f"CASE WHEN rest = '' THEN {q(XSD_STRING)} WHEN left(rest, 1) = '@' "
+        f"THEN {q(RDF_LANGSTRING)} ELSE rest[4:-2] END, "
+        f"CASE WHEN left(rest, 1) = '@' THEN rest[2:] END FROM ("
+        f"SELECT id, nt, split_part(nt, '\"', -1) AS rest FROM ({source}) "
+        f"WHERE left(nt, 1) NOT IN ('<', '_'))"
     )
 
 
@@ -216,16 +222,21 @@ def intern(con, relation_sql: str, column: str) -> int:
     sql = (f"WITH c AS MATERIALIZED (SELECT DISTINCT {col} AS nt FROM "
            f"{_relation(relation_sql)} AS n WHERE {col} IS NOT NULL), "
            f"e AS MATERIALIZED (SELECT t.nt FROM terms t SEMI JOIN c ON t.nt = c.nt), "
-           f"x AS MATERIALIZED ({term_columns_sql(_NEW)}) "
-           f"INSERT INTO terms SELECT {start} + row_number() OVER () - 1 AS id, nt, kind, lex, "
-           f"dt, lang, NULL, NULL, NULL FROM x")
+           f"x AS MATERIALIZED (SELECT {start} + row_number() OVER () - 1 AS id, nt "
+           f"FROM ({_NEW})) "
+           f"INSERT INTO terms SELECT *, NULL, NULL, NULL FROM ({term_columns_sql('FROM x')})")
     added = int(con.execute(sql).fetchone()[0])
-    typed = "', '".join(sorted(_TYPED_DTS))
-    if added and con.execute(f"SELECT count(*) FROM terms WHERE id >= {start} AND kind = 2 "
-                             f"AND dt IN ('{typed}')").fetchone()[0]:
-        con.execute(f"UPDATE terms SET {typed_columns_sql(assign=True)} "
-                    f"WHERE id >= {start} AND kind = 2 AND dt IN ('{typed}')")
+    if added:
+        fill_typed(con, start)
     return added
+
+
+def fill_typed(con, start: int) -> None:
+    """Compute ``num``/``ts``/``bool`` of the literal terms with ``id >= start``."""
+    typed = "', '".join(sorted(_TYPED_DTS))
+    where = f"WHERE id >= {start} AND kind = 2 AND dt IN ('{typed}')"
+    if con.execute(f"SELECT count(*) FROM terms {where}").fetchone()[0]:
+        con.execute(f"UPDATE terms SET {typed_columns_sql(assign=True)} {where}")
 
 
 def lookup(con, nts: list[str]) -> list[int | None]:

@@ -26,13 +26,15 @@ import pyarrow as pa
 
 from graphcrime.errors import DataError
 from graphcrime.rdf import slowparse
-from graphcrime.rdf.dictionary import create_terms, intern, q
+from graphcrime.rdf.dictionary import create_terms, fill_typed, next_id, q, term_columns_sql
 from graphcrime.rdf.syntax import canonical_sql, ok_sql, skip_sql, split_sql
 
 Progress = Callable[[str, int, int], None]
 _STEPS = 5
+#: Encode with 64-bit hash keys (checked collision-free per load); False forces string joins.
+HASH_JOINS = True
 _TMP = ("_gc_raw", "_gc_lines", "_gc_slow", "_gc_ts", "_gc_tp", "_gc_to", "_gc_ms", "_gc_mp",
-        "_gc_mo")
+        "_gc_mo", "_gc_u", "_gc_e", "_gc_n", "_gc_h")
 
 
 def _read_csv(path: Path, fields: int) -> str:
@@ -103,13 +105,11 @@ class _Loader:
         self.tick("validate")
         self._slow_lines()
         self.tick("parse escapes")
-        start = int(con.execute("SELECT count(*) FROM terms").fetchone()[0])
+        start = next_id(con)
         try:
-            intern(con, "SELECT tok AS nt FROM _gc_ts UNION ALL SELECT tok FROM _gc_tp "
-                   "UNION ALL SELECT nt FROM _gc_to UNION ALL SELECT s FROM _gc_slow "
-                   "UNION ALL SELECT p FROM _gc_slow UNION ALL SELECT o FROM _gc_slow", "nt")
+            self._intern(start)
             self.tick("intern")
-            self._encode(target)
+            self._encode(target, start)
         except BaseException:
             con.execute("DELETE FROM terms WHERE id >= ?", [start])
             raise
@@ -189,24 +189,53 @@ class _Loader:
             self._add_slow(slowparse.parse_text(
                 "\n".join(lines) + "\n", str(path), lambda p=path: slowparse.locate_error(p)))
 
-    def _encode(self, target: str) -> None:
-        """Token -> id maps keyed by hash, then one pass of integer joins over the lines."""
+    def _intern(self, start: int) -> None:
+        """All distinct canonical nts with their hash; the new ones become terms (id by rowid)."""
         con = self.con
-        for col, key in (("s", "tok"), ("p", "tok"), ("o", "nt")):
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_m{col} AS SELECT x.tok, x.h, t.id "
-                        f"FROM _gc_t{col} x JOIN terms t ON t.nt = x.{key}")
-        unique = con.execute("SELECT bool_and(c) FROM (SELECT count(*) = count(DISTINCT h) AS c "
-                             "FROM _gc_ms UNION ALL SELECT count(*) = count(DISTINCT h) "
-                             "FROM _gc_mp UNION ALL SELECT count(*) = count(DISTINCT h) "
-                             "FROM _gc_mo)").fetchone()[0]
-        on = ("ms.h = hash(r.s) AND mp.h = hash(r.p) AND mo.h = hash(r.o)" if unique else
-              "ms.tok = r.s AND mp.tok = r.p AND mo.tok = r.o")
-        con.execute(
-            f"CREATE OR REPLACE TABLE {target} AS SELECT DISTINCT s, p, o FROM ("
-            f"SELECT ms.id AS s, mp.id AS p, mo.id AS o FROM _gc_raw r, _gc_ms ms, _gc_mp mp, "
-            f"_gc_mo mo WHERE {on} UNION ALL "
-            "SELECT ts.id, tp.id, tob.id FROM _gc_slow x JOIN terms ts ON ts.nt = x.s "
-            "JOIN terms tp ON tp.nt = x.p JOIN terms tob ON tob.nt = x.o)")
+        con.execute("CREATE OR REPLACE TEMP TABLE _gc_u AS SELECT nt, hash(nt) AS hn FROM ("
+                    "SELECT tok AS nt FROM _gc_ts UNION SELECT tok FROM _gc_tp UNION "
+                    "SELECT nt FROM _gc_to UNION SELECT s FROM _gc_slow UNION "
+                    "SELECT p FROM _gc_slow UNION SELECT o FROM _gc_slow)")
+        con.execute("CREATE OR REPLACE TEMP TABLE _gc_e AS SELECT u.hn, t.id FROM terms t "
+                    "JOIN _gc_u u ON t.nt = u.nt")
+        con.execute("CREATE OR REPLACE TEMP TABLE _gc_n AS SELECT u.nt, u.hn FROM _gc_u u "
+                    "WHERE NOT EXISTS (SELECT 1 FROM _gc_e e WHERE e.hn = u.hn)")
+        con.execute(f"INSERT INTO terms SELECT *, NULL, NULL, NULL FROM "
+                    f"({term_columns_sql(f'SELECT {start} + rowid AS id, nt FROM _gc_n')})")
+        fill_typed(con, start)
+
+    def _encode(self, target: str, start: int) -> None:
+        """Token -> id maps keyed by 64-bit hashes, then integer joins over all lines.
+
+        Exact as long as no two distinct nts (nor two distinct object tokens) share a hash;
+        that is checked, and string joins are used in the (astronomically rare) other case.
+        """
+        con = self.con
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_h AS SELECT hn, {start} + rowid AS id "
+                    "FROM _gc_n UNION ALL SELECT hn, id FROM _gc_e")
+        exact = HASH_JOINS and con.execute(
+            "SELECT (SELECT count(DISTINCT hn) = count(*) FROM _gc_u) AND "
+            "(SELECT count(DISTINCT h) = count(*) FROM _gc_to)").fetchone()[0]
+        if exact:
+            con.execute("CREATE OR REPLACE TEMP TABLE _gc_ms AS SELECT x.h, m.id FROM _gc_ts x "
+                        "JOIN _gc_h m ON m.hn = x.h")
+            con.execute("CREATE OR REPLACE TEMP TABLE _gc_mp AS SELECT x.h, m.id FROM _gc_tp x "
+                        "JOIN _gc_h m ON m.hn = x.h")
+            con.execute("CREATE OR REPLACE TEMP TABLE _gc_mo AS SELECT x.h, m.id FROM _gc_to x "
+                        "JOIN _gc_h m ON m.hn = hash(x.nt)")
+            fast = ("SELECT ms.id AS s, mp.id AS p, mo.id AS o FROM _gc_raw r "
+                    "JOIN _gc_ms ms ON ms.h = hash(r.s) JOIN _gc_mp mp ON mp.h = hash(r.p) "
+                    "JOIN _gc_mo mo ON mo.h = hash(r.o)")
+            slow = ("SELECT hs.id, hp.id, ho.id FROM _gc_slow x JOIN _gc_h hs ON hs.hn = hash(x.s) "
+                    "JOIN _gc_h hp ON hp.hn = hash(x.p) JOIN _gc_h ho ON ho.hn = hash(x.o)")
+        else:
+            fast = ("SELECT ts.id AS s, tp.id AS p, tob.id AS o FROM _gc_raw r "
+                    "JOIN terms ts ON ts.nt = r.s JOIN terms tp ON tp.nt = r.p "
+                    "JOIN _gc_to x ON x.tok = r.o JOIN terms tob ON tob.nt = x.nt")
+            slow = ("SELECT ts.id, tp.id, tob.id FROM _gc_slow x JOIN terms ts ON ts.nt = x.s "
+                    "JOIN terms tp ON tp.nt = x.p JOIN terms tob ON tob.nt = x.o")
+        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT DISTINCT s, p, o FROM ("
+                    f"{fast} UNION ALL {slow})")
 
 
 def load_ntriples(con, paths: Iterable[str | Path], target: str = "loaded",

@@ -71,6 +71,19 @@ def test_generated_data_matches_pyoxigraph(tmp_path: Path):
                            {x for t in expected for x in t}) - 1)
 
 
+def test_string_join_fallback_gives_the_same_triples(tmp_path: Path, monkeypatch):
+    """The encoder's path for a hash collision (forced here) agrees with the hash path."""
+    from graphcrime.rdf import load as load_module
+
+    m = generate(tmp_path / "g", transactions=200, seed=2)
+    paths = m.paths("parties") + m.paths("transactions")
+    esc = _write(tmp_path, f'{S} {P} "\\u0041 x"^^<{XSD}string> .\n{S} {P} "A x" .\n', "e.nt")
+    con = duckdb.connect()
+    monkeypatch.setattr(load_module, "HASH_JOINS", False)
+    assert load_ntriples(con, [*paths, esc]) == len(_oracle(*paths, esc))
+    assert _decoded(con) == _oracle(*paths, esc)
+
+
 def test_generated_gzip_files(tmp_path: Path):
     m = generate(tmp_path / "g", transactions=500, seed=3, gzip=True, files=2)
     paths = m.paths("parties") + m.paths("transactions")
