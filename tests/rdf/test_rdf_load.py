@@ -148,6 +148,15 @@ def test_odd_but_valid_layout(tmp_path: Path):
     assert _decoded(con) == expected
 
 
+def test_files_duckdb_cannot_split_go_to_the_strict_parser(tmp_path: Path):
+    """Lone CR line ends and a 3 MB line: DuckDB's reader refuses, pyoxigraph loads them."""
+    cr = _write(tmp_path, f"{S} {P} <http://e/1> .\r{S} {P} <http://e/2> .\r", "cr.nt")
+    big = _write(tmp_path, f'{S} {P} "{"x" * 3_000_000}" .\n{S} {P} <http://e/3> .\n', "big.nt")
+    con = duckdb.connect()
+    assert load_ntriples(con, [cr, big]) == 4
+    assert _decoded(con) == _oracle(cr, big)
+
+
 def test_multi_member_gzip(tmp_path: Path):
     p = tmp_path / "m.nt.gz"
     p.write_bytes(gzip.compress(f"{S} {P} <http://e/1> .\n".encode())
