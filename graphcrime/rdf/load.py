@@ -17,6 +17,7 @@ when every file has validated are terms interned, then triples encoded by joins.
 
 from __future__ import annotations
 
+import functools
 import mmap
 import re
 from collections.abc import Callable, Iterable
@@ -186,8 +187,8 @@ class _Loader:
             lines = [r[0] for r in self.con.execute(
                 "SELECT line FROM _gc_lines WHERE f = ?", [f]).fetchall()]
             path = self.paths[f]
-            self._add_slow(slowparse.parse_text(
-                "\n".join(lines) + "\n", str(path), lambda p=path: slowparse.locate_error(p)))
+            self._add_slow(slowparse.parse_text("\n".join(lines) + "\n", str(path),
+                                                functools.partial(slowparse.locate_error, path)))
 
     def _intern(self, start: int) -> None:
         """All distinct canonical nts with their hash; the new ones become terms (id by rowid)."""
