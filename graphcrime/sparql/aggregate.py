@@ -107,7 +107,7 @@ def aggregate_join(tr: Any, node: CompValue) -> Rel:
     env = Env(rel)
     comp = ExprCompiler(env, tr.exists)
     items = [f"r.{col(k)} AS {col(k)}" for k in keys if k in rel.vars]
-    plans = []
+    plans: list[tuple[str, str, str, tuple[bool, Any] | None]] = []
     for i, agg in enumerate(node.A or []):
         kind = agg.name[len("Aggregate_"):]
         res = str(agg.res)
@@ -138,6 +138,7 @@ def aggregate_join(tr: Any, node: CompValue) -> Rel:
         if kind == "key":
             finals.append((res, f"g.{col(a)}", rel.vars.get(a, "id")))
             continue
+        assert opts is not None
         distinct, sep = opts
         if kind == "Count" and a and not distinct and "*" in str(a):
             pass

@@ -91,23 +91,21 @@ def export_sql(store: Any, algebra: Any) -> str:
 
 
 def _columns(terms: list[Any]) -> dict[str, list[Any]]:
-    nts, kinds, lexs, dts, langs = [], [], [], [], []
+    cols: dict[str, list[Any]] = {"n": [], "k": [], "l": [], "d": [], "g": []}
     for t in terms:
         if t is None:
-            nts.append(None), kinds.append(None), lexs.append(None), dts.append(None)
-            langs.append(None)
-            continue
-        nts.append(term_nt(t))
-        lexs.append(t.value)
-        if isinstance(t, ox.NamedNode):
-            kinds.append(0), dts.append(None), langs.append(None)
+            row: tuple[Any, ...] = (None, None, None, None, None)
+        elif isinstance(t, ox.NamedNode):
+            row = (term_nt(t), 0, t.value, None, None)
         elif isinstance(t, ox.BlankNode):
-            kinds.append(1), dts.append(None), langs.append(None)
+            row = (term_nt(t), 1, t.value, None, None)
         else:
-            kinds.append(2)
-            langs.append(t.language.lower() if t.language else None)
-            dts.append(RDF_LANGSTRING if t.language else (t.datatype.value or XSD_STRING))
-    return {"n": nts, "k": kinds, "l": lexs, "d": dts, "g": langs}
+            lang = t.language.lower() if t.language else None
+            dt = RDF_LANGSTRING if lang else (t.datatype.value or XSD_STRING)
+            row = (term_nt(t), 2, t.value, dt, lang)
+        for key, value in zip("nkldg", row, strict=True):
+            cols[key].append(value)
+    return cols
 
 
 def _table(con: Any, data: dict[str, pa.Array]) -> str:
@@ -137,17 +135,21 @@ def run_fallback(store: Any, text: str, algebra: Any, base: str | None,
         answer = ox_store.query(text, base_iri=base, prefixes=dict(STANDARD_PREFIXES))
     except (SyntaxError, ValueError, OSError) as e:
         raise QueryError(f"query failed: {e}", hint="check the query against SPARQL 1.1") from e
-    common = {"engine": "pyoxigraph", "fallback_reason": reason}
     if isinstance(answer, ox.QueryBoolean):
-        return QueryResult(con, "ask", ask=bool(answer), **common)
+        return QueryResult(con, "ask", ask=bool(answer), engine="pyoxigraph",
+                           fallback_reason=reason)
     if isinstance(answer, ox.QueryTriples):
-        s, p, o = [], [], []
+        s: list[str] = []
+        p: list[str] = []
+        o: list[str] = []
         for t in answer:
-            s.append(term_nt(t.subject)), p.append(term_nt(t.predicate))
+            s.append(term_nt(t.subject))
+            p.append(term_nt(t.predicate))
             o.append(term_nt(t.object))
         table = _table(con, {"s": pa.array(s, pa.string()), "p": pa.array(p, pa.string()),
                              "o": pa.array(o, pa.string())})
-        return QueryResult(con, "graph", sql=f"SELECT DISTINCT s, p, o FROM {table}", **common)
+        return QueryResult(con, "graph", sql=f"SELECT DISTINCT s, p, o FROM {table}",
+                           engine="pyoxigraph", fallback_reason=reason)
     names = [v.value for v in answer.variables]
     rows = [[sol[i] for i in range(len(names))] for sol in answer]
     data: dict[str, pa.Array] = {"_ord": pa.array(range(len(rows)), pa.int64())}
@@ -157,4 +159,4 @@ def run_fallback(store: Any, text: str, algebra: Any, base: str | None,
             data[f"{key}{i}"] = pa.array(values, pa.uint8() if key == "k" else pa.string())
     table = _table(con, data)
     return QueryResult(con, "select", variables=names, sql=f"SELECT * FROM {table}",
-                       ordered=True, **common)
+                       ordered=True, engine="pyoxigraph", fallback_reason=reason)

@@ -96,11 +96,11 @@ def select_lines(fmt: str, body: str, names: list[str], ordered: bool) -> str:
                          f"{lit} || '</binding>' END)")
         line = "'<result>' || concat_ws('', " + ", ".join(parts) + ") || '</result>'" \
             if parts else "'<result></result>'"
-        head = ['<?xml version="1.0"?>',
-                '<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
-                "<head>" + "".join(f'<variable name="{_xml_attr(v)}"/>' for v in names)
-                + "</head>", "<results>"]
-        return _framed(body, line, ordered, head, ["</results>", "</sparql>"])
+        xml_head = ['<?xml version="1.0"?>',
+                    '<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
+                    "<head>" + "".join(f'<variable name="{_xml_attr(v)}"/>' for v in names)
+                    + "</head>", "<results>"]
+        return _framed(body, line, ordered, xml_head, ["</results>", "</sparql>"])
     if fmt in ("nt", "ttl"):
         if [v.upper() for v in names] != ["S", "P", "O"]:
             raise ValueError("N-Triples output needs a SELECT of exactly ?S ?P ?O")

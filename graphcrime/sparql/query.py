@@ -73,7 +73,7 @@ def parse(text: str, base: str | None = None) -> Any:
                          hint="declare every prefix with PREFIX p: <...>") from None
     _refuse(text, query.algebra)
     head = tree[1]
-    query.star = head.name == "SelectQuery" and "projection" not in head
+    query.star = head.name == "SelectQuery" and "projection" not in head  # type: ignore[attr-defined]
     return query
 
 

@@ -110,9 +110,9 @@ class Translator:
         return method(node)
 
     def _p_BGP(self, node: CompValue) -> Rel:
-        pats = []
+        pats: list[list[tuple[str, Any]]] = []
         for triple in node.triples:
-            terms = []
+            terms: list[tuple[str, Any]] = []
             for t in triple:
                 if isinstance(t, Variable):
                     terms.append(("var", str(t)))
@@ -129,7 +129,9 @@ class Translator:
         if not pats:
             return unit_rel()
         order = self._order(pats)
-        froms, where, bound = [], [], {}
+        froms: list[str] = []
+        where: list[str] = []
+        bound: dict[str, str] = {}
         for i, terms in enumerate(order):
             a = f"t{i}"
             p = terms[1][1] if terms[1][0] == "const" else None

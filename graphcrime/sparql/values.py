@@ -84,9 +84,11 @@ def pack(v: SqlVal) -> str:
 
 def from_struct(ref: str) -> SqlVal:
     """The value held in a struct column."""
-    f = {k: f"struct_extract({ref}, '{k}')"
-         for k in ("kind", "lex", "dt", "lang", "num", "ts", "bool")}
-    return SqlVal(**f)
+    def f(k: str) -> str:
+        return f"struct_extract({ref}, '{k}')"
+
+    return SqlVal(kind=f("kind"), lex=f("lex"), dt=f("dt"), lang=f("lang"), num=f("num"),
+                  ts=f("ts"), bool=f("bool"))
 
 
 class Env:
