@@ -19,6 +19,9 @@ renamed into place, so a reader never sees half a file.
 from __future__ import annotations
 
 import os
+import zlib
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from graphcrime.errors import DataError
@@ -68,13 +71,41 @@ def write_triples(con, relation_sql: str, path: str | Path, graph_column: str | 
                         hint="name the output .nq, or leave graph_column out")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    plain = path.with_name(f".{path.name}.{os.getpid()}.plain") if gz else tmp
     sql = (f"COPY ({lines_sql(relation_sql, graph_column if fmt == 'nq' else None, sort)}) "
-           f"TO {q(str(tmp))} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', "
-           f"COMPRESSION {'gzip' if gz else 'none'})")
+           f"TO {q(str(plain))} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', "
+           f"COMPRESSION none)")
     try:
         n = con.execute(sql).fetchone()[0]
+        if gz:
+            gzip_members(plain, tmp)
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for t in {tmp, plain}:
+            if t.exists():
+                t.unlink()
     return int(n)
+
+
+def gzip_members(src: Path, dst: Path, level: int = 1, block: int = 32 << 20,
+                 threads: int | None = None) -> None:
+    """Gzip ``src`` into ``dst`` as one gzip member per block, compressed on several threads.
+
+    Concatenated members are one valid gzip stream (RFC 1952); zlib releases the GIL, so
+    this is several times faster than DuckDB's single-threaded gzip writer.
+    """
+    workers = threads or os.cpu_count() or 1
+
+    def pack(data: bytes) -> bytes:
+        c = zlib.compressobj(level, zlib.DEFLATED, 31)
+        return c.compress(data) + c.flush()
+
+    with open(src, "rb") as fin, open(dst, "wb") as fout, \
+            ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future[bytes]] = deque()
+        while data := fin.read(block):
+            pending.append(pool.submit(pack, data))
+            if len(pending) > 2 * workers:
+                fout.write(pending.popleft().result())
+        while pending:
+            fout.write(pending.popleft().result())

@@ -82,3 +82,15 @@ def test_empty_relation_and_bad_names(loaded, tmp_path: Path):
         write_triples(con, "loaded", tmp_path / "out.csv")
     with pytest.raises(DataError):
         write_triples(con, "loaded", tmp_path / "out.nt", graph_column="g")
+
+
+def test_gzip_members_are_one_stream(tmp_path: Path):
+    from graphcrime.rdf.write import gzip_members
+
+    src, dst = tmp_path / "plain", tmp_path / "out.gz"
+    data = b"".join(b"<http://e/%d> <http://e/p> \"%d\" .\n" % (i, i) for i in range(5000))
+    src.write_bytes(data)
+    gzip_members(src, dst, block=4096, threads=3)
+    raw = dst.read_bytes()
+    assert raw.count(b"\x1f\x8b\x08") >= len(data) // 4096  # many members
+    assert gzip.decompress(raw) == data
