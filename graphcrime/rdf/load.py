@@ -1,9 +1,11 @@
 """Strict, fast N-Triples loading into the term dictionary and an encoded triple table.
 
-DuckDB reads whole lines (in parallel, gzip included), splits them with string functions,
-and validates each *distinct* token once against the fast subset (:mod:`.syntax`). Lines it
-does not take go to pyoxigraph (:mod:`.slowparse`), which is strict and places errors. Only
-when every file has validated are terms interned, then triples encoded by joins.
+DuckDB's CSV reader splits lines at spaces into ``s p o .`` (in parallel, gzip included);
+lines of another shape (literals with spaces, comments, tabs) are found by a line count and
+split in SQL. Each *distinct* token is validated once against the fast subset
+(:mod:`.syntax`); lines with anything else go to pyoxigraph (:mod:`.slowparse`), which is
+strict and places errors at file:line:col. Only when every file has validated are terms
+interned (one INSERT), then triples encoded by integer joins on hashed tokens.
 
 >>> import duckdb, tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -252,6 +254,8 @@ def load_ntriples(con, paths: Iterable[str | Path], target: str = "loaded",
     """
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", target):
         raise DataError(f"bad target table name {target!r}", hint="use a plain SQL identifier")
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
     create_terms(con)
     old_threads = None
     if workers:
