@@ -261,6 +261,9 @@ def load_ntriples(con, paths: Iterable[str | Path], target: str = "loaded",
     if workers:
         old_threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
         con.execute(f"SET threads = {int(workers)}")
+    # row order never matters here; not keeping it makes DuckDB's inserts ~20% cheaper
+    old_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("SET preserve_insertion_order = false")
     try:
         return _Loader(con, [Path(p) for p in paths], progress).run(target)
     finally:
@@ -268,3 +271,4 @@ def load_ntriples(con, paths: Iterable[str | Path], target: str = "loaded",
             con.execute(f"DROP TABLE IF EXISTS {t}")
         if old_threads is not None:
             con.execute(f"SET threads = {int(old_threads)}")
+        con.execute(f"SET preserve_insertion_order = {bool(old_order)}")

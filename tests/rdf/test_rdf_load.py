@@ -252,6 +252,10 @@ def test_progress_and_workers(tmp_path: Path):
     load_ntriples(con, [_write(tmp_path, f"{S} {P} <http://e/o> .\n")], workers=1,
                   progress=lambda stage, i, n: seen.append((stage, i, n)))
     assert [i for _, i, _ in seen] == list(range(1, len(seen) + 1)) and seen[-1][1] == seen[-1][2]
+    # the connection's settings are as they were
+    assert con.execute("SELECT current_setting('preserve_insertion_order'), "
+                       "current_setting('threads')").fetchone() == (
+        True, duckdb.connect().execute("SELECT current_setting('threads')").fetchone()[0])
 
 
 _iri = st.sampled_from(["http://e/", "urn:x:", "http://a.b:80/p?q=1#f", "mailto:"]).flatmap(
