@@ -159,24 +159,28 @@ def _bool_sql(lex: str, dt: str) -> str:
             f"WHEN '1' THEN true WHEN 'false' THEN false WHEN '0' THEN false END END")
 
 
-def term_columns_sql(source: str) -> str:
+def term_columns_sql(source: str, typed: bool = False) -> str:
     """SQL query: ``id, nt, kind, lex, dt, lang`` for the rows ``(id, nt)`` of query ``source``.
 
     IRIs, blank nodes and literals take separate branches, so literal parsing (the part after
-    the closing quote, unescaping) runs on literals only.
+    the closing quote, unescaping) runs on literals only. With ``typed`` the columns
+    ``num, ts, bool`` follow (computed for literals only).
     """
     raw = "substr(nt, 2, length(nt) - length(rest) - 2)"
+    nulls = ", NULL, NULL, NULL" if typed else ""
+    lit = (f"SELECT id, nt, 2::UTINYINT AS kind, {_unescape_sql(raw)} AS lex, "
+           f"CASE WHEN rest = '' THEN {q(XSD_STRING)} WHEN left(rest, 1) = '@' "
+           f"THEN {q(RDF_LANGSTRING)} ELSE rest[4:-2] END AS dt, "
+           f"CASE WHEN left(rest, 1) = '@' THEN rest[2:] END AS lang FROM ("
+           f"SELECT id, nt, split_part(nt, '\"', -1) AS rest FROM ({source}) "
+           f"WHERE left(nt, 1) NOT IN ('<', '_'))")
+    if typed:
+        lit = f"SELECT *, {typed_columns_sql()} FROM ({lit})"
     return (
-        f"SELECT id, nt, 0::UTINYINT AS kind, nt[2:-2] AS lex, NULL AS dt, NULL AS lang "
+        f"SELECT id, nt, 0::UTINYINT AS kind, nt[2:-2] AS lex, NULL AS dt, NULL AS lang{nulls} "
         f"FROM ({source}) WHERE left(nt, 1) = '<' UNION ALL "
-        f"SELECT id, nt, 1::UTINYINT, nt[3:], NULL, NULL FROM ({source}) "
-        f"WHERE left(nt, 1) = '_' UNION ALL "
-        f"SELECT id, nt, 2::UTINYINT, {_unescape_sql(raw)}, "
-        f"CASE WHEN rest = '' THEN {q(XSD_STRING)} WHEN left(rest, 1) = '@' "
-        f"THEN {q(RDF_LANGSTRING)} ELSE rest[4:-2] END, "
-        f"CASE WHEN left(rest, 1) = '@' THEN rest[2:] END FROM ("
-        f"SELECT id, nt, split_part(nt, '\"', -1) AS rest FROM ({source}) "
-        f"WHERE left(nt, 1) NOT IN ('<', '_'))"
+        f"SELECT id, nt, 1::UTINYINT, nt[3:], NULL, NULL{nulls} FROM ({source}) "
+        f"WHERE left(nt, 1) = '_' UNION ALL {lit}"
     )
 
 

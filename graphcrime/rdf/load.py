@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from graphcrime.errors import DataError
 from graphcrime.rdf import slowparse
-from graphcrime.rdf.dictionary import create_terms, fill_typed, next_id, q, term_columns_sql
+from graphcrime.rdf.dictionary import create_terms, next_id, q, term_columns_sql
 from graphcrime.rdf.syntax import canonical_sql, ok_sql, skip_sql, split_sql
 
 Progress = Callable[[str, int, int], None]
@@ -203,9 +203,8 @@ class _Loader:
                     "JOIN _gc_u u ON t.nt = u.nt")
         con.execute("CREATE OR REPLACE TEMP TABLE _gc_n AS SELECT u.nt, u.hn FROM _gc_u u "
                     "WHERE NOT EXISTS (SELECT 1 FROM _gc_e e WHERE e.hn = u.hn)")
-        con.execute(f"INSERT INTO terms SELECT *, NULL, NULL, NULL FROM "
-                    f"({term_columns_sql(f'SELECT {start} + rowid AS id, nt FROM _gc_n')})")
-        fill_typed(con, start)
+        source = f"SELECT {start} + rowid AS id, nt FROM _gc_n"
+        con.execute("INSERT INTO terms " + term_columns_sql(source, typed=True))
 
     def _encode(self, target: str, start: int) -> None:
         """Token -> id maps keyed by 64-bit hashes, then integer joins over all lines.
