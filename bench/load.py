@@ -65,7 +65,9 @@ def measure(method: str, paths: list[Path], workers: int | None) -> dict:
     """Run one method in a fresh process (``--child``) and read its JSON line."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", method,
            "--workers", str(workers or 0), *map(str, paths)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT.parent)
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT.parent)
+    if out.returncode:
+        raise SystemExit(f"{method} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
