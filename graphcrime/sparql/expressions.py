@@ -127,6 +127,15 @@ def _substr(a: list[SqlVal]) -> SqlVal:
     return string_val(lex, a[0].lang, ok)
 
 
+def _args(x: Any) -> list[Any]:
+    """An argument list from rdflib: a list, one item, or rdf:nil for none."""
+    if isinstance(x, URIRef) and str(x) == "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil":
+        return []
+    if x is None:
+        return []
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
 class ExprCompiler:
     """Compiles rdflib expression trees over the variables of one :class:`Env`.
 
@@ -165,7 +174,7 @@ class ExprCompiler:
         if name == "RelationalExpression":
             a = self.compile(e.expr)
             if e.op in ("IN", "NOT IN"):
-                hits = [compare("=", a, self.compile(b)) for b in e.other]
+                hits = [compare("=", a, self.compile(b)) for b in _args(e.other)]
                 # SPARQL IN: true if any equal; error if none equal and some error
                 cond = " OR ".join(f"({h})" for h in hits) or "false"
                 return self._bool(f"(NOT ({cond}))" if e.op == "NOT IN" else f"({cond})")
@@ -230,9 +239,9 @@ class ExprCompiler:
         if fn == "STRLANG":
             return _strlang(self.compile(e.arg1), self.compile(e.arg2))
         if fn in ("CONCAT", "COALESCE"):
-            args = [self.compile(x) for x in e.arg or []]
-            if fn == "CONCAT" and not args:
-                return string_val("''")
+            args = [self.compile(x) for x in _args(e.arg)]
+            if not args:
+                return string_val("''") if fn == "CONCAT" else SqlVal(kind=NULL)
             return FUNCTIONS[fn](args)
         if fn in _ARGS:
             engine_name, attrs = _ARGS[fn]
