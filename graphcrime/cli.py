@@ -219,14 +219,8 @@ def check(files: list[str] = _CHECK_FILES, param: list[str] = _CHECK_PARAMS) -> 
     """Check rule files: every error as file:line:col with a hint (exit 2), else a summary."""
     from graphcrime.compile.analysis import analyse
     from graphcrime.compile.checks import check_files
-    from graphcrime.errors import UsageError
 
-    params: dict[str, object] = {}
-    for kv in param:
-        key, eq, value = kv.partition("=")
-        if not eq or not key:
-            raise fail(UsageError(f"bad --param {kv!r}", hint="write --param NAME=VALUE"))
-        params[key] = value
+    params = parse_params(param)
     failed = False
     for path, program, errors in check_files(files, params):
         for err in errors:
@@ -240,6 +234,87 @@ def check(files: list[str] = _CHECK_FILES, param: list[str] = _CHECK_PARAMS) -> 
         typer.echo(f"{path}: ok, {len(program.rules) - facts} rules, {facts} facts, "
                    f"{len(strata)} strata ({sum(s.recursive for s in strata)} recursive)")
     raise typer.Exit(2 if failed else 0)
+
+
+_REASON_DATA = typer.Option(..., "--data", help="N-Triples file or glob (repeatable; .gz ok).")
+_REASON_RULES = typer.Option(..., "--rules", help="Rule file (.dlog), repeatable, in order.")
+_REASON_OUT = typer.Option(None, "--output", "-o",
+                           help="Write the derived triples here (.nt/.nq/.ttl, +.gz).")
+
+
+def parse_params(pairs: list[str]) -> dict[str, object]:
+    """``["min_amount=250"]`` -> ``{"min_amount": "250"}`` (values typed later, like JSON)."""
+    from graphcrime.errors import UsageError
+
+    params: dict[str, object] = {}
+    for kv in pairs:
+        key, eq, value = kv.partition("=")
+        if not eq or not key:
+            raise fail(UsageError(f"bad --param {kv!r}", hint="write --param NAME=VALUE"))
+        params[key] = value
+    return params
+
+
+@app.command()
+def reason(
+    data: list[str] = _REASON_DATA,
+    rules: list[str] = _REASON_RULES,
+    param: list[str] = _CHECK_PARAMS,
+    output: str | None = _REASON_OUT,
+    max_derived_facts: int | None = typer.Option(None, help="Stop past this many derived facts."),
+    timeout: float | None = typer.Option(None, help="Stop reasoning after this many seconds."),
+    memory: str | None = typer.Option(None, help="Memory limit, e.g. 8Gi (spills beyond it)."),
+    threads: int | None = typer.Option(None, help="Threads (default: every core)."),
+) -> None:
+    """Load data, materialise rules, write every derived triple, print a summary.
+
+    Example: graphcrime reason --data 'out/*.nt' --rules rules/suspicious-chains.dlog
+    --param max_chain_length=10 --output derived.nt.gz
+    """
+    import time
+
+    from graphcrime.api import Store, peak_rss_bytes
+
+    params = parse_params(param)
+    tty = sys.stderr.isatty()
+
+    def progress(stage: str, n: int) -> None:
+        if tty:
+            typer.echo(f"\r  {stage} {progress.rounds}: {n:,} derived facts", nl=False, err=True)
+            progress.rounds += 1  # type: ignore[attr-defined]
+
+    progress.rounds = 1  # type: ignore[attr-defined]
+    secs: dict[str, float] = {}
+    try:
+        with Store(memory_limit=memory, threads=threads, progress=progress) as store:
+            t = time.perf_counter()
+            loaded = store.load(*data)
+            secs["load"] = time.perf_counter() - t
+            t = time.perf_counter()
+            done = store.reason(rules, params, max_derived_facts=max_derived_facts,
+                                timeout_seconds=timeout)
+            secs["reason"] = time.perf_counter() - t
+            if tty:
+                typer.echo("", err=True)
+            if output:
+                t = time.perf_counter()
+                store.dump(output, derived_only=True)
+                secs["write"] = time.perf_counter() - t
+            counts = store.derived_counts()
+    except GraphcrimeError as err:
+        raise fail(err) from None
+    typer.echo(f"input facts: {loaded['triples']:,} from {loaded['files']} file(s)")
+    typer.echo(f"derived facts: {done['derived_facts']:,} in {done['rounds']} round(s), "
+               f"{done['strata']} strata")
+    for title, key in (("per class", "classes"), ("per predicate", "predicates")):
+        if counts[key]:
+            typer.echo(f"  {title}:")
+            for iri, n in sorted(counts[key].items(), key=lambda kv: -kv[1]):
+                typer.echo(f"    {n:>12,}  {iri}")
+    typer.echo("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in secs.items()))
+    typer.echo(f"peak memory: {peak_rss_bytes() / 2**20:,.0f} MiB")
+    if output:
+        typer.echo(f"wrote derived triples to {output}")
 
 
 def main() -> None:

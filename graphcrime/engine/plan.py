@@ -170,7 +170,7 @@ class BodyPlan:
 
     # -- the whole body -------------------------------------------------------------------
     def body(self, lits: tuple[BodyLiteral, ...], versions: dict[int, str] | None = None) -> None:
-        """Compile ``lits``; ``versions`` maps a positive atom's index in ``lits`` to its version."""
+        """Compile ``lits``; ``versions`` maps a positive atom's index to its table version."""
         versions = versions or {}
         rest: list[BodyLiteral] = []
         for i, lit in enumerate(lits):

@@ -77,11 +77,16 @@ class SqlVal:
     id: str | None = None
     nt_sql: str | None = None
     rank: int | None = None  # numeric rank when known at compile time
+    static: str | None = None  # "str" (simple string) or "iri" when known; lex NULL = error
 
     def nt(self) -> str:
         """SQL for the canonical N-Triples form (NULL for an error)."""
         if self.nt_sql is not None:
             return self.nt_sql
+        if self.static == "iri":
+            return f"('<' || {self.lex} || '>')"
+        if self.static == "str":
+            return f"('\"' || {_esc_sql(self.lex)} || '\"')"
         lit = (f"'\"' || {_esc_sql(self.lex)} || '\"' || CASE WHEN {self.lang} IS NOT NULL "
                f"THEN '@' || {self.lang} WHEN {self.dt} = {q(XSD_STRING)} THEN '' "
                f"ELSE '^^<' || {self.dt} || '>' END")
@@ -117,6 +122,11 @@ def bool_val(cond: str) -> SqlVal:
 
 def string_val(lex: str, lang: str = NULL, ok: str | None = None) -> SqlVal:
     """A simple (or language-tagged) string literal; ``ok`` guards it (else error)."""
+    if lang == NULL:  # a simple string: NULL lex is the error, kind and dt follow from it
+        if ok and ok != "true":
+            lex = f"(CASE WHEN {ok} THEN {lex} END)"
+        return SqlVal(kind=f"(CASE WHEN {lex} IS NOT NULL THEN 2 END)", lex=lex,
+                      dt=f"(CASE WHEN {lex} IS NOT NULL THEN {q(XSD_STRING)} END)", static="str")
     cond = f"({lex}) IS NOT NULL" + (f" AND ({ok})" if ok else "")
     dt = f"CASE WHEN {lang} IS NOT NULL THEN {q(RDF_LANGSTRING)} ELSE {q(XSD_STRING)} END"
     return SqlVal(kind=f"(CASE WHEN {cond} THEN 2 END)", lex=f"(CASE WHEN {cond} THEN {lex} END)",
@@ -166,7 +176,8 @@ def const_val(nt: str) -> SqlVal:
 
     kind, lex, dt, lang = parse_nt(nt)
     if kind != "literal":
-        return SqlVal(kind="0" if kind == "iri" else "1", lex=q(lex), nt_sql=q(nt))
+        return SqlVal(kind="0" if kind == "iri" else "1", lex=q(lex), nt_sql=q(nt),
+                      static="iri" if kind == "iri" else None)
     num = _py_num(lex, dt or "")
     ts = _py_ts(lex, dt or "")
     boolean = {"true": "true", "1": "true", "false": "false", "0": "false"}.get(lex) \
@@ -176,7 +187,8 @@ def const_val(nt: str) -> SqlVal:
     return SqlVal(kind="2", lex=q(lex), dt=q(dt), lang=q(lang),
                   num=NULL if num is None else f"({num!r})::DOUBLE",
                   ts=ts or NULL, bool=boolean or NULL, nt_sql=q(nt),
-                  rank=rank if num is not None else None)
+                  rank=rank if num is not None else None,
+                  static="str" if dt == XSD_STRING and not lang else None)
 
 
 def _all(*vals: SqlVal, fields: tuple[str, ...] = ("kind",)) -> str:
@@ -237,6 +249,8 @@ def _unary(op: str, v: SqlVal) -> SqlVal:
 
 
 def _is_str(v: SqlVal) -> str:
+    if v.static == "str":
+        return "true"
     return f"({v.kind} = 2 AND {v.dt} IN ({q(XSD_STRING)}, {q(RDF_LANGSTRING)}))"
 
 
@@ -274,7 +288,7 @@ def _cast(dt: str, v: SqlVal) -> SqlVal:
 
 def _iri(a: list[SqlVal]) -> SqlVal:
     v = a[0]
-    lex = f"(CASE WHEN {v.kind} = 0 THEN {v.lex} WHEN {v.kind} = 2 AND {v.dt} = {q(XSD_STRING)} " \
+    lex = v.lex if v.static else f"(CASE WHEN {v.kind} = 0 THEN {v.lex} WHEN {v.kind} = 2 AND {v.dt} = {q(XSD_STRING)} " \
           f"THEN {v.lex} END)"
     if len(a) > 1 and a[1].lex.startswith("'"):
         base = a[1].lex[1:-1].replace("''", "'")
@@ -284,12 +298,14 @@ def _iri(a: list[SqlVal]) -> SqlVal:
         lex = (f"(CASE WHEN regexp_matches({lex}, '^[A-Za-z][A-Za-z0-9+.-]*:') THEN {lex} "
                f"WHEN starts_with({lex}, '#') THEN {q(base.split('#')[0])} || {lex} "
                f"ELSE {q(prefix)} || {lex} END)")
-    return SqlVal(kind=f"(CASE WHEN {lex} IS NOT NULL THEN 0 END)", lex=lex)
+    return SqlVal(kind=f"(CASE WHEN {lex} IS NOT NULL THEN 0 END)", lex=lex, static="iri")
 
 
 def _concat(a: list[SqlVal]) -> SqlVal:
-    ok = " AND ".join(_is_str(v) for v in a) or "true"
+    ok = " AND ".join(x for x in (_is_str(v) for v in a) if x != "true") or "true"
     lex = " || ".join(f"{v.lex}" for v in a) or "''"
+    if all(v.static == "str" or v.lang == NULL for v in a):
+        return string_val(f"({lex})", ok=ok)
     if len(a) == 1:
         lang = a[0].lang
     else:
@@ -299,7 +315,8 @@ def _concat(a: list[SqlVal]) -> SqlVal:
 
 
 def _str(a: list[SqlVal]) -> SqlVal:
-    return string_val(a[0].lex, ok=f"{a[0].kind} IN (0, 2)")
+    ok = "true" if a[0].static else f"{a[0].kind} IN (0, 2)"
+    return string_val(a[0].lex, ok=ok)
 
 
 def _strfn(fn: Callable[[str, str], str]) -> Callable[[list[SqlVal]], SqlVal]:

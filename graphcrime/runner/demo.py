@@ -71,7 +71,7 @@ def run_demo(out: str | Path, *, transactions: int = 100_000, top: int = 5,
     for d in ASSET_DIRS:
         shutil.copytree(assets / d, out / d, dirs_exist_ok=True)
     t = time.perf_counter()
-    typologies = "all" if transactions >= 5_000 else None  # planted chains need ~550 rows
+    typologies = "all" if transactions >= 5_000 else None  # planted chains need ~4,500 rows
     m = generate(out / "data", transactions=transactions, typologies=typologies, seed=0,
                  force=True)
     c = m.counts
