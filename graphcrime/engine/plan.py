@@ -200,7 +200,8 @@ class BodyPlan:
             if val.id is not None:
                 self.env[lit.var.name] = Binding(id=val.id, val=val)
             else:
-                self.where.append(f"{val.kind} IS NOT NULL")
+                ok = val.lex if val.static in ("str", "iri") else val.kind
+                self.where.append(f"{ok} IS NOT NULL")
                 self.env[lit.var.name] = Binding(val=val)
 
     def negation(self, neg: Negation) -> None:

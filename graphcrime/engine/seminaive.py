@@ -67,6 +67,7 @@ class Evaluator:
         self.ctx = Context(store.pred_table, lambda: dict(store.preds), store.tuple_table,
                            self._const_id)
         self._consts: dict[str, int] = {}
+        self.fresh: set[str] = set()  # tables that got facts in the current round
 
     def _const_id(self, nt: str) -> int:
         if nt not in self._consts:
@@ -84,8 +85,10 @@ class Evaluator:
             plan.body(rule.body, versions)
             cols, kinds = plan.output(names)
             selects.append(plan.sql_select(cols or ["1 AS v_"]))
-        self.con.execute("CREATE OR REPLACE TEMP TABLE _rb AS SELECT DISTINCT * FROM ("
-                         + " UNION ALL ".join(selects) + ")")
+        n = self.con.execute("CREATE OR REPLACE TEMP TABLE _rb AS SELECT DISTINCT * FROM ("
+                             + " UNION ALL ".join(selects) + ")").fetchone()[0]
+        if not n:
+            return 0
         computed = [n for n in names if kinds.get(n) == "nt"]
         if computed:
             for n in computed:
@@ -134,7 +137,18 @@ class Evaluator:
                              f"{', '.join(names) + ', ' if names else ''}{self.round} FROM ({src})"
                              ).fetchone()[0]
         self._count(n)
+        if n:
+            self.fresh.add(table)
         return int(n)
+
+    def _table_of(self, atom: object) -> str:
+        """The table an atom reads ("*" for a variable predicate: any table)."""
+        if isinstance(atom, TupleAtom):
+            return self.store.tuple_table(atom.name, len(atom.args))
+        assert isinstance(atom, TripleAtom)
+        if isinstance(atom.p, Var):
+            return "*"
+        return self.store.pred_table(self._const_id(term_nt(atom.p)))
 
     def _count(self, n: int) -> None:
         self.report.derived += n
@@ -153,6 +167,7 @@ class Evaluator:
         rules = tuple(r for r in rules if r.body)
         if not rules:
             return
+        self.fresh = set()
         for rule in rules:
             self.run_rule(rule, [{}])
         self.round += 1
@@ -164,10 +179,11 @@ class Evaluator:
                for rule in rules}
         while True:
             before = self.report.derived
+            last, self.fresh = self.fresh, set()
             for rule in rules:
                 idx = rec[id(rule)]
                 variants = [{j: ("old" if j < i else "delta" if j == i else "full") for j in idx}
-                            for i in idx]
+                            for i in idx if self._table_of(rule.body[i]) in last | {"*"}]
                 if variants:
                     self.run_rule(rule, variants)
             self.report.rounds += 1

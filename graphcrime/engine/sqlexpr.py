@@ -77,7 +77,7 @@ class SqlVal:
     id: str | None = None
     nt_sql: str | None = None
     rank: int | None = None  # numeric rank when known at compile time
-    static: str | None = None  # "str" (simple string) or "iri" when known; lex NULL = error
+    static: str | None = None  # "str", "iri" or "bool" when known; NULL lex/bool = error
 
     def nt(self) -> str:
         """SQL for the canonical N-Triples form (NULL for an error)."""
@@ -95,7 +95,7 @@ class SqlVal:
 
     def ebv(self) -> str:
         """SQL boolean: the effective boolean value (NULL = error)."""
-        if self.kind == "2" and self.dt == q(XSD_BOOLEAN):
+        if self.static == "bool" or (self.kind == "2" and self.dt == q(XSD_BOOLEAN)):
             return self.bool
         return (f"(CASE WHEN {self.kind} = 2 AND {self.dt} = {q(XSD_BOOLEAN)} THEN {self.bool} "
                 f"WHEN {self.num} IS NOT NULL THEN {self.num} <> 0 AND NOT isnan({self.num}) "
@@ -117,7 +117,7 @@ def bool_val(cond: str) -> SqlVal:
     return SqlVal(kind=f"(CASE WHEN {cond} IS NOT NULL THEN 2 END)",
                   lex=f"(CASE WHEN {cond} THEN 'true' WHEN NOT {cond} THEN 'false' END)",
                   dt=f"(CASE WHEN {cond} IS NOT NULL THEN {q(XSD_BOOLEAN)} END)",
-                  bool=cond)
+                  bool=cond, static="bool")
 
 
 def string_val(lex: str, lang: str = NULL, ok: str | None = None) -> SqlVal:
@@ -136,6 +136,10 @@ def string_val(lex: str, lang: str = NULL, ok: str | None = None) -> SqlVal:
 
 def _num_lex(rank: str, value: str) -> str:
     """Canonical lexical form of a DOUBLE ``value`` for a numeric rank expression."""
+    if rank.isdigit() and int(rank) == 0:
+        return f"CAST(CAST(round({value}) AS HUGEINT) AS VARCHAR)"
+    if rank.isdigit() and int(rank) >= 2:
+        return f"upper(CAST({value} AS VARCHAR))"
     dec = f"CAST(round({value}, 10)::DECIMAL(38,10) AS VARCHAR)"
     dec = f"regexp_replace(regexp_replace({dec}, '0+$', ''), '\\.$', '.0')"
     return (f"(CASE {rank} WHEN 0 THEN CAST(CAST(round({value}) AS HUGEINT) AS VARCHAR) "
@@ -144,12 +148,22 @@ def _num_lex(rank: str, value: str) -> str:
 
 def num_val(rank: str, value: str) -> SqlVal:
     """A numeric literal of rank ``rank`` (SQL) with DOUBLE value ``value`` (NULL = error)."""
+    if rank.isdigit():  # known rank: short SQL
+        dt = {0: XSD_INTEGER, 1: XSD_DECIMAL, 2: XSD_FLOAT, 3: XSD_DOUBLE}[int(rank)]
+        lex = _num_lex(rank, value)
+        return SqlVal(kind=f"(CASE WHEN ({value}) IS NOT NULL THEN 2 END)", lex=lex,
+                      dt=f"(CASE WHEN ({value}) IS NOT NULL THEN {q(dt)} END)",
+                      num=f"({value})::DOUBLE", rank=int(rank),
+                      nt_sql=f"('\"' || {lex} || '\"^^<{dt}>')")
     ok = f"({value}) IS NOT NULL AND ({rank}) IS NOT NULL"
     dt = (f"(CASE {rank} WHEN 0 THEN {q(XSD_INTEGER)} WHEN 1 THEN {q(XSD_DECIMAL)} "
           f"WHEN 2 THEN {q(XSD_FLOAT)} WHEN 3 THEN {q(XSD_DOUBLE)} END)")
+    nt = " ".join(f"WHEN {r} THEN '\"' || {_num_lex(str(r), value)} || '\"^^<{t}>'"
+                  for r, t in enumerate((XSD_INTEGER, XSD_DECIMAL, XSD_FLOAT, XSD_DOUBLE)))
     return SqlVal(kind=f"(CASE WHEN {ok} THEN 2 END)", lex=f"(CASE WHEN {ok} THEN "
                   f"{_num_lex(rank, value)} END)", dt=f"(CASE WHEN {ok} THEN {dt} END)",
-                  num=f"(CASE WHEN {ok} THEN ({value})::DOUBLE END)")
+                  num=f"(CASE WHEN {ok} THEN ({value})::DOUBLE END)",
+                  nt_sql=f"(CASE {rank} {nt} END)")
 
 
 def _py_num(lex: str, dt: str) -> float | None:
