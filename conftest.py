@@ -8,10 +8,6 @@ import pytest
 
 EVALUATOR = "graphcrime.testing.ConformanceEvaluator"
 OUT_OF_SCOPE = ("defeasible/",)
-#: Cases with more input facts than this need the DuckDB engine backend; the naive evaluator
-#: (the adapter's current backend) takes minutes on them. Deselected, listed in the header.
-NAIVE_MAX_FACTS = 10**9
-TOO_BIG: list[str] = []
 DISPUTED = {
     "errors/review_v2_unsafe_negation::unsafe_negation_variable_only_in_negative_literal": (
         "contradicts the suite's own Nemo cases (negation/nemo_negation::nemo_negation_projected*"
@@ -33,27 +29,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if item.nodeid.startswith("tests/test_conformance.py") and case.startswith(OUT_OF_SCOPE):
             drop.append(item)
             continue
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        prog = params.get("yaml_test_case", (None, None))[1]
-        prog = getattr(prog, "program", None)
-        if prog is not None and sum(map(len, prog.facts.values())) > NAIVE_MAX_FACTS:
-            TOO_BIG.append(case)
-            drop.append(item)
-            continue
         if case in DISPUTED:
             item.add_marker(pytest.mark.xfail(strict=True, reason=DISPUTED[case]))
         keep.append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-
-
-def pytest_report_header(config: pytest.Config) -> list[str]:
-    return [f"datalog-conformance: cases over {NAIVE_MAX_FACTS} facts deselected until the "
-            "engine backend lands (see conftest.py)"]
-
-
-def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
-    if TOO_BIG:
-        terminalreporter.write_line(f"datalog-conformance deselected (too big for the naive "
-                                    f"backend): {', '.join(TOO_BIG)}")

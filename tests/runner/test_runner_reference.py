@@ -35,7 +35,7 @@ def test_reference_job_matches_pyoxigraph(tmp_path: Path) -> None:
     served = tmp_path / "served"
     for d in ASSET_DIRS:
         shutil.copytree(assets / d, served / d)
-    generator.generate(served / "data", transactions=6000, typologies="all", seed=3)
+    generator.generate(served / "data", transactions=6000, parties=3000, typologies="all", seed=3)
     derived = tmp_path / "derived.nt"
 
     class Dumping(api.Store):  # keep the derived facts for the oracle before the store closes
