@@ -279,3 +279,32 @@ def engine_tuples(prog: Program, tables: dict[str, set[tuple[str, ...]]]
         out.setdefault(name, set()).update(tuple(r) if arity else () for r in rows)
     store.close()
     return out
+
+
+def engine_triples(prog: Program, facts: set[tuple[str, str, str]],
+                   params: dict[str, object] | None = None
+                   ) -> tuple[set[tuple[str, str, str]], dict[str, set[tuple[str, ...]]]]:
+    """The naive evaluator's signature on the engine: all triples (input included) as nt."""
+    import pyarrow as pa
+
+    from graphcrime.engine.seminaive import materialise
+    from graphcrime.engine.store import FactStore
+    from graphcrime.rdf.dictionary import intern
+
+    store = FactStore(threads=1)
+    con = store.con
+    rows = sorted(facts)
+    con.register("_facts", pa.table({c: [r[i] for r in rows] for i, c in enumerate("spo")}))
+    for c in "spo":
+        intern(con, "_facts", c)
+    con.execute("CREATE TABLE _loaded AS SELECT DISTINCT ts.id AS s, tp.id AS p, tob.id AS o "
+                "FROM _facts f JOIN terms ts ON ts.nt = f.s JOIN terms tp ON tp.nt = f.p "
+                "JOIN terms tob ON tob.nt = f.o")
+    con.unregister("_facts")
+    store.add_loaded("_loaded")
+    materialise(store, prog, params)
+    out = con.execute(f"SELECT a.nt, b.nt, c.nt FROM {store.pattern_sql()} x JOIN terms a ON "
+                      "a.id = x.s JOIN terms b ON b.id = x.p JOIN terms c ON c.id = x.o"
+                      ).fetchall()
+    store.close()
+    return {tuple(r) for r in out}, {}  # type: ignore[misc]

@@ -1,7 +1,7 @@
 """The reference chain rules against an independent enumeration of chronological paths.
 
-Small seeded random transaction graphs; the oracle walks paths in plain Python; the naive
-evaluator runs rules/*.dlog; pyoxigraph answers the two-step chains in SPARQL.
+Small seeded random transaction graphs; the oracle walks paths in plain Python; the engine
+and the naive evaluator each run rules/*.dlog; pyoxigraph answers the two-step chains in SPARQL.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from graphcrime.engine.naive import evaluate
+from graphcrime.engine.naive import evaluate as naive_evaluate
 from graphcrime.lang.parser import parse_files
+from graphcrime.testing import engine_triples
 from graphcrime.vocab import ENT, PROP, RDF_TYPE, TYPE, XSD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +25,12 @@ PUBLISHED = Path(__file__).parent / "golden" / "published-style" / "rules.dlog"
 
 def _lit(lex: str, dt: str) -> str:
     return f'"{lex}"^^<{XSD}{dt}>'
+
+
+@pytest.fixture(params=["engine", "naive"])
+def evaluate(request):
+    """The rules' evaluator under test: the DuckDB engine or the naive oracle."""
+    return engine_triples if request.param == "engine" else naive_evaluate
 
 
 def random_graph(seed: int, parties: int = 6, transactions: int = 14):
@@ -94,7 +101,7 @@ def derived_chains(triples, txs, cls: str):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_reference_rules_match_path_enumeration(seed: int) -> None:
+def test_reference_rules_match_path_enumeration(seed: int, evaluate) -> None:
     facts, txs, susp = random_graph(seed)
     triples, _ = evaluate(parse_files(RULES), facts)
     paths = enumerate_chains(txs, susp, 30)
@@ -105,7 +112,7 @@ def test_reference_rules_match_path_enumeration(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(2))
-def test_params_replace_defaults(seed: int) -> None:
+def test_params_replace_defaults(seed: int, evaluate) -> None:
     facts, txs, susp = random_graph(seed + 10)
     triples, _ = evaluate(parse_files(RULES), facts,
                           params={"min_amount": "250", "max_chain_length": 2})
@@ -115,7 +122,7 @@ def test_params_replace_defaults(seed: int) -> None:
         c for c in paths if c[1] in susp and c[3] > 250}
 
 
-def test_published_style_stops_at_two_transactions() -> None:
+def test_published_style_stops_at_two_transactions(evaluate) -> None:
     facts, txs, susp = random_graph(3, transactions=16)
     triples, _ = evaluate(parse_files([PUBLISHED]), facts)
     expected = enumerate_chains(txs, susp, 30, two_step_only=True)
@@ -123,7 +130,7 @@ def test_published_style_stops_at_two_transactions() -> None:
     assert derived_chains(triples, txs, "PartialChain") == expected
 
 
-def test_two_step_chains_match_sparql() -> None:
+def test_two_step_chains_match_sparql(evaluate) -> None:
     facts, txs, susp = random_graph(5, transactions=18)
     store = ox.Store()
     nt = "".join(f"{s} {p} {o} .\n" for s, p, o in facts)
@@ -151,7 +158,7 @@ def _chains_by_txs(triples, cls: str) -> set[frozenset[str]]:
     return {frozenset(members[c]) for c in typed}
 
 
-def test_planted_typologies_are_found(tmp_path: Path) -> None:
+def test_planted_typologies_are_found(tmp_path: Path, evaluate) -> None:
     from generator import generate, read_ground_truth
 
     m = generate(tmp_path / "data", transactions=60, parties=60,
