@@ -44,7 +44,7 @@ def expand(paths: Iterable[PathLike]) -> list[Path]:
             out.append(Path(text))
     for p in out:
         if not p.is_file():
-            raise DataError(f"{p} is not a file", file=str(p), hint="check the path")
+            raise DataError("no such file", file=str(p), hint="check the path (globs: quote them)")
     return out
 
 
