@@ -1,0 +1,174 @@
+"""Open a finished job's folder for investigation: its results as a queryable store.
+
+``gc.open(job_dir)`` loads ``<job_dir>/results/*.nt`` (and ``.nt.gz``) into a
+:class:`graphcrime.api.Store`; ``with_inputs=True`` also loads the job's input data (found
+through the spec named in ``status.json``), which :meth:`JobResults.transactions` needs to
+give the parties, amounts and dates of a chain's transactions.
+
+>>> import graphcrime as gc                      # doctest: +SKIP
+>>> job = gc.open("out/reference_2021-07-30_001")  # doctest: +SKIP
+>>> job.status["status"], len(job.chains())       # doctest: +SKIP
+('succeeded', 369)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from graphcrime.errors import DataError
+from graphcrime.vocab import ENT, PROP, TYPE
+
+PREFIXES = f"PREFIX : <{ENT}>\nPREFIX prop: <{PROP}>\nPREFIX type: <{TYPE}>\n"
+
+CHAINS_QUERY = PREFIXES + """
+SELECT ?chain ?originator ?beneficiary ?length ?first_amount ?final_amount ?end_date
+       ?suspicious ?high_value
+WHERE {
+  { SELECT DISTINCT ?chain WHERE {
+      { ?chain a type:SuspiciousChain } UNION { ?chain a type:HighValueChain }
+      UNION { ?chain a type:PartialChain } } }
+  OPTIONAL { ?chain prop:hasOriginator ?originator }
+  OPTIONAL { ?chain prop:hasBeneficiary ?beneficiary }
+  OPTIONAL { ?chain prop:hasLength ?length }
+  OPTIONAL { ?chain prop:hasStartingAmount ?first_amount }
+  OPTIONAL { ?chain prop:hasFinalAmount ?final_amount }
+  OPTIONAL { ?chain prop:hasEndDate ?end_date }
+  BIND(EXISTS { ?chain a type:SuspiciousChain } AS ?suspicious)
+  BIND(EXISTS { ?chain a type:HighValueChain } AS ?high_value)
+}
+ORDER BY DESC(?first_amount) ?chain
+"""
+
+#: Columns of :meth:`JobResults.chains`, in order.
+CHAIN_COLUMNS = ("chain", "originator", "beneficiary", "length", "first_amount",
+                 "final_amount", "end_date", "suspicious", "high_value")
+
+
+def python_value(term: Any) -> Any:
+    """A pyoxigraph term as a plain Python value: IRI/blank node -> str, numbers -> int/float,
+    booleans -> bool, other literals -> their lexical form.
+
+    >>> import pyoxigraph as ox
+    >>> python_value(ox.Literal("2.50", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")))
+    2.5
+    """
+    if term is None:
+        return None
+    if not hasattr(term, "datatype"):
+        return term.value
+    dt = term.datatype.value.rsplit("#", 1)[-1]
+    text = term.value
+    try:
+        if dt in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
+                  "positiveInteger"):
+            return int(text)
+        if dt in ("decimal", "double", "float"):
+            return float(text)
+    except ValueError:
+        return text
+    if dt == "boolean":
+        return text in ("true", "1")
+    return text
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise DataError(f"not valid JSON: {e.msg}", file=str(path), line=e.lineno, col=e.colno,
+                        hint="the job folder is damaged; rerun the job") from None
+
+
+class JobResults:
+    """A finished job folder: ``status``, ``stats``, ``result_files`` and a store of its results.
+
+    ``with_inputs`` also loads the job's input data files (so that transactions' parties,
+    amounts and dates can be queried); ``store`` is the underlying :class:`~graphcrime.api.Store`.
+    """
+
+    def __init__(self, job_dir: str | Path, *, with_inputs: bool = False) -> None:
+        from graphcrime.api import Store
+
+        self.folder = Path(job_dir)
+        if not (self.folder / "status.json").is_file():
+            raise DataError(f"{self.folder} is not a job folder (no status.json)",
+                            file=str(self.folder),
+                            hint="pass <output-root>/<job-id>/ as written by `graphcrime run`")
+        self.status: dict[str, Any] = _read_json(self.folder / "status.json")
+        self.stats: dict[str, Any] = _read_json(self.folder / "stats.json")
+        res = self.folder / "results"
+        self.result_files = sorted([*res.glob("*.nt"), *res.glob("*.nt.gz")])
+        self.store = Store()
+        if self.result_files:
+            self.store.load(*self.result_files)
+        self.input_files: list[Path] = []
+        if with_inputs:
+            self.input_files = self.spec_paths("data")
+            self.store.load(*self.input_files)
+
+    # -- the job's spec --------------------------------------------------------------------
+    def spec_paths(self, member: str) -> list[Path]:
+        """The spec's resolved ``data``/``rules``/``queries`` paths (the spec must still exist)."""
+        from graphcrime.runner.spec import load_spec
+
+        spec_file = self.status.get("spec")
+        if not spec_file or not Path(spec_file).is_file():
+            raise DataError(f"the job's spec {spec_file!r} is gone; cannot find its {member}",
+                            file=str(self.folder / "status.json"),
+                            hint="rerun the job, or keep the spec and inputs where they were")
+        spec = load_spec(spec_file)
+        return list(getattr(spec, member))
+
+    # -- queries ---------------------------------------------------------------------------
+    def query(self, sparql: str) -> Any:
+        """Run SPARQL over the results; a :class:`graphcrime.sparql.QueryResult`."""
+        return self.store.query(sparql)
+
+    def chains(self) -> Any:
+        """Every chain in the results, largest first amount first: a pandas DataFrame when
+        pandas is installed, else a list of dicts with :data:`CHAIN_COLUMNS`."""
+        rows = [dict(zip(CHAIN_COLUMNS, map(python_value, r), strict=True))
+                for r in self.query(CHAINS_QUERY).rows()]
+        try:
+            import pandas as pd
+        except ImportError:
+            return rows
+        return pd.DataFrame(rows, columns=list(CHAIN_COLUMNS))
+
+    def transactions(self, chain: str) -> list[dict[str, Any]]:
+        """The transactions a chain contains, by date: transaction, originator, beneficiary,
+        amount, date (parties/amount/date are None unless opened ``with_inputs``)."""
+        iri = chain.strip("<>")
+        q = PREFIXES + f"""
+        SELECT ?transaction ?originator ?beneficiary ?amount ?date WHERE {{
+          <{iri}> prop:containsTransaction ?transaction .
+          OPTIONAL {{ ?transaction prop:hasOriginator ?originator }}
+          OPTIONAL {{ ?transaction prop:hasBeneficiary ?beneficiary }}
+          OPTIONAL {{ ?transaction prop:hasAmount ?amount }}
+          OPTIONAL {{ ?transaction prop:hasDate ?date }}
+        }} ORDER BY ?date ?transaction"""
+        cols = ("transaction", "originator", "beneficiary", "amount", "date")
+        return [dict(zip(cols, map(python_value, r), strict=True))
+                for r in self.query(q).rows()]
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> JobResults:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"<JobResults {self.status.get('job_id', self.folder.name)} "
+                f"{self.status.get('status')} files={len(self.result_files)}>")
+
+
+def open(job_dir: str | Path, *, with_inputs: bool = False) -> JobResults:  # noqa: A001
+    """Open a finished job folder; see :class:`JobResults`."""
+    return JobResults(job_dir, with_inputs=with_inputs)
