@@ -317,6 +317,34 @@ def reason(
         typer.echo(f"wrote derived triples to {output}")
 
 
+@app.command()
+def serve(
+    job_dir: str = typer.Argument(..., help="A finished job folder <output-root>/<job-id>/."),
+    port: int = typer.Option(7878, help="TCP port (0 picks a free one)."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind (keep it on loopback)."),
+    with_inputs: bool = typer.Option(False, "--with-inputs",
+                                     help="Also load the job's input data files."),
+) -> None:
+    """Serve a job's results as a read-only SPARQL 1.1 Protocol endpoint at /sparql."""
+    from graphcrime.serve import make_server
+
+    try:
+        server = make_server(job_dir, host, port, with_inputs=with_inputs)
+    except GraphcrimeError as err:
+        raise fail(err) from None
+    except OSError as err:
+        typer.echo(f"error: cannot listen on {host}:{port}: {err}", err=True)
+        raise typer.Exit(1) from None
+    h, p = server.server_address[:2]
+    typer.echo(f"SPARQL endpoint: http://{h}:{p}/sparql (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
