@@ -54,7 +54,9 @@ def test_reference_job_matches_pyoxigraph(tmp_path: Path) -> None:
         expected = oracle.query(q.read_text())
         path = job.folder / r["file"]
         if path.suffix == ".nt":
-            got = set(ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES))
+            mirror = ox.Store()  # the oracle's store normalises literals ("100.00" -> 100)
+            mirror.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+            got = {ox.Triple(t.subject, t.predicate, t.object) for t in mirror}
             if isinstance(expected, ox.QuerySolutions):
                 want = {ox.Triple(s[0], s[1], s[2]) for s in expected}
             else:
