@@ -3,7 +3,8 @@
 Every user-facing error carries *where* (``file:line:col`` for text input, a JSON path for
 job specs) and, when we know one, a *hint* saying how to fix it.
 
->>> e = RuleError("unknown prefix 'foo:'", file="r.dlog", line=3, col=7, hint="add @prefix foo: <...> .")
+>>> e = RuleError("unknown prefix 'foo:'", file="r.dlog", line=3, col=7,
+...               hint="add @prefix foo: <...> .")
 >>> str(e)
 "r.dlog:3:7: unknown prefix 'foo:'\\n  hint: add @prefix foo: <...> ."
 """

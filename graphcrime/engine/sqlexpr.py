@@ -302,8 +302,8 @@ def _cast(dt: str, v: SqlVal) -> SqlVal:
 
 def _iri(a: list[SqlVal]) -> SqlVal:
     v = a[0]
-    lex = v.lex if v.static else f"(CASE WHEN {v.kind} = 0 THEN {v.lex} WHEN {v.kind} = 2 AND {v.dt} = {q(XSD_STRING)} " \
-          f"THEN {v.lex} END)"
+    lex = v.lex if v.static else (f"(CASE WHEN {v.kind} = 0 THEN {v.lex} WHEN {v.kind} = 2 "
+                                  f"AND {v.dt} = {q(XSD_STRING)} THEN {v.lex} END)")
     if len(a) > 1 and a[1].lex.startswith("'"):
         base = a[1].lex[1:-1].replace("''", "'")
         # absolute IRIs (with a scheme) stay; anything else is resolved against BASE in SQL
