@@ -345,6 +345,45 @@ def serve(
         server.server_close()
 
 
+@app.command()
+def evaluate(
+    job_dir: str = typer.Argument(..., help="A finished job folder <output-root>/<job-id>/."),
+    ground_truth: str = typer.Option(..., "--ground-truth",
+                                     help="The generator's ground-truth.csv."),
+    json_out: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
+) -> None:
+    """Precision/recall of SuspiciousChain/HighValueChain results per planted typology."""
+    import json
+
+    from graphcrime.investigate.evaluate import evaluate as run_evaluate
+    from graphcrime.investigate.evaluate import format_table
+
+    try:
+        report = run_evaluate(job_dir, ground_truth)
+    except GraphcrimeError as err:
+        raise fail(err) from None
+    typer.echo(json.dumps(report, indent=2) if json_out else format_table(report))
+
+
+@app.command()
+def explain(
+    job_dir: str = typer.Argument(..., help="A finished job folder <output-root>/<job-id>/."),
+    iri: str = typer.Argument(..., help="A chain IRI from the job's results."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a tree."),
+) -> None:
+    """A chain's transactions in order and the rules (file:line) that classified it."""
+    import json
+
+    from graphcrime.investigate.explain import explain as run_explain
+    from graphcrime.investigate.explain import format_tree
+
+    try:
+        doc = run_explain(job_dir, iri)
+    except GraphcrimeError as err:
+        raise fail(err) from None
+    typer.echo(json.dumps(doc, indent=2) if json_out else format_tree(doc))
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

@@ -1,0 +1,1 @@
+"""Investigator tools over a finished job: scoring against ground truth, explaining chains."""
