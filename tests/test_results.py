@@ -16,13 +16,14 @@ from graphcrime.results import CHAIN_COLUMNS, PREFIXES
 REPO = Path(__file__).resolve().parents[1]
 
 
-def make_job(root: Path, transactions: int = 800, parties: int = 450, seed: int = 5) -> Path:
+def make_job(root: Path, transactions: int = 800, parties: int = 450, seed: int = 5,
+             typologies: str = "all") -> Path:
     """Generate tiny data with typologies, run the reference job on it; the job folder."""
     from generator import generate
     from graphcrime.runner.pipeline import run_job
 
     generate(root / "data", transactions=transactions, parties=parties, seed=seed,
-             typologies="all")
+             typologies=typologies)
     for sub in ("rules", "queries"):
         shutil.copytree(REPO / sub, root / sub)
     spec = {"name": "t", "data": ["data/*.nt"],

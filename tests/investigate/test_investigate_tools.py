@@ -21,7 +21,8 @@ from test_results import PREFIXES, make_job  # noqa: E402
 
 @pytest.fixture(scope="module")
 def job(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_job(tmp_path_factory.mktemp("inv"), transactions=800, parties=460, seed=11)
+    return make_job(tmp_path_factory.mktemp("inv"), transactions=500, parties=300, seed=11,
+                    typologies="layering=6,cycle=4,fan-out=2,structuring=2")
 
 
 def gt_path(job: Path) -> Path:
