@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import glob
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -80,6 +81,11 @@ def parse_size(text: object, json_path: str = "resources.memory") -> int:
     return int(float(m.group(1)) * _UNITS[m.group(2)])
 
 
+def _short(text: str, limit: int = 80) -> str:
+    """``text`` cut to ``limit`` characters, so a megabyte string never reaches status.json."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 def _err(path: str, message: str, hint: str | None = None, file: Path | None = None) -> SpecError:
     return SpecError(message, json_path=path, hint=hint, file=str(file) if file else None)
 
@@ -87,8 +93,8 @@ def _err(path: str, message: str, hint: str | None = None, file: Path | None = N
 def _check_keys(obj: dict, allowed: set[str], where: str, file: Path) -> None:
     unknown = sorted(set(obj) - allowed)
     if unknown:
-        at = f"{where}.{unknown[0]}" if where else unknown[0]
-        raise _err(at, f"unknown key(s) {', '.join(map(repr, unknown))}",
+        at = _short(f"{where}.{unknown[0]}" if where else unknown[0])
+        raise _err(at, f"unknown key(s) {', '.join(repr(_short(k)) for k in unknown)}",
                    f"allowed here: {', '.join(sorted(allowed))}", file)
 
 
@@ -117,21 +123,30 @@ def _expand(value: object, key: str, base: Path, root: Path, file: Path) -> list
             raise _err(path, f"expected a path string, got {json.dumps(item)}", file=file)
         pattern = item if os.path.isabs(item) else str(base / item)
         if glob.has_magic(item):
+            _confined(_literal_prefix(pattern), root, path, file)  # never walk outside root
             matches: list[str] = []
             for m in glob.iglob(pattern, recursive=True):
                 matches.append(m)
                 if len(matches) > MAX_GLOB_MATCHES:
-                    raise _err(path, f"{item!r} matches more than {MAX_GLOB_MATCHES:,} files",
+                    raise _err(path, f"{_short(item)!r} matches more than "
+                               f"{MAX_GLOB_MATCHES:,} files",
                                "use a narrower pattern or merge files", file)
             files = sorted(m for m in matches if os.path.isfile(m))
             if not files:
-                raise _err(path, f"{item!r} matches no file", f"looked in {base}", file)
+                raise _err(path, f"{_short(item)!r} matches no file", f"looked in {base}", file)
         else:
             if not os.path.isfile(pattern):
-                raise _err(path, f"{item!r} is not a file", f"looked in {base}", file)
+                raise _err(path, f"{_short(item)!r} is not a file", f"looked in {base}", file)
             files = [pattern]
         out.extend(_confined(Path(f), root, path, file) for f in files)
     return list(dict.fromkeys(out))
+
+
+def _literal_prefix(pattern: str) -> Path:
+    """The folder a glob starts walking from: its path up to the first magic part."""
+    parts = Path(pattern).parts
+    n = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    return Path(*parts[:n]) if n else Path(".")
 
 
 def validate_spec(doc: object, source: Path, serve_root: Path | None = None,
@@ -154,13 +169,14 @@ def validate_spec(doc: object, source: Path, serve_root: Path | None = None,
     name = doc.get("name", source.stem)
     if not isinstance(name, str) or not _NAME.match(name):
         raise _err("name", f"expected a name of letters, digits, '.', '_' or '-', got "
-                   f"{json.dumps(name)}", 'e.g. "2021-07-30"', source)
+                   f"{_short(json.dumps(name))}", 'e.g. "2021-07-30"', source)
     params = doc.get("parameters", {})
     if not isinstance(params, dict):
         raise _err("parameters", "expected an object of name: value", '{"min_amount": 100}', source)
     for k, v in params.items():
         if not isinstance(v, (str, int, float, bool)):
-            raise _err(f"parameters.{k}", "expected a string, number or boolean", file=source)
+            raise _err(_short(f"parameters.{k}"), "expected a string, number or boolean",
+                       file=source)
     res = doc.get("resources", {})
     if not isinstance(res, dict):
         raise _err("resources", "expected an object", '{"cores": 2, "memory": "8Gi"}', source)
@@ -175,8 +191,9 @@ def validate_spec(doc: object, source: Path, serve_root: Path | None = None,
     _check_keys(lim, {"max_derived_facts", "timeout_seconds"}, "limits", source)
     timeout = lim.get("timeout_seconds")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-                                or timeout <= 0):
-        raise _err("limits.timeout_seconds", "expected a positive number of seconds", file=source)
+                                or not math.isfinite(timeout) or timeout <= 0):
+        raise _err("limits.timeout_seconds", "expected a positive, finite number of seconds",
+                   file=source)
     limits = Limits(
         max_derived_facts=_positive_int(lim["max_derived_facts"], "limits.max_derived_facts",
                                         source) if "max_derived_facts" in lim else None,
@@ -221,5 +238,8 @@ def load_spec(path: str | Path, serve_root: str | Path | None = None,
     except json.JSONDecodeError as e:
         raise SpecError(f"not valid JSON: {e.msg}", file=str(path), line=e.lineno, col=e.colno,
                         hint="check commas and quotes near this position") from None
+    except RecursionError:
+        raise SpecError("JSON nested too deeply", file=str(path), json_path="$",
+                        hint="a job spec is a flat object of lists and small objects") from None
     return validate_spec(doc, path, Path(serve_root) if serve_root is not None else None,
                          Path(base) if base is not None else None)
