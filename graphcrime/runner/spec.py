@@ -124,6 +124,8 @@ def _expand(value: object, key: str, base: Path, root: Path, file: Path) -> list
         pattern = item if os.path.isabs(item) else str(base / item)
         if glob.has_magic(item):
             _confined(_literal_prefix(pattern), root, path, file)  # never walk outside root
+            if "**" in item:
+                _check_tree(_literal_prefix(pattern), path, file)
             matches: list[str] = []
             for m in glob.iglob(pattern, recursive=True):
                 matches.append(m)
@@ -140,6 +142,22 @@ def _expand(value: object, key: str, base: Path, root: Path, file: Path) -> list
             files = [pattern]
         out.extend(_confined(Path(f), root, path, file) for f in files)
     return list(dict.fromkeys(out))
+
+
+def _check_tree(top: Path, path: str, file: Path) -> None:
+    """Refuse a ``**`` walk that would loop through symlinks or visit too many entries."""
+    seen: set[tuple[int, int]] = set()
+    entries = 0
+    for folder, dirs, files in os.walk(top, followlinks=True):
+        st = os.stat(folder)
+        if (st.st_dev, st.st_ino) in seen:
+            raise _err(path, f"folder {folder} is reached twice through symlinks",
+                       "remove the symlink loop or use a pattern without **", file)
+        seen.add((st.st_dev, st.st_ino))
+        entries += len(dirs) + len(files)
+        if entries > 10 * MAX_GLOB_MATCHES:
+            raise _err(path, f"** under {top} walks more than {10 * MAX_GLOB_MATCHES:,} entries",
+                       "use a narrower pattern", file)
 
 
 def _literal_prefix(pattern: str) -> Path:

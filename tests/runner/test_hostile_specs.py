@@ -190,3 +190,13 @@ def test_runaway_rule_stopped_by_timeout(served: Path, tmp_path: Path) -> None:
     out = run_job(served / "job.json", tmp_path / "out")
     assert out.exit_code == 3 and time.perf_counter() - t < 15
     assert status(out)["error"]["json_path"] == "limits.timeout_seconds"
+
+
+def test_symlink_loop_under_recursive_glob_refused(served: Path) -> None:
+    """Two links back to their own folder would make ``**`` walk 2**40 paths."""
+    os.symlink(".", served / "data" / "a")
+    os.symlink(".", served / "data" / "b")
+    t = time.perf_counter()
+    e = refused(write_spec(served / "bad.json", data=["data/**/*.xyz"]))
+    assert e.json_path == "data[0]" and "symlink" in e.message
+    assert time.perf_counter() - t < 5
