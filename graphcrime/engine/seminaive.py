@@ -34,7 +34,7 @@ from graphcrime.engine.plan import BodyPlan, Context, head_terms, term_nt
 from graphcrime.engine.store import FactStore
 from graphcrime.errors import LimitExceeded
 from graphcrime.lang.ast import Program, Rule, TripleAtom, TupleAtom, Var
-from graphcrime.rdf.dictionary import intern
+from graphcrime.rdf.dictionary import intern, next_id
 from graphcrime.vocab import PARAM_TABLE
 
 
@@ -68,6 +68,8 @@ class Evaluator:
                            self._const_id)
         self._consts: dict[str, int] = {}
         self.fresh: set[str] = set()  # tables that got facts in the current round
+        self.watermark: dict[int, int] = {}  # round -> first term id minted in that round
+        self._mins: dict[tuple[str, str], int | None] = {}
 
     def _const_id(self, nt: str) -> int:
         if nt not in self._consts:
@@ -141,6 +143,37 @@ class Evaluator:
             self.fresh.add(table)
         return int(n)
 
+    def _old_cannot_join(self, rule: Rule, idx: list[int], i: int) -> bool:
+        """Whether variant ``i`` is empty for sure: an *old* atom (facts older than the last
+        round) must join the delta of atom ``i`` on a variable whose delta values are all
+        terms minted in the last round, which no older fact can mention."""
+        mark = self.watermark.get(self.round - 1)
+        atom = rule.body[i]
+        if mark is None or not isinstance(atom, (TripleAtom, TupleAtom)):
+            return False
+        table = self._table_of(atom)
+        if table == "*":
+            return False
+        cols = ([("s", atom.s), ("o", atom.o)] if isinstance(atom, TripleAtom)
+                else [(f"c{n}", t) for n, t in enumerate(atom.args)])
+        for j in idx:
+            if j >= i:
+                break
+            other = rule.body[j]
+            names = {t.name for t in (head_terms(other) if isinstance(other, TupleAtom)
+                                      else [other.s, other.p, other.o]) if isinstance(t, Var)}
+            for col, t in cols:
+                if isinstance(t, Var) and t.name in names:
+                    key = (table, col)
+                    if key not in self._mins:
+                        self._mins[key] = self.con.execute(
+                            f"SELECT min({col}) FROM {table} WHERE r = {self.round - 1}"
+                        ).fetchone()[0]
+                    low = self._mins[key]
+                    if low is not None and low >= mark:
+                        return True
+        return False
+
     def _table_of(self, atom: object) -> str:
         """The table an atom reads ("*" for a variable predicate: any table)."""
         if isinstance(atom, TupleAtom):
@@ -168,6 +201,7 @@ class Evaluator:
         if not rules:
             return
         self.fresh = set()
+        self.watermark[self.round] = next_id(self.con)
         for rule in rules:
             self.run_rule(rule, [{}])
         self.round += 1
@@ -180,10 +214,13 @@ class Evaluator:
         while True:
             before = self.report.derived
             last, self.fresh = self.fresh, set()
+            self.watermark[self.round] = next_id(self.con)
+            self._mins: dict[tuple[str, str], int | None] = {}
             for rule in rules:
                 idx = rec[id(rule)]
                 variants = [{j: ("old" if j < i else "delta" if j == i else "full") for j in idx}
-                            for i in idx if self._table_of(rule.body[i]) in last | {"*"}]
+                            for i in idx if self._table_of(rule.body[i]) in last | {"*"}
+                            and not self._old_cannot_join(rule, idx, i)]
                 if variants:
                     self.run_rule(rule, variants)
             self.report.rounds += 1
