@@ -13,7 +13,7 @@ import pytest
 from graphcrime.errors import DataError
 from graphcrime.rdf import load_ntriples
 
-SUITE = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "w3c-rdf11-ntriples"
+SUITE = Path(__file__).resolve().parents[1] / "data" / "w3c-rdf11-ntriples"  # vendored copy
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"
 RDFT = "http://www.w3.org/ns/rdftest#"
 
