@@ -239,15 +239,18 @@ class ConformanceEvaluator:
         if self.backend == "naive":
             _, tuples = naive_evaluate(analysis, set(), tuples=tables)
         else:
-            tuples = engine_tuples(prog, tables)
+            _, tuples = engine_evaluate(prog, tuples=tables)
         facts = {name: {tuple(_scalar(v) for v in row) for row in rows}
                  for name, rows in tuples.items()}
         return Model(facts=facts)
 
 
-def engine_tuples(prog: Program, tables: dict[str, set[tuple[str, ...]]]
-                  ) -> dict[str, set[tuple[str, ...]]]:
-    """Materialise ``prog`` over tuple ``tables`` (canonical nt strings) on the engine."""
+def engine_evaluate(prog: Program, facts: set[tuple[str, str, str]] | None = None,
+                    params: dict[str, object] | None = None,
+                    tuples: dict[str, set[tuple[str, ...]]] | None = None
+                    ) -> tuple[set[tuple[str, str, str]], dict[str, set[tuple[str, ...]]]]:
+    """The naive evaluator's signature on the engine: every triple (input included) and every
+    tuple-table row, as canonical nt strings, after materialising ``prog``."""
     import pyarrow as pa
 
     from graphcrime.engine.seminaive import materialise
@@ -256,21 +259,35 @@ def engine_tuples(prog: Program, tables: dict[str, set[tuple[str, ...]]]
 
     store = FactStore(threads=1)
     con = store.con
-    for name, rows in tables.items():
+
+    def register(cols: list[str], rows: list[tuple[str, ...]]) -> None:
+        data = {c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(cols)}
+        con.register("_facts", pa.table(data) if cols else pa.table({"x": [1] * len(rows)}))
+        for c in cols:
+            intern(con, "_facts", c)
+
+    if facts:
+        register(["s", "p", "o"], sorted(facts))
+        con.execute("CREATE TABLE _loaded AS SELECT DISTINCT ts.id AS s, tp.id AS p, "
+                    "tob.id AS o FROM _facts f JOIN terms ts ON ts.nt = f.s "
+                    "JOIN terms tp ON tp.nt = f.p JOIN terms tob ON tob.nt = f.o")
+        con.unregister("_facts")
+        store.add_loaded("_loaded")
+    for name, rows in (tuples or {}).items():
         if not rows:
             continue
         arity = len(next(iter(rows)))
-        cols = {f"c{i}": [r[i] for r in rows] for i in range(arity)}
-        con.register("_facts", pa.table(cols) if arity else pa.table({"x": [1] * len(rows)}))
-        for i in range(arity):
-            intern(con, "_facts", f"c{i}")
+        register([f"c{i}" for i in range(arity)], sorted(rows))
         table = store.tuple_table(name, arity)
         sel = ", ".join(f"t{i}.id" for i in range(arity))
         joins = " ".join(f"JOIN terms t{i} ON t{i}.nt = f.c{i}" for i in range(arity))
         con.execute(f"INSERT INTO {table} SELECT DISTINCT {sel}{', ' if sel else ''}0 "
                     f"FROM _facts f {joins}")
         con.unregister("_facts")
-    materialise(store, prog)
+    materialise(store, prog, params)
+    triples = {tuple(r) for r in con.execute(
+        f"SELECT a.nt, b.nt, c.nt FROM {store.pattern_sql()} x JOIN terms a ON a.id = x.s "
+        "JOIN terms b ON b.id = x.p JOIN terms c ON c.id = x.o").fetchall()}
     out: dict[str, set[tuple[str, ...]]] = {}
     for (name, arity), table in store.tuple_tables.items():
         sel = ", ".join(f"t{i}.nt" for i in range(arity))
@@ -278,33 +295,4 @@ def engine_tuples(prog: Program, tables: dict[str, set[tuple[str, ...]]]
         rows = con.execute(f"SELECT {sel or '1'} FROM {table} x {joins}").fetchall()
         out.setdefault(name, set()).update(tuple(r) if arity else () for r in rows)
     store.close()
-    return out
-
-
-def engine_triples(prog: Program, facts: set[tuple[str, str, str]],
-                   params: dict[str, object] | None = None
-                   ) -> tuple[set[tuple[str, str, str]], dict[str, set[tuple[str, ...]]]]:
-    """The naive evaluator's signature on the engine: all triples (input included) as nt."""
-    import pyarrow as pa
-
-    from graphcrime.engine.seminaive import materialise
-    from graphcrime.engine.store import FactStore
-    from graphcrime.rdf.dictionary import intern
-
-    store = FactStore(threads=1)
-    con = store.con
-    rows = sorted(facts)
-    con.register("_facts", pa.table({c: [r[i] for r in rows] for i, c in enumerate("spo")}))
-    for c in "spo":
-        intern(con, "_facts", c)
-    con.execute("CREATE TABLE _loaded AS SELECT DISTINCT ts.id AS s, tp.id AS p, tob.id AS o "
-                "FROM _facts f JOIN terms ts ON ts.nt = f.s JOIN terms tp ON tp.nt = f.p "
-                "JOIN terms tob ON tob.nt = f.o")
-    con.unregister("_facts")
-    store.add_loaded("_loaded")
-    materialise(store, prog, params)
-    out = con.execute(f"SELECT a.nt, b.nt, c.nt FROM {store.pattern_sql()} x JOIN terms a ON "
-                      "a.id = x.s JOIN terms b ON b.id = x.p JOIN terms c ON c.id = x.o"
-                      ).fetchall()
-    store.close()
-    return {tuple(r) for r in out}, {}  # type: ignore[misc]
+    return triples, out  # type: ignore[return-value]

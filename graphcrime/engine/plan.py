@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from graphcrime.compile.checks import expr_vars
+from graphcrime.engine.naive_expr import term_nt
 from graphcrime.engine.sqlexpr import NULL, ExprCompiler, SqlVal, column_val, num_val
 from graphcrime.errors import RuleError
 from graphcrime.lang.ast import (
@@ -26,10 +27,8 @@ from graphcrime.lang.ast import (
     AggregateBind,
     Atom,
     Bind,
-    BNode,
     BodyLiteral,
     Filter,
-    Literal,
     Negation,
     Term,
     TripleAtom,
@@ -51,19 +50,6 @@ class Context:
     tuple_table: Callable[[str, int], str]
     const_id: Callable[[str], int]
     round: int = 0
-
-
-def term_nt(t: Term) -> str:
-    """Canonical N-Triples of a constant term of a rule."""
-    from graphcrime.engine.naive_expr import literal_nt
-
-    if isinstance(t, IRI):
-        return f"<{t.value}>"
-    if isinstance(t, BNode):
-        return f"_:{t.label}"
-    if isinstance(t, Literal):
-        return literal_nt(t.lex, t.datatype, t.lang)
-    raise TypeError(t)
 
 
 @dataclass

@@ -15,7 +15,7 @@ import pytest
 
 from graphcrime.engine.naive import evaluate as naive_evaluate
 from graphcrime.lang.parser import parse_files
-from graphcrime.testing import engine_triples
+from graphcrime.testing import engine_evaluate
 from graphcrime.vocab import ENT, PROP, RDF_TYPE, TYPE, XSD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +30,7 @@ def _lit(lex: str, dt: str) -> str:
 @pytest.fixture(params=["engine", "naive"])
 def evaluate(request):
     """The rules' evaluator under test: the DuckDB engine or the naive oracle."""
-    return engine_triples if request.param == "engine" else naive_evaluate
+    return engine_evaluate if request.param == "engine" else naive_evaluate
 
 
 def random_graph(seed: int, parties: int = 6, transactions: int = 14):

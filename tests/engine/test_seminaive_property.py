@@ -13,17 +13,14 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import pyarrow as pa
 import pyoxigraph as ox
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphcrime.api import Store
 from graphcrime.engine.naive import evaluate as naive_evaluate
-from graphcrime.engine.seminaive import materialise
-from graphcrime.engine.store import FactStore
 from graphcrime.lang.parser import parse_program
-from graphcrime.rdf.dictionary import intern
+from graphcrime.testing import engine_evaluate
 from graphcrime.vocab import RDF_TYPE
 
 E = "http://e/"
@@ -107,30 +104,7 @@ def graphs(draw: st.DrawFn) -> set[tuple[str, str, str]]:
 def engine_all(text: str, facts: set[tuple[str, str, str]]
                ) -> tuple[set[tuple[str, str, str]], dict[str, set[tuple[str, ...]]]]:
     """All triples and tuple-table rows after ``materialise`` on a fresh FactStore."""
-    store = FactStore(threads=1)
-    con = store.con
-    rows = sorted(facts)
-    con.register("_facts", pa.table({c: pa.array([r[i] for r in rows], pa.string())
-                                     for i, c in enumerate("spo")}))
-    for c in "spo":
-        intern(con, "_facts", c)
-    con.execute("CREATE TABLE _loaded AS SELECT DISTINCT ts.id AS s, tp.id AS p, tob.id AS o "
-                "FROM _facts f JOIN terms ts ON ts.nt = f.s JOIN terms tp ON tp.nt = f.p "
-                "JOIN terms tob ON tob.nt = f.o")
-    con.unregister("_facts")
-    store.add_loaded("_loaded")
-    materialise(store, parse_program(text))
-    triples = {tuple(r) for r in con.execute(
-        f"SELECT a.nt, b.nt, c.nt FROM {store.pattern_sql()} x JOIN terms a ON a.id = x.s "
-        "JOIN terms b ON b.id = x.p JOIN terms c ON c.id = x.o").fetchall()}
-    tuples: dict[str, set[tuple[str, ...]]] = {}
-    for (name, arity), table in store.tuple_tables.items():
-        sel = ", ".join(f"t{i}.nt" for i in range(arity))
-        joins = " ".join(f"JOIN terms t{i} ON t{i}.id = x.c{i}" for i in range(arity))
-        got = con.execute(f"SELECT {sel} FROM {table} x {joins}").fetchall()
-        tuples.setdefault(name, set()).update(tuple(r) for r in got)
-    store.close()
-    return triples, tuples  # type: ignore[return-value]
+    return engine_evaluate(parse_program(text), facts)
 
 
 def _nonempty(tables: dict[str, set[tuple[str, ...]]]) -> dict[str, set[tuple[str, ...]]]:
