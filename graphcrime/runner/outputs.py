@@ -14,14 +14,31 @@ Readers therefore never see half a job: a folder named by a job id is complete, 
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import json
 import os
 import shutil
 from pathlib import Path
 
+from graphcrime.errors import GraphcrimeError
 from graphcrime.runner.jobid import allocate
 
 TRIPLE_VARIABLES = ("S", "P", "O")
+# errors that mean "the output side is full or read-only", not "the job is wrong"
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS}
+
+
+class OutputError(GraphcrimeError):
+    """A job's folder could not be written (disk full, file too large, output root unusable)."""
+
+    exit_code = 1
+
+    @classmethod
+    def from_os(cls, e: OSError, root: str | Path) -> OutputError:
+        return cls(f"cannot write the job folder under {root}: {e.strerror or e}",
+                   file=e.filename if isinstance(e.filename, str) else None,
+                   hint="free disk space or fix the output root (it must be a writable "
+                   "folder), then drop the spec again")
 
 
 def utc_now() -> str:
@@ -68,6 +85,18 @@ class JobFolder:
         self._log.write(f"{utc_now()} {message}\n")
         self._log.flush()
 
+    def try_log(self, message: str) -> None:
+        """:meth:`log`, ignoring a full disk (used while reporting that very failure)."""
+        try:
+            self.log(message)
+        except OSError:
+            pass
+
+    def clear_results(self) -> None:
+        """Drop whatever ``results/`` holds (partial files of a job that could not finish)."""
+        shutil.rmtree(self.results, ignore_errors=True)
+        self.results.mkdir(exist_ok=True)
+
     def write_json(self, name: str, doc: object) -> Path:
         path = self.tmp / name
         part = path.with_name(f".{name}.part")
@@ -93,6 +122,10 @@ class JobFolder:
         return self.final
 
     def discard(self) -> None:
-        if not self._log.closed:
-            self._log.close()
+        """Remove the working folder (closing the log even when its last flush fails)."""
+        try:
+            if not self._log.closed:
+                self._log.close()
+        except OSError:
+            pass
         shutil.rmtree(self.tmp, ignore_errors=True)

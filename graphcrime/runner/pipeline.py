@@ -28,7 +28,14 @@ from typing import Any
 from graphcrime.errors import GraphcrimeError, LimitExceeded
 from graphcrime.runner.neptune import loader_request
 from graphcrime.runner.notify import Notifier
-from graphcrime.runner.outputs import JobFolder, count_lines, result_suffix, utc_now
+from graphcrime.runner.outputs import (
+    OUTPUT_ERRNOS,
+    JobFolder,
+    OutputError,
+    count_lines,
+    result_suffix,
+    utc_now,
+)
 from graphcrime.runner.spec import JobSpec, load_spec
 
 StoreFactory = Callable[..., Any]
@@ -95,8 +102,12 @@ def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str |
         spec = load_spec(spec_path, serve_root, base)
     except GraphcrimeError as e:
         error = e
-    job = JobFolder.create(output_root, spec.name if spec else _job_name(spec_path))
-    job.log(f"job {job.job_id} from {spec_path}")
+    try:
+        job = JobFolder.create(output_root, spec.name if spec else _job_name(spec_path))
+        job.log(f"job {job.job_id} from {spec_path}")
+    except OSError as e:  # output root unusable: nothing to publish, say why
+        return _unrecorded(spec_path, output_root, OutputError.from_os(e, output_root),
+                           started, t0, notifier)
     stats: dict[str, Any] = {"seconds": {}}
     results: list[dict] = []
     store = None
@@ -110,11 +121,14 @@ def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str |
         stats.update(_run(spec, job, store, stats, results, t0))
         status = "succeeded"
     except (GraphcrimeError, Exception) as e:  # every failure ends in status.json
-        error = e
+        error = _known_failure(e, spec)
         status = "failed"
-        job.log(f"FAILED: {e}")
-        if not isinstance(e, GraphcrimeError):
-            job.log(traceback.format_exc().rstrip())
+        if isinstance(error, OutputError):  # drop half-written result files
+            job.clear_results()
+            results.clear()
+        job.try_log(f"FAILED: {error}")
+        if not isinstance(error, GraphcrimeError):
+            job.try_log(traceback.format_exc().rstrip())
     except BaseException:  # interrupted (SIGTERM, Ctrl-C): leave no working folder behind
         job.discard()
         raise
@@ -142,17 +156,52 @@ def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str |
             doc["error"], code = error.to_dict(), error.exit_code
         else:
             doc["error"], code = {"type": type(error).__name__, "message": str(error)}, 1
-    job.write_json("stats.json", stats)
-    job.write_json("status.json", doc)
-    job.write_json("neptune-loader.json", loader_request(job.job_id))
-    job.log(f"{status} in {seconds:.2f} s")
-    folder = job.publish()
+    try:
+        job.write_json("stats.json", stats)
+        job.write_json("status.json", doc)
+        job.write_json("neptune-loader.json", loader_request(job.job_id))
+        job.log(f"{status} in {seconds:.2f} s")
+        folder = job.publish()
+    except OSError as e:  # disk full while recording the job: leave no half folder
+        job.discard()
+        return _unrecorded(spec_path, output_root, OutputError.from_os(e, output_root),
+                           started, t0, notifier, job.job_id)
     if notifier and notifier.enabled:
         failures = notifier.send(doc)
         if failures:
             with open(folder / "job.log", "a", encoding="utf-8") as f:
                 f.writelines(f"{utc_now()} {m}\n" for m in failures)
     return JobOutcome(job.job_id, folder, doc, code)
+
+
+def _known_failure(e: BaseException, spec: JobSpec | None) -> BaseException:
+    """Map a full disk to :class:`OutputError` and running out of memory to a limit."""
+    if isinstance(e, OSError) and e.errno in OUTPUT_ERRNOS:
+        return OutputError(f"cannot write the job folder: {e.strerror or e}",
+                           hint="free disk space (or raise the file size limit) and drop "
+                           "the spec again")
+    if isinstance(e, MemoryError) or type(e).__name__ == "OutOfMemoryException":
+        declared = spec.resources.memory if spec else None
+        what = f"resources.memory ({declared:,} bytes)" if declared else "the memory available"
+        return LimitExceeded(f"the job needed more than {what}: {str(e).splitlines()[0]}",
+                             json_path="resources.memory",
+                             hint="raise resources.memory, narrow the data or the rules")
+    return e
+
+
+def _unrecorded(spec_path: Path, output_root: str | Path, error: OutputError, started: str,
+                t0: float, notifier: Notifier | None, job_id: str = "") -> JobOutcome:
+    """The outcome of a job whose folder could not be written: no folder, ``error`` says why."""
+    doc: dict[str, Any] = {
+        "job_id": job_id, "status": "failed", "spec": str(spec_path.absolute()), "folder": None,
+        "started": started, "finished": utc_now(),
+        "seconds": round(time.perf_counter() - t0, 3), "results": [], "counts": {},
+        "error": error.to_dict(),
+    }
+    if notifier and notifier.enabled:
+        notifier.send(doc)
+    return JobOutcome(job_id, Path(output_root) / job_id if job_id else Path(output_root), doc,
+                      error.exit_code)
 
 
 def _run(spec: JobSpec, job: JobFolder, store: Any, stats: dict, results: list[dict],

@@ -21,6 +21,7 @@ import json
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from typing import Any
 from graphcrime.errors import SpecError
 
 MAX_GLOB_MATCHES = 100_000
+MAX_SPEC_BYTES = 8 << 20  # specs are small (a megabyte parameter fits): refuse bigger unread
 _TOP_KEYS = {"name", "data", "rules", "queries", "parameters", "resources", "limits", "engine"}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|K|M|G|T|k)?B?\s*$")
 _UNITS = {
@@ -247,10 +249,7 @@ def load_spec(path: str | Path, serve_root: str | Path | None = None,
               base: str | Path | None = None) -> JobSpec:
     """Read and validate a spec file; JSON syntax errors come with line and column."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpecError(f"cannot read job spec: {e}", file=str(path), json_path="$") from None
+    text = read_spec_text(path)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
@@ -261,3 +260,34 @@ def load_spec(path: str | Path, serve_root: str | Path | None = None,
                         hint="a job spec is a flat object of lists and small objects") from None
     return validate_spec(doc, path, Path(serve_root) if serve_root is not None else None,
                          Path(base) if base is not None else None)
+
+
+def read_spec_text(path: str | Path, limit: int = MAX_SPEC_BYTES) -> str:
+    """A spec file's text, refusing non-regular files (``/dev/zero``, FIFOs, folders) and
+    files over ``limit`` bytes without reading them whole.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the open
+    except OSError as e:
+        raise SpecError(f"cannot read job spec: {e}", file=str(path), json_path="$") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise SpecError("cannot read job spec: not a regular file (a folder, device, FIFO "
+                            "or socket)", file=str(path), json_path="$",
+                            hint="a job spec is a small JSON file")
+        chunks, size = [], 0
+        while size <= limit and st.st_size <= limit and (block := os.read(fd, 1 << 16)):
+            chunks.append(block)
+            size += len(block)
+        if st.st_size > limit or size > limit:
+            raise SpecError(f"job spec is larger than {limit:,} bytes", file=str(path),
+                            json_path="$", hint="a job spec lists paths and globs; keep the "
+                            "data itself in files")
+    finally:
+        os.close(fd)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"cannot read job spec: {e}", file=str(path), json_path="$") from None
