@@ -384,6 +384,37 @@ def explain(
     typer.echo(json.dumps(doc, indent=2) if json_out else format_tree(doc))
 
 
+@app.command()
+def show(
+    job_dir: str = typer.Argument(..., help="A finished job folder <output-root>/<job-id>/."),
+    iri: str | None = typer.Argument(None, help="A chain IRI or a party IRI."),
+    out: str = typer.Option(..., "--out", help="Picture to write: NAME.png or NAME.html."),
+    hops: int = typer.Option(1, help="Party neighbourhood depth: 1 or 2."),
+    max_edges: int = typer.Option(200, help="At most this many transfers (largest first)."),
+    summary: bool = typer.Option(False, "--summary",
+                                 help="Chains by length and amounts along chains (PNG)."),
+) -> None:
+    """Draw a chain or a party's neighbourhood (PNG or interactive HTML), or a job summary."""
+    from graphcrime.errors import UsageError
+    from graphcrime.investigate.show import draw_summary
+    from graphcrime.investigate.show import show as run_show
+
+    try:
+        if summary:
+            data = draw_summary(job_dir, out)
+            typer.echo(f"wrote {out}: {sum(n for n, _ in data['lengths'].values()):,} "
+                       f"suspicious chains, lengths {sorted(data['lengths'])}")
+            return
+        if not iri:
+            raise UsageError("show needs a chain or party IRI (or --summary)",
+                             hint="e.g. graphcrime show out/<job-id> <chain-iri> --out c.png")
+        g = run_show(job_dir, iri, out, hops=hops, max_edges=max_edges)
+    except GraphcrimeError as err:
+        raise fail(err) from None
+    typer.echo(f"wrote {out}: {g.number_of_nodes()} parties, {g.number_of_edges()} transfers"
+               + (" (truncated)" if g.graph.get("truncated") else ""))
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

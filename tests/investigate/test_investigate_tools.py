@@ -16,13 +16,12 @@ from graphcrime.investigate.evaluate import evaluate
 from graphcrime.investigate.explain import explain
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_results import PREFIXES, make_job  # noqa: E402
+from test_results import PREFIXES  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def job(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_job(tmp_path_factory.mktemp("inv"), transactions=500, parties=300, seed=11,
-                    typologies="layering=6,cycle=4,fan-out=2,structuring=2")
+def job(inv_job: Path) -> Path:
+    return inv_job
 
 
 def gt_path(job: Path) -> Path:
