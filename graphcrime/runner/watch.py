@@ -1,13 +1,16 @@
 """The watched folder: claim ``INBOX/*.json`` specs, run each in its own process, file them.
 
-Layout: ``INBOX/running/`` (claimed, by an atomic link+unlink that never overwrites),
-``INBOX/done/`` and ``INBOX/failed/`` (with ``<spec>.reason.txt`` beside a failed spec).
-Polling only. A spec is taken once its size and mtime have not changed for one poll (or it
-is older than ``settle`` seconds); dotfiles and ``~``/``.part``/``.tmp`` names are ignored.
+Layout: ``INBOX/running/`` (claimed, by ``flock`` then an atomic link+unlink that never
+overwrites), ``INBOX/done/`` and ``INBOX/failed/`` (with ``<spec>.reason.txt`` beside a failed
+spec). Polling only. A spec is taken once it is complete (see :mod:`graphcrime.runner.inbox`;
+write ``x.json.part`` and rename it to ``x.json`` to skip the wait); dotfiles and
+``~``/``.part``/``.tmp`` names are ignored, symlinks and other non-regular files are refused.
 Jobs run within the machine's cores and memory as declared in each spec's ``resources``
-(a job bigger than the machine runs alone). A killed worker is retried once, then failed.
-On start, specs left in ``running/`` by a crash are requeued. SIGINT/SIGTERM requeue running
-jobs and stop.
+(a job bigger than the machine runs alone); a worker whose resident memory passes its
+``resources.memory`` (with :data:`MEMORY_GRACE`) is killed and its job failed. A killed worker
+is retried once, then failed. Specs in ``running/`` whose lock is free (their watcher and
+worker died) are adopted: filed from the worker's result or published folder, else requeued.
+SIGINT/SIGTERM requeue running jobs and stop.
 
 >>> w = Watcher("/tmp/inbox-doctest", "/tmp/out-doctest", workers=2, cores=4)
 >>> w.fits(3, 0), w.fits(5, 0)
@@ -28,10 +31,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from graphcrime.runner.spec import parse_size
+from graphcrime.runner.inbox import Settling, find_published, lock
+from graphcrime.runner.spec import parse_size, read_spec_text
 
 MAX_ATTEMPTS = 2
 KILL_GRACE = 1.1, 30.0  # a worker past limits.timeout_seconds * 1.1 + 30 s is killed
+MEMORY_GRACE = 1.5, 512 << 20  # ... or past resources.memory * 1.5 + 512 MiB resident
 
 
 def machine_cores() -> int:
@@ -51,7 +56,7 @@ def machine_memory() -> int:
 def declared_resources(path: Path) -> tuple[int, int, float | None]:
     """``(cores, memory bytes, timeout s)`` from a spec; defaults when invalid (it fails later)."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(read_spec_text(path))
         res, lim = doc.get("resources", {}), doc.get("limits", {})
         cores = res.get("cores", 1)
         cores = cores if isinstance(cores, int) and cores > 0 else 1
@@ -63,11 +68,6 @@ def declared_resources(path: Path) -> tuple[int, int, float | None]:
         return 1, 0, None
 
 
-def _ignored(name: str) -> bool:
-    return (name.startswith((".", "~", "#")) or not name.endswith(".json")
-            or name.endswith((".part.json", ".tmp.json")))
-
-
 @dataclass
 class Running:
     spec: Path
@@ -76,8 +76,10 @@ class Running:
     cores: int
     memory: int
     attempt: int
+    lock_fd: int
     deadline: float | None = None
     timed_out: bool = False
+    rss_over: int = 0  # resident bytes when killed for passing resources.memory
 
 
 class Watcher:
@@ -103,7 +105,7 @@ class Watcher:
         self.store_factory = store_factory
         self.log = log
         self.running: list[Running] = []
-        self.seen: dict[str, tuple[int, int]] = {}
+        self.settling = Settling(settle)
         self.stopping = False
 
     def fits(self, cores: int, memory: int) -> bool:
@@ -118,15 +120,19 @@ class Watcher:
     def _dirs(self) -> None:
         for d in ("running", "done", "failed"):
             (self.inbox / d).mkdir(parents=True, exist_ok=True)
-        self.output_root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.output_root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # each job will fail with the reason until it is fixed
+            self.log(f"warning: output root {self.output_root} is not usable: {e}")
 
     def _move(self, src: Path, folder: str) -> Path | None:
-        """Atomic, never-overwriting move into ``inbox/folder`` (a numbered name if taken)."""
+        """Atomic, never-overwriting move into ``inbox/folder`` (a numbered name if taken);
+        a symlink is moved itself, never followed."""
         stem, n = src.stem, 1
         while True:
             dst = self.inbox / folder / (f"{stem}.json" if n == 1 else f"{stem}-{n}.json")
             try:
-                os.link(src, dst)
+                os.link(src, dst, follow_symlinks=False)
             except FileExistsError:
                 n += 1
                 continue
@@ -143,41 +149,65 @@ class Watcher:
         return spec.with_name(f".{spec.name}.attempts")
 
     def recover(self) -> int:
-        """Requeue specs left in ``running/`` (by a crash); their attempt count is kept."""
-        n = 0
+        """Adopt orphans in ``running/`` (unlocked: no live watcher or worker has them).
+
+        A finished one is filed from its worker's result file or published job folder, so it
+        is never run twice; the others are requeued, their attempt count kept (a spec whose
+        worker died on its last attempt is failed). Returns how many were filed.
+        """
+        filed = 0
+        mine = {r.spec.name for r in self.running}
         for spec in sorted((self.inbox / "running").glob("*.json")):
-            if self._move(spec, ".") is not None:
-                self.log(f"recovered {spec.name} from running/")
-                n += 1
-        return n
+            if spec.name in mine or (fd := lock(spec)) is None:
+                continue
+            try:
+                attempts = self._attempts_file(spec)
+                result = spec.with_name(f".{spec.name}.result")
+                claimed_at = attempts.stat().st_mtime if attempts.exists() else 0.0
+                if result.exists():
+                    self._file_result(spec, result)
+                    filed += 1
+                elif (doc := find_published(self.output_root, spec, claimed_at)) is not None:
+                    self.log(f"{spec.name}: its job {doc['job_id']} was published by a worker "
+                             f"that died before reporting")
+                    self._file_status(spec, doc)
+                    filed += 1
+                else:
+                    self._discard_working_folders(spec)
+                    attempt = int(attempts.read_text() or 0) if attempts.exists() else 0
+                    if attempt >= MAX_ATTEMPTS:
+                        self._finish(spec, False, f"worker died on attempt {attempt} of "
+                                     f"{MAX_ATTEMPTS} (its watcher died too); no job result\n",
+                                     None)
+                        filed += 1
+                    elif self._move(spec, ".") is not None:
+                        self.log(f"recovered {spec.name} from running/")
+            finally:
+                os.close(fd)
+        return filed
 
     # -- scanning and scheduling -----------------------------------------------------------
     def ready(self) -> tuple[list[Path], bool]:
-        """Stable specs in the inbox, oldest first, and whether any are still settling."""
-        now, out, pending, seen = time.time(), [], False, {}
-        with os.scandir(self.inbox) as entries:
-            stats = []
-            for entry in entries:
-                if _ignored(entry.name):
-                    continue
-                try:
-                    if entry.is_file(follow_symlinks=False):
-                        stats.append((entry.name, entry.stat()))
-                except FileNotFoundError:  # claimed by another watcher meanwhile
-                    continue
-        for name, st in stats:
-            key = (st.st_size, st.st_mtime_ns)
-            seen[name] = key
-            if self.seen.get(name) == key or now - st.st_mtime >= self.settle:
-                out.append((st.st_mtime_ns, name))
-            else:
-                pending = True
-        self.seen = seen
-        return [self.inbox / n for _, n in sorted(out)], pending
+        """Complete specs in the inbox, oldest first, and whether any are still settling.
+
+        Symlinks and other non-regular ``*.json`` entries are filed as failed on the way.
+        """
+        specs, refused, pending = self.settling.scan(self.inbox)
+        for entry in refused:
+            if (dst := self._move(entry, "failed")) is not None:
+                dst.with_name(dst.name + ".reason.txt").write_text(
+                    "refused: not a regular file (symlinks are not followed in the inbox; "
+                    "copy the spec in, or write x.json.part and rename it to x.json)\n",
+                    encoding="utf-8")
+                self.log(f"{entry.name}: refused (not a regular file)")
+        return specs, pending
 
     def _start(self, spec: Path) -> None:
-        claimed = self._move(spec, "running")
+        fd = lock(spec)  # before the move: no other watcher can take it for an orphan
+        claimed = self._move(spec, "running") if fd is not None else None
         if claimed is None:
+            if fd is not None:
+                os.close(fd)
             return
         cores, memory, timeout = declared_resources(claimed)
         attempts = self._attempts_file(claimed)
@@ -191,10 +221,11 @@ class Watcher:
                "--serve-root", str(self.serve_root)]
         if self.store_factory:
             cmd += ["--store-factory", self.store_factory]
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True,
+                                pass_fds=(fd,))  # the worker keeps the lock if we die
         deadline = (time.monotonic() + timeout * KILL_GRACE[0] + KILL_GRACE[1]
                     if timeout is not None else None)
-        self.running.append(Running(claimed, proc, result, cores, memory, attempt, deadline))
+        self.running.append(Running(claimed, proc, result, cores, memory, attempt, fd, deadline))
         self.log(f"started {claimed.name} (attempt {attempt}, {cores} core(s), pid {proc.pid})")
 
     def _reap(self) -> None:
@@ -203,29 +234,54 @@ class Watcher:
             if code is None:
                 if r.deadline is not None and time.monotonic() > r.deadline:
                     r.timed_out = True
-                    os.killpg(r.proc.pid, signal.SIGKILL)
+                    _kill_group(r.proc.pid)
+                elif r.memory and not r.rss_over and (rss := resident_bytes(r.proc.pid)) > (
+                        r.memory * MEMORY_GRACE[0] + MEMORY_GRACE[1]):
+                    r.rss_over = rss
+                    _kill_group(r.proc.pid)
                 continue
             self.running.remove(r)
-            if r.result.exists():
-                doc = json.loads(r.result.read_text(encoding="utf-8"))
-                r.result.unlink()
-                ok = doc["exit_code"] == 0
-                err = doc["status"].get("error") or {}
-                reason = (f"job {doc['job_id']} failed (exit {doc['exit_code']}): "
-                          f"{_error_text(err)}\nresults folder: {doc['folder']}\n")
-                self._finish(r.spec, ok, reason, doc["job_id"])
-            elif r.timed_out:
-                self._discard_working_folders(r.spec)
-                self._finish(r.spec, False, "killed: ran far past limits.timeout_seconds "
-                             "(the job did not stop by itself)\n", None)
-            elif r.attempt < MAX_ATTEMPTS and not self.stopping:
-                self._discard_working_folders(r.spec)
-                self.log(f"{r.spec.name}: worker died ({_exit_text(code)}); retrying")
-                self._move(r.spec, ".")
-            else:
-                self._discard_working_folders(r.spec)
-                self._finish(r.spec, False, f"worker died ({_exit_text(code)}) on attempt "
-                             f"{r.attempt} of {MAX_ATTEMPTS}; no job result\n", None)
+            try:
+                self._reaped(r, code)
+            finally:
+                os.close(r.lock_fd)  # after the spec left running/
+
+    def _reaped(self, r: Running, code: int) -> None:
+        """File a finished worker's spec: from its result, else by why it ended."""
+        if r.result.exists():
+            self._file_result(r.spec, r.result)
+        elif r.rss_over:
+            self._discard_working_folders(r.spec)
+            self._finish(r.spec, False, f"killed: resident memory {r.rss_over:,} bytes "
+                         f"passed resources.memory ({r.memory:,} bytes) by more than the "
+                         f"grace; raise resources.memory or narrow the job\n", None)
+        elif r.timed_out:
+            self._discard_working_folders(r.spec)
+            self._finish(r.spec, False, "killed: ran far past limits.timeout_seconds "
+                         "(the job did not stop by itself)\n", None)
+        elif r.attempt < MAX_ATTEMPTS and not self.stopping:
+            self._discard_working_folders(r.spec)
+            self.log(f"{r.spec.name}: worker died ({_exit_text(code)}); retrying")
+            self._move(r.spec, ".")
+        else:
+            self._discard_working_folders(r.spec)
+            self._finish(r.spec, False, f"worker died ({_exit_text(code)}) on attempt "
+                         f"{r.attempt} of {MAX_ATTEMPTS}; no job result\n", None)
+
+    def _file_result(self, spec: Path, result: Path) -> None:
+        """File ``spec`` from its worker's result file (then removed)."""
+        doc = json.loads(result.read_text(encoding="utf-8"))
+        result.unlink()
+        self._file_status(spec, doc["status"], doc["exit_code"])
+
+    def _file_status(self, spec: Path, status: dict, code: int | None = None) -> None:
+        ok = status.get("status") == "succeeded" if code is None else code == 0
+        err = status.get("error") or {}
+        folder = status.get("folder") or "none (nothing could be written)"
+        reason = (f"job {status.get('job_id') or '(no id)'} failed"
+                  + (f" (exit {code})" if code is not None else "")
+                  + f": {_error_text(err)}\nresults folder: {folder}\n")
+        self._finish(spec, ok, reason, status.get("job_id") or None)
 
     def _discard_working_folders(self, spec: Path) -> None:
         """Remove ``.tmp-*`` job folders a killed worker left for ``spec`` (named in job.log)."""
@@ -269,21 +325,21 @@ class Watcher:
                 continue
             self._attempts_file(r.spec).unlink(missing_ok=True)
             self._move(r.spec, ".")
+            os.close(r.lock_fd)
             self.log(f"requeued {r.spec.name}")
 
     def run(self, once: bool = False) -> int:
         """Process specs until SIGINT/SIGTERM (or, with ``once``, until the inbox is empty)."""
         self._dirs()
-        self.recover()
+        processed = self.recover()
         handlers = {}
         if threading.current_thread() is threading.main_thread():  # signals only reach it
             handlers = {s: signal.signal(s, self.stop) for s in (signal.SIGINT, signal.SIGTERM)}
-        processed = 0
         try:
             while not self.stopping:
                 before = len(self.running)
                 self._reap()
-                processed += before - len(self.running)
+                processed += before - len(self.running) + self.recover()
                 specs, pending = self.ready()
                 for spec in specs:
                     cores, memory, _ = declared_resources(spec)
@@ -299,6 +355,25 @@ class Watcher:
             for s, h in handlers.items():
                 signal.signal(s, h)
         return processed
+
+
+def resident_bytes(pid: int) -> int:
+    """Resident memory of process ``pid`` (Linux ``/proc``; 0 when unknown)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _exit_text(code: int) -> str:

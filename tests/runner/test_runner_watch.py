@@ -160,7 +160,11 @@ def test_files_still_being_written_wait(tmp_path: Path) -> None:
     with open(spec, "a") as f:
         f.write('["x"]')
     assert w.ready() == ([], True)  # changed since the last scan
-    assert w.ready() == ([spec], False)  # unchanged for one poll: taken
+    assert w.ready() == ([], True)  # unchanged, but not a whole JSON document yet
+    with open(spec, "a") as f:
+        f.write('}')
+    assert w.ready() == ([], True)  # complete, but changed since the last scan
+    assert w.ready() == ([spec], False)  # complete and unchanged for one poll: taken
     old = tmp_path / "old.json"
     old.write_text("{}")
     os.utime(old, (time.time() - 60, time.time() - 60))
