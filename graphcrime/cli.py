@@ -351,14 +351,22 @@ def evaluate(
     ground_truth: str = typer.Option(..., "--ground-truth",
                                      help="The generator's ground-truth.csv."),
     json_out: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
+    sweep: str | None = typer.Option(
+        None, "--sweep", help="Rerun the job's rules per value, e.g. min_amount=50,100,500."),
 ) -> None:
     """Precision/recall of SuspiciousChain/HighValueChain results per planted typology."""
     import json
 
     from graphcrime.investigate.evaluate import evaluate as run_evaluate
     from graphcrime.investigate.evaluate import format_table
+    from graphcrime.investigate.sweep import format_sweep, parse_sweep
+    from graphcrime.investigate.sweep import sweep as run_sweep
 
     try:
+        if sweep is not None:
+            result = run_sweep(job_dir, ground_truth, *parse_sweep(sweep))
+            typer.echo(json.dumps(result, indent=2) if json_out else format_sweep(result))
+            return
         report = run_evaluate(job_dir, ground_truth)
     except GraphcrimeError as err:
         raise fail(err) from None

@@ -83,6 +83,23 @@ def _read_json(path: Path) -> dict[str, Any]:
                         hint="the job folder is damaged; rerun the job") from None
 
 
+def job_spec(job_dir: str | Path, wanted: str = "spec") -> Any:
+    """The :class:`~graphcrime.runner.spec.JobSpec` a job folder was run from (must still exist).
+
+    ``wanted`` names what the caller needs it for, in the error message.
+    """
+    from graphcrime.runner.spec import load_spec
+
+    folder = Path(job_dir)
+    status = _read_json(folder / "status.json")
+    spec_file = status.get("spec")
+    if not spec_file or not Path(spec_file).is_file():
+        raise DataError(f"the job's spec {spec_file!r} is gone; cannot find its {wanted}",
+                        file=str(folder / "status.json"),
+                        hint="rerun the job, or keep the spec and inputs where they were")
+    return load_spec(spec_file)
+
+
 class JobResults:
     """A finished job folder: ``status``, ``stats``, ``result_files`` and a store of its results.
 
@@ -113,15 +130,7 @@ class JobResults:
     # -- the job's spec --------------------------------------------------------------------
     def spec_paths(self, member: str) -> list[Path]:
         """The spec's resolved ``data``/``rules``/``queries`` paths (the spec must still exist)."""
-        from graphcrime.runner.spec import load_spec
-
-        spec_file = self.status.get("spec")
-        if not spec_file or not Path(spec_file).is_file():
-            raise DataError(f"the job's spec {spec_file!r} is gone; cannot find its {member}",
-                            file=str(self.folder / "status.json"),
-                            hint="rerun the job, or keep the spec and inputs where they were")
-        spec = load_spec(spec_file)
-        return list(getattr(spec, member))
+        return list(getattr(job_spec(self.folder, member), member))
 
     # -- queries ---------------------------------------------------------------------------
     def query(self, sparql: str) -> Any:

@@ -27,11 +27,12 @@ def score(tp: int, fp: int, fn: int) -> dict[str, Any]:
             "recall": round(tp / (tp + fn), 4) if tp + fn else None}
 
 
-def found_instances(results: JobResults, ground_truth: list[Any], cls: str) -> dict[str, str]:
-    """instance_id -> IRI of a chain of class ``cls`` with exactly the instance's transactions."""
-    con = results.store.con
-    rel = results.query(PREFIXES + f"SELECT ?c ?t WHERE {{ ?c a type:{cls} ; "
-                        "prop:containsTransaction ?t }")
+def found_instances(store: Any, ground_truth: list[Any], cls: str) -> dict[str, str]:
+    """instance_id -> IRI of a chain of class ``cls`` with exactly the instance's transactions
+    (``store``: a :class:`graphcrime.api.Store` holding the chains)."""
+    con = store.con
+    rel = store.query(PREFIXES + f"SELECT ?c ?t WHERE {{ ?c a type:{cls} ; "
+                      "prop:containsTransaction ?t }")
     con.execute("CREATE OR REPLACE TEMP TABLE _gt (instance VARCHAR, t VARCHAR, n INTEGER)")
     rows = [(g.instance_id, f"<{t}>", len(set(g.transactions)))
             for g in ground_truth for t in set(g.transactions)]
@@ -49,20 +50,17 @@ def found_instances(results: JobResults, ground_truth: list[Any], cls: str) -> d
     return {inst: chain.strip("<>") for inst, chain in hits}
 
 
-def evaluate(job_dir: str | Path, ground_truth: str | Path) -> dict[str, Any]:
-    """Per-typology and overall scores for SuspiciousChain and HighValueChain."""
-    from generator import read_ground_truth
-
-    gt = read_ground_truth(ground_truth)
-    with JobResults(job_dir) as res:
-        found = {key: found_instances(res, gt, cls) for key, cls in CLASSES.items()}
-        totals = {key: int(res.query(PREFIXES + f"SELECT (COUNT(DISTINCT ?c) AS ?n) "
-                                     f"WHERE {{ ?c a type:{cls} }}").rows()[0][0].value)
-                  for key, cls in CLASSES.items()}
+def report(store: Any, gt: list[Any]) -> dict[str, Any]:
+    """Scores of the chains in ``store`` against ground truth rows ``gt`` (see module doc)."""
+    found = {key: found_instances(store, gt, cls) for key, cls in CLASSES.items()}
+    totals = {key: int(store.query(PREFIXES + f"SELECT (COUNT(DISTINCT ?c) AS ?n) "
+                                   f"WHERE {{ ?c a type:{cls} }}").rows()[0][0].value)
+              for key, cls in CLASSES.items()}
+    want = {"suspicious": [g.expect_suspicious_chain for g in gt],
+            "high_value": [g.expect_high_value_chain for g in gt]}
     out: dict[str, Any] = {"typologies": {}, "overall": {}, "instances": []}
     for key in CLASSES:
-        expect = [g.expect_suspicious_chain if key == "suspicious" else g.expect_high_value_chain
-                  for g in gt]
+        expect = want[key]
         hit = [g.instance_id in found[key] for g in gt]
         for typ in sorted({g.typology for g in gt}):
             idx = [i for i, g in enumerate(gt) if g.typology == typ]
@@ -74,13 +72,22 @@ def evaluate(job_dir: str | Path, ground_truth: str | Path) -> dict[str, Any]:
                      sum(e and not h for e, h in zip(expect, hit, strict=True)))
         all_["unplanted"] = totals[key] - len(set(found[key].values()))
         out["overall"][key] = all_
-    for g in gt:
+    for i, g in enumerate(gt):
         out["instances"].append({"instance_id": g.instance_id, "typology": g.typology,
-                                 "expect_suspicious": g.expect_suspicious_chain,
-                                 "expect_high_value": g.expect_high_value_chain,
+                                 "expect_suspicious": want["suspicious"][i],
+                                 "expect_high_value": want["high_value"][i],
                                  "suspicious_chain": found["suspicious"].get(g.instance_id),
                                  "high_value_chain": found["high_value"].get(g.instance_id)})
     return out
+
+
+def evaluate(job_dir: str | Path, ground_truth: str | Path) -> dict[str, Any]:
+    """Per-typology and overall scores for SuspiciousChain and HighValueChain."""
+    from generator import read_ground_truth
+
+    gt = read_ground_truth(ground_truth)
+    with JobResults(job_dir) as res:
+        return report(res.store, gt)
 
 
 def format_table(report: dict[str, Any]) -> str:
