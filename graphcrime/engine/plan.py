@@ -155,11 +155,15 @@ class BodyPlan:
         self._match(f"{alias}.o", a.o)
 
     # -- the whole body -------------------------------------------------------------------
-    def body(self, lits: tuple[BodyLiteral, ...], versions: dict[int, str] | None = None) -> None:
-        """Compile ``lits``; ``versions`` maps a positive atom's index to its table version."""
+    def body(self, lits: tuple[BodyLiteral, ...], versions: dict[int, str] | None = None,
+             skip: frozenset[int] = frozenset()) -> None:
+        """Compile ``lits``; ``versions`` maps a positive atom's index to its table version;
+        the literals at indexes in ``skip`` are left out (see :func:`late_binds`)."""
         versions = versions or {}
         rest: list[BodyLiteral] = []
         for i, lit in enumerate(lits):
+            if i in skip:
+                continue
             if isinstance(lit, (TripleAtom, TupleAtom)):
                 self.atom(lit, versions.get(i, "all"))
             else:
@@ -255,6 +259,40 @@ class BodyPlan:
                 cols.append(f"{b.val.nt()} AS v_{n}")  # type: ignore[union-attr]
                 kinds[n] = "nt"
         return cols, kinds
+
+
+def literal_vars(lit: BodyLiteral) -> set[str]:
+    """Every variable a body literal mentions (a BIND's target included)."""
+    if isinstance(lit, (TripleAtom, TupleAtom)):
+        return {v.name for v in lit.variables()}
+    if isinstance(lit, Filter):
+        return {v.name for v in expr_vars(lit.expr)}
+    if isinstance(lit, Bind):
+        return {lit.var.name} | {v.name for v in expr_vars(lit.expr)}
+    if isinstance(lit, Negation):
+        return {v.name for a in lit.atoms for v in a.variables()}
+    out = {v.name for v in lit.group_by} | {b.var.name for b in lit.binds}
+    return out.union(*(literal_vars(x) for x in lit.body))
+
+
+def late_binds(body: tuple[BodyLiteral, ...]) -> frozenset[int]:
+    """Indexes of the BINDs whose values only the head uses: they can be computed after the
+    join, once per distinct body row, instead of on every candidate row the join produces.
+
+    >>> from graphcrime.lang.parser import parse_program
+    >>> r = parse_program("[?x, <p>, ?y] :- [?x, <q>, ?z], BIND(?z + 1 AS ?y) .").rules[0]
+    >>> sorted(late_binds(r.body))
+    [1]
+    """
+    late = {i for i, lit in enumerate(body) if isinstance(lit, Bind)}
+    while True:
+        used = set().union(*(literal_vars(lit) - ({lit.var.name} if isinstance(lit, Bind)
+                                                    else set())
+                             for i, lit in enumerate(body) if i not in late), set())
+        drop = {i for i in late if body[i].var.name in used}  # type: ignore[union-attr]
+        if not drop:
+            return frozenset(late)
+        late -= drop
 
 
 class _Shadow:

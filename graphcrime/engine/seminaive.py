@@ -30,7 +30,15 @@ import duckdb
 from graphcrime.compile.analysis import keys_overlap, pred_key
 from graphcrime.compile.stratify import stratify
 from graphcrime.engine.naive import param_nt
-from graphcrime.engine.plan import BodyPlan, Context, head_terms, term_nt
+from graphcrime.engine.plan import (
+    Binding,
+    BodyPlan,
+    Context,
+    head_terms,
+    late_binds,
+    literal_vars,
+    term_nt,
+)
 from graphcrime.engine.store import FactStore
 from graphcrime.errors import LimitExceeded
 from graphcrime.lang.ast import Program, Rule, TripleAtom, TupleAtom, Var
@@ -78,19 +86,34 @@ class Evaluator:
 
     # -- one rule -------------------------------------------------------------------------
     def run_rule(self, rule: Rule, variants: list[dict[int, str]]) -> int:
-        """Evaluate ``rule`` for each atom-version assignment; insert new head facts."""
+        """Evaluate ``rule`` for each atom-version assignment; insert new head facts.
+
+        The join (all variants, UNION ALL) is materialised once as distinct rows of term ids;
+        BINDs only the head uses are computed afterwards over those rows (:func:`late_binds`).
+        """
         names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
+        late = late_binds(rule.body)
+        if late:
+            inputs = set().union(*(literal_vars(rule.body[i]) for i in late))
+            outs = {rule.body[i].var.name for i in late}  # type: ignore[union-attr]
+            first = sorted((set(names) | inputs) - outs)
+        else:
+            first = names
         self.ctx.round = self.round
-        selects, kinds = [], {}
-        for versions in variants:
-            plan = BodyPlan(self.ctx)
-            plan.body(rule.body, versions)
-            cols, kinds = plan.output(names)
-            selects.append(plan.sql_select(cols or ["1 AS v_"]))
+        selects, kinds = self._selects(rule, variants, first, late)
+        if late and any(kinds[n] != "id" for n in first if n in inputs):
+            late, first = frozenset(), names  # a late BIND reads a computed value: no split
+            selects, kinds = self._selects(rule, variants, first, late)
         n = self.con.execute("CREATE OR REPLACE TEMP TABLE _rb AS SELECT DISTINCT * FROM ("
                              + " UNION ALL ".join(selects) + ")").fetchone()[0]
         if not n:
             return 0
+        if late:
+            plan = BodyPlan(self.ctx, froms=["_rb AS b"],
+                            env={v: Binding(id=f"b.v_{v}") for v in first})
+            plan.body(tuple(rule.body[i] for i in sorted(late)))
+            cols, kinds = plan.output(names)
+            self.con.execute("CREATE OR REPLACE TEMP TABLE _rb AS " + plan.sql_select(cols))
         computed = [n for n in names if kinds.get(n) == "nt"]
         if computed:
             for n in computed:
@@ -102,6 +125,17 @@ class Evaluator:
         added = sum(self._insert_head(atom) for atom in rule.head)
         self.con.execute("DROP TABLE IF EXISTS _rb")
         return added
+
+    def _selects(self, rule: Rule, variants: list[dict[int, str]], names: list[str],
+                 skip: frozenset[int]) -> tuple[list[str], dict[str, str]]:
+        """One SELECT of ``names`` per variant, and each name's kind (id or nt)."""
+        selects, kinds = [], {}
+        for versions in variants:
+            plan = BodyPlan(self.ctx)
+            plan.body(rule.body, versions, skip=skip)
+            cols, kinds = plan.output(names)
+            selects.append(plan.sql_select(cols or ["1 AS v_"]))
+        return selects, kinds
 
     def _col(self, t: object) -> str:
         return f"v_{t.name}" if isinstance(t, Var) else str(self._const_id(term_nt(t)))  # type: ignore[arg-type]
