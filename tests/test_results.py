@@ -94,7 +94,10 @@ def test_chains_match_pyoxigraph(job: Path) -> None:
 def test_transactions_with_inputs(job: Path) -> None:
     o = oracle(job, with_inputs=True)
     with gc.open(job, with_inputs=True) as res:
-        chain = max(res.chains(), key=lambda r: r["length"])["chain"]
+        rows = res.chains()
+        if not isinstance(rows, list):  # pandas installed
+            rows = rows.to_dict("records")
+        chain = max(rows, key=lambda r: r["length"])["chain"]
         txs = res.transactions(chain)
     q = PREFIXES + f"""SELECT ?t ?d ?a ?x ?y WHERE {{ <{chain}> prop:containsTransaction ?t .
         ?t prop:hasDate ?d ; prop:hasAmount ?a ; prop:hasOriginator ?x ;
