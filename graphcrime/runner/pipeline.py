@@ -15,6 +15,7 @@ whose ``exit_code`` is 0 (succeeded), 1 (run-time failure), 2 (bad spec or input
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import resource
 import sys
@@ -176,8 +177,12 @@ def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str |
 
 def _known_failure(e: BaseException, spec: JobSpec | None) -> BaseException:
     """Map a full disk to :class:`OutputError` and running out of memory to a limit."""
-    if isinstance(e, OSError) and e.errno in OUTPUT_ERRNOS:
-        return OutputError(f"cannot write the job folder: {e.strerror or e}",
+    full = isinstance(e, OSError) and e.errno in OUTPUT_ERRNOS
+    if not full and type(e).__name__ == "IOException":  # DuckDB's COPY TO: the errno text
+        full = any(os.strerror(n) in str(e) for n in OUTPUT_ERRNOS)
+    if full:
+        reason = e.strerror if isinstance(e, OSError) else str(e).splitlines()[0]
+        return OutputError(f"cannot write the job folder: {reason}",
                            hint="free disk space (or raise the file size limit) and drop "
                            "the spec again")
     if isinstance(e, MemoryError) or type(e).__name__ == "OutOfMemoryException":
