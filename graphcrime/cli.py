@@ -423,6 +423,50 @@ def show(
                + (" (truncated)" if g.graph.get("truncated") else ""))
 
 
+import_app = typer.Typer(help="Import public AML datasets (CSV) as N-Triples + ground truth.",
+                         no_args_is_help=True)
+app.add_typer(import_app, name="import")
+_SUSPICIOUS = typer.Option("labels", help="labels: accounts in laundering rows are suspicious; "
+                                          "none: no account is.")
+_FORCE = typer.Option(False, "--force", help="Write into a non-empty OUT_DIR.")
+
+
+@import_app.command("amlworld")
+def import_amlworld(
+    file: str = typer.Argument(..., help="AMLworld CSV, e.g. HI-Small_Trans.csv."),
+    out_dir: str = typer.Argument(..., help="Folder for parties.nt, transactions.nt, "
+                                            "ground-truth.csv."),
+    suspicious: str = _SUSPICIOUS,
+    force: bool = _FORCE,
+) -> None:
+    """IBM AMLworld (Kaggle "IBM Transactions for Anti Money Laundering") -> the data model."""
+    from graphcrime.investigate.importers import import_amlworld as run
+
+    try:
+        typer.echo(run(file, out_dir, suspicious=suspicious, force=force).summary(out_dir))
+    except GraphcrimeError as err:
+        raise fail(err) from None
+
+
+@import_app.command("amlsim")
+def import_amlsim(
+    folder: str = typer.Argument(..., help="AMLSim output folder (transactions.csv, ...)."),
+    out_dir: str = typer.Argument(..., help="Folder for parties.nt, transactions.nt, "
+                                            "ground-truth.csv."),
+    suspicious: str = _SUSPICIOUS,
+    base_date: str = typer.Option("2017-01-01", help="Day 0 of step-number timestamps."),
+    force: bool = _FORCE,
+) -> None:
+    """IBM AMLSim output (transactions, accounts, alerts) -> the data model."""
+    from graphcrime.investigate.importers import import_amlsim as run
+
+    try:
+        r = run(folder, out_dir, suspicious=suspicious, base_date=base_date, force=force)
+        typer.echo(r.summary(out_dir))
+    except GraphcrimeError as err:
+        raise fail(err) from None
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
