@@ -205,7 +205,8 @@ def test_job_over_its_memory_is_stopped_while_another_completes(tmp_path: Path) 
 
 
 @pytest.mark.reliability("a worker whose resident memory passes resources.memory outside "
-                         "DuckDB (Python allocations), next to a normal job",
+                         "DuckDB (600 MiB of Python bytes in a double; grace set to 0), next "
+                         "to a normal job",
                          "the watcher's RSS watchdog kills its process group and fails it "
                          "(not retried), reason names the memory; the other job succeeds")
 def test_rss_watchdog_kills_a_worker_over_its_memory(tmp_path: Path,

@@ -38,7 +38,7 @@ def names(folder: Path) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.reliability("50 specs dropped at once, 2 workers",
+@pytest.mark.reliability("50 specs dropped at once, 2 workers (double)",
                          "each processed exactly once: 50 done, 50 job folders with distinct "
                          "names, all succeeded, never more than 2 jobs at a time")
 def test_fifty_specs_at_once_each_processed_exactly_once(served: Path, tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def slow_writer(path: Path, text: str, chunks: int, pause: float, old_mtime: boo
 @pytest.mark.slow
 @pytest.mark.parametrize("old_mtime", [False, True], ids=["fresh", "cp-p-old-mtime"])
 @pytest.mark.reliability("a spec written (or rewritten) slowly in chunks, pausing longer "
-                         "than a poll, with a fresh or an old (cp -p) mtime", "not taken "
+                         "than a poll, with a fresh or an old (cp -p) mtime (double)", "not taken "
                          "until it is a whole JSON document and unchanged for a poll; runs "
                          "with its full content (used to be taken half-written and failed)")
 def test_slowly_written_spec_is_not_taken_half_written(served: Path, tmp_path: Path,
@@ -114,9 +114,9 @@ def test_device_fifo_and_huge_specs_refused_unread(served: Path, tmp_path: Path)
 
 @pytest.mark.slow
 @pytest.mark.reliability("in the inbox: a symlink to /dev/zero, a symlink to a valid spec, "
-                         "a spec over the size cap", "symlinks are filed in failed/ unread "
-                         "(links are not followed), the huge spec fails with its size; a good "
-                         "spec beside them runs")
+                         "a spec over the size cap (double)", "symlinks are filed in "
+                         "failed/ unread (links are not followed), the huge spec fails with "
+                         "its size; a good spec beside them runs")
 def test_inbox_symlinks_and_huge_specs_are_refused(served: Path, tmp_path: Path) -> None:
     os.symlink("/dev/zero", served / "zero.json")
     (served / "elsewhere").mkdir()
