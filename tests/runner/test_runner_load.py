@@ -159,3 +159,19 @@ def test_run_job_outcome_when_nothing_can_be_written(served: Path, tmp_path: Pat
     out = run_job(served / "job.json", tmp_path / "file" / "out")
     assert out.exit_code == 1 and out.status["folder"] is None
     assert out.status["error"]["type"] == "OutputError" and not out.folder.exists()
+
+
+def test_settling_takes_broken_specs_after_settle_and_doctests(tmp_path: Path) -> None:
+    import doctest
+
+    from graphcrime.runner import inbox
+
+    assert doctest.testmod(inbox).failed == 0
+    s = inbox.Settling(settle=0.3)
+    (tmp_path / "broken.json").write_text("{oops")
+    (tmp_path / "x.json.part").write_text("{}")  # the atomic-rename convention: ignored
+    os.utime(tmp_path / "broken.json", (time.time() - 60, time.time() - 60))  # cp -p
+    assert s.scan(tmp_path) == ([], [], True)  # never parses: an old mtime proves nothing
+    assert s.scan(tmp_path) == ([], [], True)  # unchanged, but not yet for `settle`
+    time.sleep(0.35)
+    assert s.scan(tmp_path) == ([tmp_path / "broken.json"], [], False)  # taken, to be failed
