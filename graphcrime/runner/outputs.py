@@ -113,12 +113,20 @@ class JobFolder:
         return self.results / (stem + suffix)
 
     def publish(self) -> Path:
-        """Close the log and rename the working folder to its final name (atomic)."""
+        """Close the log, flush every file to disk, rename the working folder to its final
+        name (atomic), and flush the rename: a published folder survives a power cut whole,
+        and a disk that fills up while flushing fails here, before anything is published."""
         if not self._log.closed:
             self._log.close()
         for leftover in self.tmp.glob(".*.part"):
             leftover.unlink()
+        for path in [*self.tmp.rglob("*"), self.tmp]:
+            _fsync(path)
         os.rename(self.tmp, self.final)
+        try:
+            _fsync(self.root)
+        except OSError:  # published already: a failed flush of the rename must not undo it
+            pass
         return self.final
 
     def discard(self) -> None:
@@ -129,3 +137,12 @@ class JobFolder:
         except OSError:
             pass
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _fsync(path: Path) -> None:
+    """``fsync`` a file or folder (Linux allows both through a read-only descriptor)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
