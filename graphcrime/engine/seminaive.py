@@ -31,6 +31,7 @@ from graphcrime.compile.analysis import keys_overlap, pred_key
 from graphcrime.compile.stratify import stratify
 from graphcrime.engine.naive import param_nt
 from graphcrime.engine.plan import (
+    VERSIONS,
     Binding,
     BodyPlan,
     Context,
@@ -76,8 +77,8 @@ class Evaluator:
                            self._const_id)
         self._consts: dict[str, int] = {}
         self.fresh: set[str] = set()  # tables that got facts in the current round
-        self.watermark: dict[int, int] = {}  # round -> first term id minted in that round
-        self._mins: dict[tuple[str, str], int | None] = {}
+        self._range_cache: dict[tuple, tuple] = {}
+        self._minted, self._touched = 0, set()  # see run_rule / _insert
 
     def _const_id(self, nt: str) -> int:
         if nt not in self._consts:
@@ -115,13 +116,15 @@ class Evaluator:
             cols, kinds = plan.output(names)
             self.con.execute("CREATE OR REPLACE TEMP TABLE _rb AS " + plan.sql_select(cols))
         computed = [n for n in names if kinds.get(n) == "nt"]
+        self._minted, self._touched = next_id(self.con), set()
         if computed:
             for n in computed:
-                intern(self.con, "_rb", f"v_{n}")
-            cols = ", ".join(f"t_{n}.id AS v_{n}" if n in computed else f"_rb.v_{n}"
+                intern(self.con, "_rb", f"v_{n}", into=f"_m_{n}")
+            cols = ", ".join(f"m_{n}.id AS v_{n}" if n in computed else f"_rb.v_{n}"
                              for n in names)
-            joins = " ".join(f"JOIN terms t_{n} ON t_{n}.nt = _rb.v_{n}" for n in computed)
+            joins = " ".join(f"JOIN _m_{n} m_{n} ON m_{n}.nt = _rb.v_{n}" for n in computed)
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE _rb AS SELECT {cols} FROM _rb {joins}")
+            self.con.execute("".join(f"DROP TABLE _m_{n};" for n in computed))
         added = sum(self._insert_head(atom) for atom in rule.head)
         self.con.execute("DROP TABLE IF EXISTS _rb")
         return added
@@ -163,11 +166,14 @@ class Evaluator:
                                       ).fetchone()
             if lo is None:
                 return 0
+        # no check when every key is a term this rule application minted: no stored fact has it
+        if names and (lo < self._minted or table in self._touched):
             match = " AND ".join(f"t.{n} = n.{n}" for n in names)
             src = (f"SELECT * FROM ({src}) n WHERE NOT EXISTS (SELECT 1 FROM {table} t "
                    f"WHERE t.{names[0]} BETWEEN {lo} AND {hi} AND {match})")
-        else:
+        elif not names:
             src = f"SELECT 1 FROM ({src}) n WHERE NOT EXISTS (SELECT 1 FROM {table})"
+        self._touched.add(table)
         cols_sql = ", ".join(names + ["r"])
         n = self.con.execute(f"INSERT INTO {table} ({cols_sql}) SELECT "
                              f"{', '.join(names) + ', ' if names else ''}{self.round} FROM ({src})"
@@ -177,36 +183,63 @@ class Evaluator:
             self.fresh.add(table)
         return int(n)
 
-    def _old_cannot_join(self, rule: Rule, idx: list[int], i: int) -> bool:
-        """Whether variant ``i`` is empty for sure: an *old* atom (facts older than the last
-        round) must join the delta of atom ``i`` on a variable whose delta values are all
-        terms minted in the last round, which no older fact can mention."""
-        mark = self.watermark.get(self.round - 1)
-        atom = rule.body[i]
-        if mark is None or not isinstance(atom, (TripleAtom, TupleAtom)):
+    def _variant_empty(self, rule: Rule, versions: dict[int, str], i: int) -> bool:
+        """Whether the variant reading the delta of atom ``i`` is empty for sure: some atom
+        joined with it has no rows, or the id range of a shared variable in the delta does
+        not meet that variable's range in another atom (e.g. an *old* atom cannot mention the
+        terms minted in the last round). Ranges are min/max over a superset of the rows an
+        atom can match (its version and its constants), so the test never drops an answer."""
+        delta = self._ranges(rule.body[i], "delta")
+        if delta is None:
             return False
+        if not delta or any(lo is None for lo, _ in delta.values()):
+            return True
+        for j, lit in enumerate(rule.body):
+            if j == i or not isinstance(lit, (TripleAtom, TupleAtom)):
+                continue
+            names = {v.name for v in lit.variables()} & delta.keys()
+            if not names:
+                continue
+            other = self._ranges(lit, versions.get(j, "all"), names)
+            if other is None:
+                continue
+            for name, (lo, hi) in other.items():
+                dlo, dhi = delta[name]
+                if lo is None or hi < dlo or lo > dhi:  # type: ignore[operator]
+                    return True
+        return False
+
+    def _ranges(self, atom: TripleAtom | TupleAtom, version: str,
+                names: set[str] | None = None) -> dict[str, tuple[int | None, int | None]] | None:
+        """min/max id of each variable of ``atom`` (only ``names`` if given) over the rows of
+        its table in ``version`` that match its constants; None when it cannot tell (a
+        variable predicate). Cached for the current round."""
         table = self._table_of(atom)
         if table == "*":
-            return False
-        cols = ([("s", atom.s), ("o", atom.o)] if isinstance(atom, TripleAtom)
-                else [(f"c{n}", t) for n, t in enumerate(atom.args)])
-        for j in idx:
-            if j >= i:
-                break
-            other = rule.body[j]
-            names = {t.name for t in (head_terms(other) if isinstance(other, TupleAtom)
-                                      else [other.s, other.p, other.o]) if isinstance(t, Var)}
-            for col, t in cols:
-                if isinstance(t, Var) and t.name in names:
-                    key = (table, col)
-                    if key not in self._mins:
-                        self._mins[key] = self.con.execute(
-                            f"SELECT min({col}) FROM {table} WHERE r = {self.round - 1}"
-                        ).fetchone()[0]
-                    low = self._mins[key]
-                    if low is not None and low >= mark:
-                        return True
-        return False
+            return None
+        terms = ([("s", atom.s), ("o", atom.o)] if isinstance(atom, TripleAtom)
+                 else [(f"c{n}", t) for n, t in enumerate(atom.args)])
+        cond = VERSIONS[version].format(k=self.round)
+        where = [cond] if cond else []
+        where += [f"{c} = {self._const_id(term_nt(t))}" for c, t in terms
+                  if not isinstance(t, Var)]
+        cols = [(c, t.name) for c, t in terms if isinstance(t, Var)
+                and (names is None or t.name in names)]
+        key = (table, " AND ".join(where), tuple(c for c, _ in cols))
+        if key not in self._range_cache:
+            sql = ", ".join(f"min({c}), max({c})" for c, _ in cols) or "count(*), count(*)"
+            self._range_cache[key] = self.con.execute(
+                f"SELECT {sql} FROM {table}" + (f" WHERE {key[1]}" if where else "")).fetchone()
+        row = self._range_cache[key]
+        out: dict[str, tuple[int | None, int | None]] = {}
+        for n, (_, name) in enumerate(cols):
+            lo, hi = row[2 * n], row[2 * n + 1]
+            if name in out and out[name][0] is not None and lo is not None:  # repeated variable
+                lo, hi = max(lo, out[name][0]), min(hi, out[name][1])  # type: ignore[type-var]
+                if lo > hi:
+                    lo = hi = None
+            out[name] = (lo, hi)
+        return out
 
     def _table_of(self, atom: object) -> str:
         """The table an atom reads ("*" for a variable predicate: any table)."""
@@ -235,7 +268,6 @@ class Evaluator:
         if not rules:
             return
         self.fresh = set()
-        self.watermark[self.round] = next_id(self.con)
         for rule in rules:
             self.run_rule(rule, [{}])
         self.round += 1
@@ -248,13 +280,13 @@ class Evaluator:
         while True:
             before = self.report.derived
             last, self.fresh = self.fresh, set()
-            self.watermark[self.round] = next_id(self.con)
-            self._mins: dict[tuple[str, str], int | None] = {}
+            self._range_cache = {}
             for rule in rules:
                 idx = rec[id(rule)]
-                variants = [{j: ("old" if j < i else "delta" if j == i else "full") for j in idx}
-                            for i in idx if self._table_of(rule.body[i]) in last | {"*"}
-                            and not self._old_cannot_join(rule, idx, i)]
+                variants = [(i, {j: ("old" if j < i else "delta" if j == i else "full")
+                                 for j in idx})
+                            for i in idx if self._table_of(rule.body[i]) in last | {"*"}]
+                variants = [v for i, v in variants if not self._variant_empty(rule, v, i)]
                 if variants:
                     self.run_rule(rule, variants)
             self.report.rounds += 1

@@ -211,24 +211,30 @@ def next_id(con) -> int:
     return int(con.execute("SELECT count(*) FROM terms").fetchone()[0])
 
 
-_NEW = "SELECT c.nt FROM c ANTI JOIN e ON e.nt = c.nt"
-
-
-def intern(con, relation_sql: str, column: str) -> int:
+def intern(con, relation_sql: str, column: str, into: str | None = None) -> int:
     """Add every distinct non-NULL nt of ``column`` in the relation that is not yet a term.
 
     ``relation_sql`` is a table/view name or a query. Returns the number of terms added;
     new ids follow the existing ones (dense; their order among themselves is unspecified).
+    With ``into``, a temporary table of that name maps each of those nts to its id
+    (``nt, id``), so callers join a small table rather than the whole dictionary.
     """
     start = next_id(con)
     col = f"n.{column}"
     # candidates first, then the (small) semi join into terms: cheap when terms is large
-    sql = (f"WITH c AS MATERIALIZED (SELECT DISTINCT {col} AS nt FROM "
+    cte = (f"WITH c AS MATERIALIZED (SELECT DISTINCT {col} AS nt FROM "
            f"{_relation(relation_sql)} AS n WHERE {col} IS NOT NULL), "
-           f"e AS MATERIALIZED (SELECT t.nt FROM terms t SEMI JOIN c ON t.nt = c.nt), "
-           f"x AS MATERIALIZED (SELECT {start} + row_number() OVER () - 1 AS id, nt "
-           f"FROM ({_NEW})) "
-           f"INSERT INTO terms SELECT *, NULL, NULL, NULL FROM ({term_columns_sql('FROM x')})")
+           f"e AS MATERIALIZED (SELECT t.nt, t.id FROM terms t SEMI JOIN c ON t.nt = c.nt) ")
+    new = (f"SELECT nt, {start} + row_number() OVER () - 1 AS id "
+           f"FROM (SELECT c.nt FROM c ANTI JOIN e ON e.nt = c.nt)")
+    if into is None:
+        sql = (f"{cte}, x AS MATERIALIZED ({new}) INSERT INTO terms SELECT *, NULL, NULL, NULL "
+               f"FROM ({term_columns_sql('SELECT id, nt FROM x')})")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {cte} "
+                    f"SELECT nt, id FROM e UNION ALL {new}")
+        sql = (f"INSERT INTO terms SELECT *, NULL, NULL, NULL FROM "
+               f"({term_columns_sql(f'SELECT id, nt FROM {into} WHERE id >= {start}')})")
     added = int(con.execute(sql).fetchone()[0])
     if added:
         fill_typed(con, start)
