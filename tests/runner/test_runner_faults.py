@@ -8,6 +8,7 @@ test also checks that nothing is left half-done (no working folder, nothing in r
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -154,6 +155,42 @@ def test_full_disk_fails_the_job_and_the_watcher_serves_the_next(tmp_path: Path)
     err = status(failed)["error"]
     assert err["type"] == "OutputError" and "free disk space" in err["hint"]
     assert list((failed / "results").iterdir()) == []  # no half-written all.nt
+    done = next(d for d in published(out) if d.name.startswith("job_"))
+    assert results(done) == baseline(REFERENCE) and not working(out)
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path):
+    """A 1 MiB tmpfs mounted at ``tmp_path/full`` (skipped where mounting is not allowed)."""
+    mnt = tmp_path / "full"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)],
+                          capture_output=True, text=True)
+    if done.returncode or not os.path.ismount(mnt):
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        if subprocess.run(["umount", str(mnt)], capture_output=True).returncode:
+            subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+@pytest.mark.reliability("output root on a real 1 MiB tmpfs that fills up (ENOSPC) while a "
+                         "1.5 MB result is written", "that job fails with OutputError \"No "
+                         "space left on device\", its partial result removed; the same "
+                         "watcher then writes the next job into the freed space")
+def test_real_full_disk_enospc(tmp_path: Path, small_tmpfs: Path) -> None:
+    inbox, out = reference_inbox(tmp_path / "in"), small_tmpfs / "out"
+    w = WatcherProcess(inbox, out)
+    try:
+        drop(inbox, "big", {**REFERENCE, "rules": ["extra/none.dlog"],
+                            "queries": ["extra/all.rq"]})
+        wait_for(lambda: (inbox / "failed" / "big.json.reason.txt").exists())
+        drop(inbox, "job", REFERENCE)
+        wait_for(lambda: (inbox / "done" / "job.json").exists())
+    finally:
+        assert w.stop() == 0
+    assert "No space left on device" in (inbox / "failed" / "big.json.reason.txt").read_text()
     done = next(d for d in published(out) if d.name.startswith("job_"))
     assert results(done) == baseline(REFERENCE) and not working(out)
 
