@@ -114,7 +114,8 @@ class Settling:
         for name, st in stats:
             key, old = (st.st_size, st.st_mtime_ns), self.seen.get(name)
             unchanged = old is not None and old.key == key
-            s = seen[name] = old if unchanged else Seen(key, clock, parses(inbox / name))
+            s = old if old is not None and unchanged else Seen(key, clock, parses(inbox / name))
+            seen[name] = s
             aged = now - st.st_mtime >= self.settle
             if (s.complete and (unchanged or aged)) or (aged and clock - s.since >= self.settle):
                 out.append((st.st_mtime_ns, name))

@@ -204,10 +204,11 @@ class Watcher:
 
     def _start(self, spec: Path) -> None:
         fd = lock(spec)  # before the move: no other watcher can take it for an orphan
-        claimed = self._move(spec, "running") if fd is not None else None
+        if fd is None:
+            return
+        claimed = self._move(spec, "running")
         if claimed is None:
-            if fd is not None:
-                os.close(fd)
+            os.close(fd)
             return
         cores, memory, timeout = declared_resources(claimed)
         attempts = self._attempts_file(claimed)
