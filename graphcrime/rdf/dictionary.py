@@ -49,8 +49,6 @@ _INT_RANGES: dict[str, tuple[int | None, int | None]] = {
     "unsignedShort": (0, 2**16 - 1),
     "unsignedByte": (0, 255),
 }
-_TYPED_DTS = frozenset([XSD + t for t in _INT_RANGES] + [XSD_DECIMAL, XSD_DOUBLE, XSD_FLOAT,
-                                                          XSD_DATETIME, XSD_DATE, XSD_BOOLEAN])
 _DECIMAL_RE = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
 _DOUBLE_RE = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _ZONE = r"(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?"
@@ -159,12 +157,14 @@ def _bool_sql(lex: str, dt: str) -> str:
             f"WHEN '1' THEN true WHEN 'false' THEN false WHEN '0' THEN false END END")
 
 
-def term_columns_sql(source: str, typed: bool = False) -> str:
+def term_columns_sql(source: str, typed: bool = False,
+                     kinds: tuple[bool, bool, bool] = (True, True, True)) -> str:
     """SQL query: ``id, nt, kind, lex, dt, lang`` for the rows ``(id, nt)`` of query ``source``.
 
     IRIs, blank nodes and literals take separate branches, so literal parsing (the part after
-    the closing quote, unescaping) runs on literals only. With ``typed`` the columns
-    ``num, ts, bool`` follow (computed for literals only).
+    the closing quote, unescaping) runs on literals only; ``kinds`` says which of the three
+    (IRI, blank node, literal) can occur, to leave the others out. With ``typed`` the
+    columns ``num, ts, bool`` follow (computed for literals only).
     """
     raw = "substr(nt, 2, length(nt) - length(rest) - 2)"
     nulls = ", NULL, NULL, NULL" if typed else ""
@@ -176,12 +176,15 @@ def term_columns_sql(source: str, typed: bool = False) -> str:
            f"WHERE left(nt, 1) NOT IN ('<', '_'))")
     if typed:
         lit = f"SELECT *, {typed_columns_sql()} FROM ({lit})"
-    return (
-        f"SELECT id, nt, 0::UTINYINT AS kind, nt[2:-2] AS lex, NULL AS dt, NULL AS lang{nulls} "
-        f"FROM ({source}) WHERE left(nt, 1) = '<' UNION ALL "
-        f"SELECT id, nt, 1::UTINYINT, nt[3:], NULL, NULL{nulls} FROM ({source}) "
-        f"WHERE left(nt, 1) = '_' UNION ALL {lit}"
-    )
+    branches = [
+        f"SELECT id, nt, 0::UTINYINT AS kind, nt[2:-2] AS lex, NULL::VARCHAR AS dt, "
+        f"NULL::VARCHAR AS lang{nulls} FROM ({source}) WHERE left(nt, 1) = '<'",
+        f"SELECT id, nt, 1::UTINYINT AS kind, nt[3:] AS lex, NULL::VARCHAR AS dt, "
+        f"NULL::VARCHAR AS lang{nulls} FROM ({source}) WHERE left(nt, 1) = '_'",
+        lit,
+    ]
+    chosen = [b for b, k in zip(branches, kinds, strict=True) if k] or branches[:1]
+    return " UNION ALL ".join(f"({b})" for b in chosen) if len(chosen) > 1 else chosen[0]
 
 
 def typed_columns_sql(lex: str = "lex", dt: str = "dt", assign: bool = False) -> str:
@@ -221,32 +224,25 @@ def intern(con, relation_sql: str, column: str, into: str | None = None) -> int:
     """
     start = next_id(con)
     col = f"n.{column}"
+    table = into or "_gc_intern"
     # candidates first, then the (small) semi join into terms: cheap when terms is large
-    cte = (f"WITH c AS MATERIALIZED (SELECT DISTINCT {col} AS nt FROM "
-           f"{_relation(relation_sql)} AS n WHERE {col} IS NOT NULL), "
-           f"e AS MATERIALIZED (SELECT t.nt, t.id FROM terms t SEMI JOIN c ON t.nt = c.nt) ")
-    new = (f"SELECT nt, {start} + row_number() OVER () - 1 AS id "
-           f"FROM (SELECT c.nt FROM c ANTI JOIN e ON e.nt = c.nt)")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS "
+        f"WITH c AS MATERIALIZED (SELECT DISTINCT {col} AS nt FROM "
+        f"{_relation(relation_sql)} AS n WHERE {col} IS NOT NULL), "
+        f"e AS MATERIALIZED (SELECT t.nt, t.id FROM terms t SEMI JOIN c ON t.nt = c.nt) "
+        f"SELECT nt, id FROM e UNION ALL SELECT nt, {start} + row_number() OVER () - 1 "
+        f"FROM (SELECT c.nt FROM c ANTI JOIN e ON e.nt = c.nt)")
+    source = f"SELECT id, nt FROM {table} WHERE id >= {start}"
+    kinds = con.execute(f"SELECT bool_or(left(nt, 1) = '<'), bool_or(left(nt, 1) = '_'), "
+                        f"bool_or(left(nt, 1) NOT IN ('<', '_')) FROM ({source})").fetchone()
+    added = 0
+    if any(kinds):
+        added = int(con.execute("INSERT INTO terms " + term_columns_sql(
+            source, typed=True, kinds=tuple(bool(k) for k in kinds))).fetchone()[0])
     if into is None:
-        sql = (f"{cte}, x AS MATERIALIZED ({new}) INSERT INTO terms SELECT *, NULL, NULL, NULL "
-               f"FROM ({term_columns_sql('SELECT id, nt FROM x')})")
-    else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {cte} "
-                    f"SELECT nt, id FROM e UNION ALL {new}")
-        sql = (f"INSERT INTO terms SELECT *, NULL, NULL, NULL FROM "
-               f"({term_columns_sql(f'SELECT id, nt FROM {into} WHERE id >= {start}')})")
-    added = int(con.execute(sql).fetchone()[0])
-    if added:
-        fill_typed(con, start)
+        con.execute(f"DROP TABLE {table}")
     return added
-
-
-def fill_typed(con, start: int) -> None:
-    """Compute ``num``/``ts``/``bool`` of the literal terms with ``id >= start``."""
-    typed = "', '".join(sorted(_TYPED_DTS))
-    where = f"WHERE id >= {start} AND kind = 2 AND dt IN ('{typed}')"
-    if con.execute(f"SELECT count(*) FROM terms {where}").fetchone()[0]:
-        con.execute(f"UPDATE terms SET {typed_columns_sql(assign=True)} {where}")
 
 
 def lookup(con, nts: list[str]) -> list[int | None]:
