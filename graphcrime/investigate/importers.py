@@ -175,8 +175,9 @@ class Converter:
             self.buf.clear()
 
     def close(self, suspicious: str, typologies: dict[str, str]) -> ImportReport:
-        self.fh.write("".join(self.buf))
-        self.fh.close()
+        if not self.fh.closed:
+            self.fh.write("".join(self.buf))
+            self.fh.close()
         sus = set()
         if suspicious == "labels":
             sus = self.flagged | {p for t in self.laundering for p in (t.orig, t.bene)}
@@ -278,8 +279,9 @@ def _check_width(row: list[str], n: int, path: Path, line: int) -> None:
 
 
 def import_amlworld(file: str | Path, out_dir: str | Path, *, suspicious: str = "labels",
-                    force: bool = False) -> ImportReport:
-    """Convert an AMLworld transactions CSV (e.g. ``HI-Small_Trans.csv``)."""
+                    force: bool = False, fast: bool = True) -> ImportReport:
+    """Convert an AMLworld transactions CSV (e.g. ``HI-Small_Trans.csv``); ``fast`` tries the
+    vectorised reader first (:mod:`graphcrime.investigate.amlworld_fast`)."""
     path = Path(file)
     if not path.is_file():
         raise DataError(f"no such file: {path}", file=str(path), hint="pass the *_Trans.csv file")
@@ -290,17 +292,24 @@ def import_amlworld(file: str | Path, out_dir: str | Path, *, suspicious: str = 
                         line=1, hint="expected " + ",".join(AMLWORLD_HEADER))
     _check_suspicious(suspicious)
     conv = Converter(out_dir, force)
+    if fast:
+        from graphcrime.investigate.amlworld_fast import fast_amlworld
+
+        if fast_amlworld(path, conv):
+            return conv.close(suspicious, {})
+        conv.fh.close()
+        conv = Converter(out_dir, force=True)  # start again, row by row
     name = path.name
     try:
-        for line, r in rows:
+        for rec, (line, r) in enumerate(rows, 1):
             _check_width(r, 11, path, line)
             o = conv.party(f"{r[1]}/{r[2]}", f"{r[1]}/{r[2]}")
             b = conv.party(f"{r[3]}/{r[4]}", f"{r[3]}/{r[4]}")
             if r[10].strip() not in ("0", "1"):
                 raise DataError(f"Is Laundering must be 0 or 1, not {r[10][:20]!r}",
                                 file=str(path), line=line, hint="the last column is the label")
-            tx = Tx(tx_iri(f"{name}:{line}"), o, b, parse_amount(r[7], str(path), line),
-                    parse_time(r[0], str(path), line), line)
+            tx = Tx(tx_iri(f"{name}:{rec}"), o, b, parse_amount(r[7], str(path), line),
+                    parse_time(r[0], str(path), line), rec)
             conv.add(tx, r[10].strip() == "1")
     except BaseException:
         conv.fh.close()

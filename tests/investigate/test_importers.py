@@ -207,3 +207,23 @@ def test_run_and_evaluate_over_import(tmp_path: Path) -> None:
     # two chain instances expected suspicious (both found), one of them high-value
     assert (o["suspicious"]["tp"], o["suspicious"]["fp"], o["suspicious"]["fn"]) == (2, 0, 0)
     assert (o["high_value"]["tp"], o["high_value"]["fp"], o["high_value"]["fn"]) == (1, 0, 0)
+
+
+@pytest.mark.parametrize("extra", [[], [("2022/09/05 01:02:03", "001", "A1", "003", "C3",
+                                         "1E+3", 0)]])
+def test_amlworld_fast_and_strict_paths_agree(tmp_path: Path, extra: list[tuple]) -> None:
+    """The vectorised reader and the row-by-row one write the same bytes; a row the fast path
+    does not take (an exponent amount) sends the whole file down the strict path."""
+    src = write_amlworld(tmp_path / "t.csv", AMLWORLD + extra)
+    fast = import_amlworld(src, tmp_path / "fast")
+    strict = import_amlworld(src, tmp_path / "strict", fast=False)
+    assert fast == strict
+    for name in ("parties.nt", "transactions.nt", "ground-truth.csv"):
+        assert (tmp_path / "fast" / name).read_bytes() == (tmp_path / "strict" / name).read_bytes()
+    if extra:
+        assert ("001/A1", "003/C3", Decimal(1000), "2022-09-05T01:02:03") in tx_table(
+            graph(tmp_path / "fast")).values()
+    from graphcrime.investigate.amlworld_fast import fast_amlworld
+    from graphcrime.investigate.importers import Converter
+
+    assert fast_amlworld(src, Converter(tmp_path / "probe", force=False)) == (not extra)
