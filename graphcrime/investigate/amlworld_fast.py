@@ -77,7 +77,7 @@ def fast_amlworld(path: Path, conv: Any) -> bool:
     try:
         con.execute(ROWS, [path.name])
         total, bad, kept = con.execute("SELECT count(*), count(*) FILTER (NOT ok), "
-                                       "count(*) FILTER (o <> b) FROM cur").fetchone()
+                                       "count(*) FILTER (o <> b) FROM cur").fetchone() or (0, 0, 0)
         if bad:
             return False
         con.execute(f"COPY (SELECT {LINE} FROM cur WHERE o <> b ORDER BY rec) TO '{out}' "

@@ -365,8 +365,8 @@ def import_amlsim(folder: str | Path, out_dir: str | Path, *, suspicious: str = 
             if not o or not b:
                 raise DataError("empty account id", file=str(tx_file), line=line,
                                 hint="orig_acct and bene_acct must be set")
-            alert = r[c["alert"]].strip() if c["alert"] >= 0 else ""
-            alert = None if alert in ("", "-1") else alert
+            text = r[c["alert"]].strip() if c["alert"] >= 0 else ""
+            alert = None if text in ("", "-1") else text
             sar = (r[c["label"]].strip().lower() in TRUE) if c["label"] >= 0 else alert is not None
             key = r[c["id"]].strip() if c["id"] >= 0 else f"line{line}"
             tx = Tx(tx_iri(f"amlsim:{key}"), conv.party(o, names.get(o, f"account {o}")),

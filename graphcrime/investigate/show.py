@@ -112,7 +112,8 @@ def neighbourhood_graph(res: JobResults, party: str, hops: int = 1,
     if hops not in (1, 2):
         raise UsageError(f"--hops must be 1 or 2, not {hops}", hint="use --hops 1 or --hops 2")
     iri = party.strip("<>")
-    frontier, seen, edges = {iri}, {iri}, {}
+    frontier, seen = {iri}, {iri}
+    edges: dict[str, tuple[str, str, str, Any, str]] = {}
     truncated = False
     for _ in range(hops):
         values = " ".join(f"<{p}>" for p in sorted(frontier))
@@ -153,7 +154,8 @@ def layout(g: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
 
 def _rads(g: nx.MultiDiGraph) -> dict[tuple[str, str, str], float]:
     """Arc curvature per edge so parallel and opposite edges do not overlap."""
-    out, count = {}, {}
+    out: dict[tuple[str, str, str], float] = {}
+    count: dict[frozenset[str], int] = {}
     for o, b, k in g.edges(keys=True):
         i = count.get(frozenset((o, b)), 0)
         count[frozenset((o, b))] = i + 1
