@@ -94,6 +94,22 @@ def test_chain_html(inv_job: Path, oracle: ox.Store, tmp_path: Path) -> None:
     assert page.external == []
 
 
+def test_html_script_parses(inv_job: Path, oracle: ox.Store, tmp_path: Path) -> None:
+    """The inline script is valid JavaScript (checked by node when it is installed)."""
+    import re
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    show(inv_job, longest_chain(oracle), tmp_path / "c.html")
+    script = re.search(r"<script>(.*)</script>", (tmp_path / "c.html").read_text(), re.S)
+    assert script
+    (tmp_path / "c.js").write_text(script.group(1))
+    subprocess.run([node, "--check", str(tmp_path / "c.js")], check=True, timeout=30)
+
+
 def test_party_neighbourhood(inv_job: Path, oracle: ox.Store, tmp_path: Path) -> None:
     party = sorted(suspicious(oracle))[0]
     q = PREFIXES + f"""SELECT ?t ?o ?b {{ ?t a type:Transaction ; prop:hasOriginator ?o ;
