@@ -220,13 +220,13 @@ def draw_png(g: nx.MultiDiGraph, out: Path) -> None:
 
 
 def draw(g: nx.MultiDiGraph, out: str | Path) -> Path:
-    """Write ``g`` to ``out``: ``.png`` or ``.html`` (see :mod:`graphcrime.investigate.html`)."""
+    """Write ``g`` to ``out``: ``.png``, or ``.html`` (:mod:`~graphcrime.investigate.html_page`)."""
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix == ".png":
         draw_png(g, out)
     elif suffix in (".html", ".htm"):
-        from graphcrime.investigate.html import graph_html
+        from graphcrime.investigate.html_page import graph_html
 
         out.write_text(graph_html(g, layout(g), _rads(g)), encoding="utf-8")
     else:

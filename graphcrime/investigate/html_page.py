@@ -85,11 +85,16 @@ def graph_html(g: nx.MultiDiGraph, pos: dict[str, tuple[float, float]],
         'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         'fill="#666"/></marker></defs>']
     for o, b, k, d in g.edges(keys=True, data=True):
+        r = rads.get((o, b, k), 0.15)
+        (x1, y1), (x2, y2) = xy[o], xy[b]
+        cx, cy = (x1 + x2) / 2 + r * (y2 - y1), (y1 + y2) / 2 - r * (x2 - x1)
         parts.append(
             f'<g class="edge" data-source="{ids[o]}" data-target="{ids[b]}" '
-            f'data-rad="{rads.get((o, b, k), 0.15)}"><title>{esc(str(k))}\n{esc(o)} -&gt; '
-            f'{esc(b)}\n{esc(d["label"])}</title><path marker-end="url(#arrow)" d=""/>'
-            f'<text text-anchor="middle">{esc(d["label"])}</text></g>')
+            f'data-rad="{r}"><title>{esc(str(k))}\n{esc(o)} -&gt; '
+            f'{esc(b)}\n{esc(d["label"])}</title><path marker-end="url(#arrow)" '
+            f'd="M{x1},{y1} Q{cx:.1f},{cy:.1f} {x2},{y2}"/><text text-anchor="middle" '
+            f'x="{(x1 + 2 * cx + x2) / 4:.1f}" y="{(y1 + 2 * cy + y2) / 4:.1f}">'
+            f'{esc(d["label"])}</text></g>')
     for n, d in g.nodes(data=True):
         x, y = xy[n]
         what = "suspicious " if d["suspicious"] else ""
