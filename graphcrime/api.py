@@ -105,6 +105,7 @@ class Store:
         load_ntriples(self.con, [str(f) for f in files], target="_loaded")
         added = self._facts.add_loaded("_loaded")
         self.con.execute("DROP TABLE IF EXISTS _loaded")
+        self._facts.pack(force=True)
         self.input_facts += added
         secs = time.perf_counter() - t0
         self.seconds["load"] = self.seconds.get("load", 0.0) + secs

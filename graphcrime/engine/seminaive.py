@@ -290,6 +290,7 @@ class Evaluator:
                 if variants:
                     self.run_rule(rule, variants)
             self.report.rounds += 1
+            self.store.pack()
             if self.progress:
                 self.progress("round", self.report.derived)
             self.round += 1

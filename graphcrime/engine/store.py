@@ -43,6 +43,10 @@ def parse_size(text: str | int | None) -> int | None:
     return int(float(m.group(1)) * base**power)
 
 
+#: rows added between two compressions of the store (see FactStore.pack)
+PACK_ROWS = 2_000_000
+
+
 class FactStore:
     """Triples and tuples in one DuckDB connection (see module docstring)."""
 
@@ -57,6 +61,10 @@ class FactStore:
         if temp_dir:
             config["temp_directory"] = str(temp_dir)
         self.con = duckdb.connect(":memory:", config=config)
+        # a compressed in-memory catalog: CHECKPOINT packs the integer columns (bit-packing,
+        # RLE) and the term strings (FSST, dictionary) - several times less memory per fact
+        self.con.execute("ATTACH ':memory:' AS gc (COMPRESS); USE gc")
+        self._packed_rows = 0
         create_terms(self.con)
         register_functions(self.con)
         self.preds: dict[int, str] = {}
@@ -130,6 +138,14 @@ class FactStore:
             f"INSERT INTO {target} SELECT DISTINCT s, o, {r} FROM (VALUES {values}) v(s, o) "
             f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.s = v.s AND t.o = v.o)"
         ).fetchone()[0]
+
+    def pack(self, force: bool = False) -> None:
+        """Compress what was added since the last call (a CHECKPOINT of the in-memory
+        catalog) once enough rows have accumulated, or always with ``force``."""
+        rows = self.count() + int(self.con.execute("SELECT count(*) FROM terms").fetchone()[0])
+        if force or rows - self._packed_rows >= PACK_ROWS:
+            self.con.execute("CHECKPOINT gc")
+            self._packed_rows = rows
 
     # -- statistics -----------------------------------------------------------------------
     def count(self, derived: bool | None = None) -> int:
