@@ -13,6 +13,6 @@ from test_results import make_job  # noqa: E402
 
 @pytest.fixture(scope="session")
 def inv_job(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A job folder over 500 transactions: layering, cycle, fan-out and structuring planted."""
-    return make_job(tmp_path_factory.mktemp("inv"), transactions=500, parties=300, seed=11,
-                    typologies="layering=6,cycle=4,fan-out=2,structuring=2")
+    """A job folder over 400 transactions: layering, cycle, fan-out and structuring planted."""
+    return make_job(tmp_path_factory.mktemp("inv"), transactions=400, parties=250, seed=11,
+                    typologies="layering=4,cycle=4,fan-out=2,structuring=2")

@@ -82,10 +82,12 @@ def test_sweep_matches_oracle(job: Path) -> None:
 def test_cli_sweep(job: Path) -> None:
     gt = str(job.parents[1] / "data" / "ground-truth.csv")
     r = CliRunner().invoke(app, ["evaluate", str(job), "--ground-truth", gt,
-                                 "--sweep", "min_amount=100,1000", "--json"])
+                                 "--sweep", "min_amount=1000", "--json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)
-    assert [x["value"] for x in doc["runs"]] == [100, 1000]
+    assert [x["value"] for x in doc["runs"]] == [1000]
+    assert doc["runs"][0]["report"]["overall"]["high_value"]["fp"] == oracle_scores(
+        job, 1000)["high_value"]["fp"]
     r = CliRunner().invoke(app, ["evaluate", str(job), "--ground-truth", gt,
                                  "--sweep", "min_amount"])
     assert r.exit_code == 2 and "--sweep" in r.output
