@@ -162,8 +162,8 @@ class Evaluator:
         src = f"SELECT DISTINCT {sel} FROM _rb" + (f" WHERE {where}" if where else "")
         if names:
             # prune the existing table to the key range of the new rows (zone maps skip the rest)
-            lo, hi = self.con.execute(f"SELECT min({names[0]}), max({names[0]}) FROM ({src})"
-                                      ).fetchone()
+            lo, hi = self.con.execute(f"SELECT min({cols[0]}), max({cols[0]}) FROM _rb"
+                                      + (f" WHERE {where}" if where else "")).fetchone()
             if lo is None:
                 return 0
         # no check when every key is a term this rule application minted: no stored fact has it
