@@ -58,6 +58,16 @@ class Binding:
     val: SqlVal | None = None  # SQL value when computed by BIND or AGGREGATE
 
 
+@dataclass(frozen=True)
+class Joined:
+    """Body atoms whose join is materialised in ``table`` (see :func:`joined_sql`)."""
+
+    atoms: frozenset[int]
+    table: str
+    names: tuple[str, ...]
+    valued: frozenset[str] = frozenset()
+
+
 @dataclass
 class BodyPlan:
     """Compiles one body; ``outer`` is the enclosing plan of a NOT (correlated variables)."""
@@ -156,12 +166,17 @@ class BodyPlan:
 
     # -- the whole body -------------------------------------------------------------------
     def body(self, lits: tuple[BodyLiteral, ...], versions: dict[int, str] | None = None,
-             skip: frozenset[int] = frozenset()) -> None:
+             skip: frozenset[int] = frozenset(), joined: tuple[Joined, ...] = ()) -> None:
         """Compile ``lits``; ``versions`` maps a positive atom's index to its table version;
-        the literals at indexes in ``skip`` are left out (see :func:`late_binds`)."""
+        the literals at indexes in ``skip`` are left out (see :func:`late_binds`), and the
+        atoms of each ``joined`` are read from its materialised table instead."""
         versions = versions or {}
         rest: list[BodyLiteral] = []
+        firsts = {min(j.atoms): j for j in joined}
+        skip = skip.union(*(j.atoms for j in joined))
         for i, lit in enumerate(lits):
+            if i in firsts:
+                self.relation(firsts[i])
             if i in skip:
                 continue
             if isinstance(lit, (TripleAtom, TupleAtom)):
@@ -179,6 +194,20 @@ class BodyPlan:
         for lit in rest:
             if isinstance(lit, Negation):
                 self.negation(lit)
+
+    def relation(self, j: Joined) -> None:
+        """Bind variables from a materialised join (columns ``v_<name>``; with the typed
+        value columns ``<name>__<field>`` for the names in ``j.valued``)."""
+        alias = self._alias("j")
+        self.froms.append(f"{j.table} AS {alias}")
+        for n in j.names:
+            col = f"{alias}.v_{n}"
+            if n in j.valued and not self.bound(n):
+                self.env[n] = Binding(id=col, val=SqlVal(
+                    id=col, nt_sql=f"{alias}.{n}__nt",
+                    **{f: f"{alias}.{n}__{f}" for f in _FIELDS}))  # type: ignore[arg-type]
+            else:
+                self._match(col, Var(n))
 
     def expression(self, lit: Bind | Filter) -> None:
         val = ExprCompiler(self.value).compile(lit.expr)
@@ -259,6 +288,21 @@ class BodyPlan:
                 cols.append(f"{b.val.nt()} AS v_{n}")  # type: ignore[union-attr]
                 kinds[n] = "nt"
         return cols, kinds
+
+
+def joined_sql(ctx: Context, body: tuple[BodyLiteral, ...], atoms: frozenset[int],
+               names: tuple[str, ...], valued: frozenset[str]) -> str:
+    """SQL of the distinct rows of the join of ``atoms`` (indexes into ``body``) projected on
+    ``names``, with the typed value columns of the ``valued`` names (for :class:`Joined`)."""
+    plan = BodyPlan(ctx)
+    for i in sorted(atoms):
+        plan.atom(body[i])  # type: ignore[arg-type]
+    cols = [f"{plan.id_of(n)} AS v_{n}" for n in names]
+    for n in sorted(valued):
+        v = plan.value(n)
+        assert v is not None
+        cols += [f"{v.nt()} AS {n}__nt"] + [f"{getattr(v, f)} AS {n}__{f}" for f in _FIELDS]
+    return plan.sql_select(cols or ["1 AS one_"], distinct=True)
 
 
 def literal_vars(lit: BodyLiteral) -> set[str]:

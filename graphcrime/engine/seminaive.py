@@ -35,14 +35,16 @@ from graphcrime.engine.plan import (
     Binding,
     BodyPlan,
     Context,
+    Joined,
     head_terms,
+    joined_sql,
     late_binds,
     literal_vars,
     term_nt,
 )
 from graphcrime.engine.store import FactStore
 from graphcrime.errors import LimitExceeded
-from graphcrime.lang.ast import Program, Rule, TripleAtom, TupleAtom, Var
+from graphcrime.lang.ast import Bind, Filter, Program, Rule, TripleAtom, TupleAtom, Var
 from graphcrime.rdf.dictionary import intern, next_id
 from graphcrime.vocab import PARAM_TABLE
 
@@ -78,6 +80,7 @@ class Evaluator:
         self._consts: dict[str, int] = {}
         self.fresh: set[str] = set()  # tables that got facts in the current round
         self._range_cache: dict[tuple, tuple] = {}
+        self._joined_tables: list[str] = []
         self._minted, self._touched = 0, set()  # see run_rule / _insert
 
     def _const_id(self, nt: str) -> int:
@@ -86,7 +89,8 @@ class Evaluator:
         return self._consts[nt]
 
     # -- one rule -------------------------------------------------------------------------
-    def run_rule(self, rule: Rule, variants: list[dict[int, str]]) -> int:
+    def run_rule(self, rule: Rule, variants: list[dict[int, str]],
+                 joined: tuple[Joined, ...] = ()) -> int:
         """Evaluate ``rule`` for each atom-version assignment; insert new head facts.
 
         The join (all variants, UNION ALL) is materialised once as distinct rows of term ids;
@@ -101,10 +105,10 @@ class Evaluator:
         else:
             first = names
         self.ctx.round = self.round
-        selects, kinds = self._selects(rule, variants, first, late)
+        selects, kinds = self._selects(rule, variants, first, late, joined)
         if late and any(kinds[n] != "id" for n in first if n in inputs):
             late, first = frozenset(), names  # a late BIND reads a computed value: no split
-            selects, kinds = self._selects(rule, variants, first, late)
+            selects, kinds = self._selects(rule, variants, first, late, joined)
         n = self.con.execute("CREATE OR REPLACE TEMP TABLE _rb AS SELECT DISTINCT * FROM ("
                              + " UNION ALL ".join(selects) + ")").fetchone()[0]
         if not n:
@@ -130,12 +134,13 @@ class Evaluator:
         return added
 
     def _selects(self, rule: Rule, variants: list[dict[int, str]], names: list[str],
-                 skip: frozenset[int]) -> tuple[list[str], dict[str, str]]:
+                 skip: frozenset[int], joined: tuple[Joined, ...]
+                 ) -> tuple[list[str], dict[str, str]]:
         """One SELECT of ``names`` per variant, and each name's kind (id or nt)."""
         selects, kinds = [], {}
         for versions in variants:
             plan = BodyPlan(self.ctx)
-            plan.body(rule.body, versions, skip=skip)
+            plan.body(rule.body, versions, skip=skip, joined=joined)
             cols, kinds = plan.output(names)
             selects.append(plan.sql_select(cols or ["1 AS v_"]))
         return selects, kinds
@@ -277,25 +282,66 @@ class Evaluator:
                           if isinstance(lit, (TripleAtom, TupleAtom))
                           and any(keys_overlap(pred_key(lit), h) for h in heads)]
                for rule in rules}
-        while True:
-            before = self.report.derived
-            last, self.fresh = self.fresh, set()
-            self._range_cache = {}
-            for rule in rules:
-                idx = rec[id(rule)]
-                variants = [(i, {j: ("old" if j < i else "delta" if j == i else "full")
-                                 for j in idx})
-                            for i in idx if self._table_of(rule.body[i]) in last | {"*"}]
-                variants = [v for i, v in variants if not self._variant_empty(rule, v, i)]
-                if variants:
-                    self.run_rule(rule, variants)
-            self.report.rounds += 1
-            self.store.pack()
-            if self.progress:
-                self.progress("round", self.report.derived)
-            self.round += 1
-            if self.report.derived == before:
-                return
+        joined = {id(rule): self._joined(rule, rec[id(rule)]) for rule in rules}
+        try:
+            while True:
+                before = self.report.derived
+                last, self.fresh = self.fresh, set()
+                self._range_cache = {}
+                for rule in rules:
+                    idx = rec[id(rule)]
+                    variants = [(i, {j: ("old" if j < i else "delta" if j == i else "full")
+                                     for j in idx})
+                                for i in idx if self._table_of(rule.body[i]) in last | {"*"}]
+                    variants = [v for i, v in variants if not self._variant_empty(rule, v, i)]
+                    if variants:
+                        self.run_rule(rule, variants, joined[id(rule)])
+                self.report.rounds += 1
+                self.store.pack()
+                if self.progress:
+                    self.progress("round", self.report.derived)
+                self.round += 1
+                if self.report.derived == before:
+                    return
+        finally:
+            for j in (j for js in joined.values() for j in js):
+                self.con.execute(f"DROP TABLE IF EXISTS {j.table}")
+
+    def _joined(self, rule: Rule, rec: list[int]) -> tuple[Joined, ...]:
+        """Materialise the joins that stay the same in every round of a stratum: connected
+        groups of two or more atoms that read lower strata only. A group whose join comes out
+        larger than twice its biggest table is left to the per-round query (where the delta
+        may make it cheap)."""
+        atoms = [i for i, lit in enumerate(rule.body) if isinstance(lit, (TripleAtom, TupleAtom))
+                 and i not in rec and self._table_of(lit) != "*"]
+        groups: list[set[int]] = []
+        for i in atoms:
+            names = literal_vars(rule.body[i])
+            touching = [g for g in groups if any(names & literal_vars(rule.body[j]) for j in g)]
+            merged = {i}.union(*touching)
+            groups = [g for g in groups if g not in touching] + [merged]
+        out = []
+        for g in (g for g in groups if len(g) > 1):
+            inside = set().union(*(literal_vars(rule.body[i]) for i in g))
+            rest = [lit for i, lit in enumerate(rule.body) if i not in g]
+            outside = {t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)}
+            outside = outside.union(*(literal_vars(lit) for lit in rest))
+            names = tuple(sorted(inside & outside))
+            valued = frozenset(n for n in names if any(
+                isinstance(lit, (Filter, Bind)) and n in literal_vars(lit) for lit in rest))
+            sizes = [self.con.execute(f"SELECT count(*) FROM {self._table_of(rule.body[i])}"
+                                      ).fetchone()[0] for i in g]
+            cap = 2 * max(sizes) + 1
+            table = f"_j{len(self._joined_tables)}"
+            self._joined_tables.append(table)
+            sql = joined_sql(self.ctx, rule.body, frozenset(g), names, valued)
+            n = self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql} LIMIT {cap}"
+                                 ).fetchone()[0]
+            if n >= cap:
+                self.con.execute(f"DROP TABLE {table}")
+                continue
+            out.append(Joined(frozenset(g), table, names, valued))
+        return tuple(out)
 
 
 def add_program_facts(store: FactStore, program: Program,
