@@ -265,6 +265,8 @@ def reason(
     timeout: float | None = typer.Option(None, help="Stop reasoning after this many seconds."),
     memory: str | None = typer.Option(None, help="Memory limit, e.g. 8Gi (spills beyond it)."),
     threads: int | None = typer.Option(None, help="Threads (default: every core)."),
+    engine: str = typer.Option("embedded", help="embedded (DuckDB) or spark (needs pyspark)."),
+    spark_master: str | None = typer.Option(None, help="Spark master URL (default local[2])."),
 ) -> None:
     """Load data, materialise rules, write every derived triple, print a summary.
 
@@ -274,6 +276,7 @@ def reason(
     import time
 
     from graphcrime.api import Store, peak_rss_bytes
+    from graphcrime.errors import UsageError
 
     params = parse_params(param)
     tty = sys.stderr.isatty()
@@ -285,8 +288,19 @@ def reason(
 
     progress.rounds = 1  # type: ignore[attr-defined]
     secs: dict[str, float] = {}
+    if engine not in ("embedded", "spark"):
+        raise fail(UsageError(f"unknown engine {engine!r}", hint="use embedded or spark"))
+    if spark_master and engine != "spark":
+        raise fail(UsageError("--spark-master needs --engine spark",
+                              hint="add --engine spark or drop --spark-master"))
     try:
-        with Store(memory_limit=memory, threads=threads, progress=progress) as store:
+        if engine == "spark":
+            from graphcrime.spark.api import SparkStore
+
+            opened = SparkStore(master=spark_master, progress=progress)
+        else:
+            opened = Store(memory_limit=memory, threads=threads, progress=progress)
+        with opened as store:
             t = time.perf_counter()
             loaded = store.load(*data)
             secs["load"] = time.perf_counter() - t

@@ -79,6 +79,16 @@ def default_store_factory(**kwargs: Any) -> Any:
     return Store(**kwargs)
 
 
+def spark_store_factory(engine: dict[str, Any]) -> StoreFactory:
+    """A factory of :class:`graphcrime.spark.SparkStore` for a spec's ``engine`` object
+    (pyspark is imported only here, when a job asks for Spark)."""
+    def make(**kwargs: Any) -> Any:
+        from graphcrime.spark.api import SparkStore
+
+        return SparkStore(master=engine.get("master"), progress=kwargs.get("progress", False))
+    return make
+
+
 def _peak_rss_bytes() -> int:
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return kb if sys.platform == "darwin" else kb * 1024
@@ -116,9 +126,11 @@ def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str |
         if error is not None:
             raise error
         assert spec is not None
-        store = (store_factory or default_store_factory)(
-            memory_limit=spec.resources.memory, threads=spec.resources.cores, temp_dir=None,
-            progress=progress)
+        factory = store_factory or (spark_store_factory(spec.engine)
+                                    if spec.engine.get("name") == "spark"
+                                    else default_store_factory)
+        store = factory(memory_limit=spec.resources.memory, threads=spec.resources.cores,
+                        temp_dir=None, progress=progress)
         stats.update(_run(spec, job, store, stats, results, t0))
         status = "succeeded"
     except (GraphcrimeError, Exception) as e:  # every failure ends in status.json

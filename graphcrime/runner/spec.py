@@ -225,9 +225,17 @@ def validate_spec(doc: object, source: Path, serve_root: Path | None = None,
     _check_keys(engine, {"name", "master"}, "engine", source)
     if engine.get("name", "embedded") not in ("embedded", "spark"):
         raise _err("engine.name", 'expected "embedded" or "spark"', file=source)
-    if engine.get("name", "embedded") == "spark":
-        raise _err("engine.name", '"spark" is reserved and not available yet',
-                   'use "embedded" or leave "engine" out', source)
+    if "master" in engine:
+        master = engine["master"]
+        if engine.get("name", "embedded") != "spark":
+            raise _err("engine.master", 'only the "spark" engine takes a master',
+                       'set "name": "spark" or drop "master"', source)
+        if not isinstance(master, str) or not re.fullmatch(
+                r"(local(\[(\*|[1-9][0-9]*)(,[0-9]+)?\])?|(spark|k8s|mesos)://\S+|yarn)",
+                master):
+            raise _err("engine.master", "expected a Spark master URL",
+                       'e.g. "local[2]", "spark://host:7077", "k8s://https://host:443", "yarn"',
+                       source)
     return JobSpec(
         name=name, source=source,
         data=_expand(doc["data"], "data", base, root, source),

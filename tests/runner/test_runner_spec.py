@@ -61,7 +61,7 @@ def test_sizes(text: object, expected: int) -> None:
     ({"parameters": {"min_amount": [1]}}, "parameters.min_amount", "number"),
     ({"parameters": [1]}, "parameters", "object"),
     ({"engine": {"name": "flink"}}, "engine.name", "embedded"),
-    ({"engine": {"name": "spark", "master": "local[2]"}}, "engine.name", "reserved"),
+    ({"engine": {"name": "spark", "master": "nowhere"}}, "engine.master", "Spark master URL"),
 ])
 def test_errors_name_the_json_path(served: Path, overrides: dict, json_path: str,
                                    words: str) -> None:

@@ -1,0 +1,171 @@
+"""SparkStore: the :class:`graphcrime.api.Store` interface with Spark doing the work.
+
+>>> # doctest: +SKIP
+>>> from graphcrime.spark import SparkStore
+>>> with SparkStore(master="local[2]") as st:
+...     st.load("out/*.nt"); st.reason("rules/suspicious-chains.dlog")
+...     st.dump("derived.nt", derived_only=True)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from graphcrime.api import PathLike, _flatten, expand, load_program
+from graphcrime.lang.ast import Program
+from graphcrime.spark.evaluate import materialise
+from graphcrime.spark.io import read_ntriples, read_parquet_model, write_nt, write_parquet
+from graphcrime.spark.session import get_session
+from graphcrime.spark.store import SparkFactStore
+from graphcrime.vocab import RDF_TYPE
+
+
+class SparkStore:
+    """Load, reason and write on Spark (``master`` like ``local[2]``, ``spark://h:7077``)."""
+
+    def __init__(self, master: str | None = None, conf: dict[str, str] | None = None,
+                 progress: bool | Callable[[str, int], None] = False, spark: Any = None) -> None:
+        self.spark = spark or get_session(master, conf)
+        self._facts = SparkFactStore(self.spark)
+        self._progress = progress
+        self.seconds: dict[str, float] = {}
+        self.input_facts = 0
+        self.derived_facts = 0
+        self._local: Any = None
+
+    @property
+    def facts(self) -> SparkFactStore:
+        return self._facts
+
+    def __enter__(self) -> SparkStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _timed(self, stage: str, t0: float) -> float:
+        secs = time.perf_counter() - t0
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + secs
+        return secs
+
+    def load(self, *paths: PathLike | Iterable[PathLike]) -> dict[str, Any]:
+        """Load N-Triples files or globs (parsed in Spark tasks, strictly)."""
+        files = expand(_flatten(paths))
+        t0 = time.perf_counter()
+        added = self._facts.add_nt_triples(read_ntriples(self.spark, [str(f) for f in files]))
+        self._drop_local()
+        self.input_facts += added
+        return {"triples": added, "files": len(files),
+                "seconds": round(self._timed("load", t0), 3)}
+
+    def load_parquet(self, transactions: PathLike | None = None,
+                     parties: PathLike | None = None,
+                     mapping: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
+        """Load Parquet tables of transactions and parties (columns mapped to the model)."""
+        t0 = time.perf_counter()
+        df = read_parquet_model(self.spark, str(transactions) if transactions else None,
+                                str(parties) if parties else None, mapping)
+        added = self._facts.add_nt_triples(df)
+        self._drop_local()
+        self.input_facts += added
+        files = int(transactions is not None) + int(parties is not None)
+        return {"triples": added, "files": files, "seconds": round(self._timed("load", t0), 3)}
+
+    def reason(self, rules: PathLike | Program | Iterable[PathLike | Program],
+               params: Mapping[str, object] | None = None, *,
+               max_derived_facts: int | None = None,
+               timeout_seconds: float | None = None) -> dict[str, Any]:
+        """Materialise rule files with job ``params`` on Spark; return a summary."""
+        program = load_program(rules)
+        t0 = time.perf_counter()
+        progress = self._progress if callable(self._progress) else None
+        report = materialise(self._facts, program, params, max_derived_facts=max_derived_facts,
+                             timeout_seconds=timeout_seconds, progress=progress)
+        self.derived_facts += report.derived
+        self._drop_local()
+        secs = self._timed("reason", t0)
+        return {"derived_facts": report.derived, "rounds": report.rounds,
+                "strata": report.strata, "seconds": round(secs, 3)}
+
+    def query(self, sparql: str) -> Any:
+        """Run a SPARQL query over the materialised graph.
+
+        The graph is copied once (after each load/reason) into an embedded store on the
+        driver, which answers the query: fine for results of a job, but the whole graph must
+        fit on the driver (docs/scale-out.md).
+        """
+        if self._local is None:
+            import tempfile
+
+            from graphcrime.api import Store
+
+            with tempfile.TemporaryDirectory(prefix="gc-spark-") as tmp:
+                path = f"{tmp}/graph.nt"
+                self.dump(path)
+                self._local = Store()
+                self._local.load(path)
+        return self._local.query(sparql)
+
+    def _drop_local(self) -> None:
+        if self._local is not None:
+            self._local.close()
+            self._local = None
+
+    def triples(self, derived_only: bool = False) -> Any:
+        """DataFrame ``(s, p, o)`` of canonical N-Triples strings."""
+        return self._facts.nt_frame(derived_only)
+
+    def dump(self, path: PathLike, *, derived_only: bool = False) -> int:
+        """Write triples: ``.nt``/``.nt.gz`` one file, ``.parquet`` a Parquet folder of
+        ``(s, p, o)`` nt strings, anything else a folder of N-Triples part files."""
+        t0 = time.perf_counter()
+        text = str(path)
+        df = self.triples(derived_only)
+        n = write_parquet(df, text) if text.endswith(".parquet") else write_nt(df, text)
+        self._timed("write", t0)
+        return n
+
+    def derived_counts(self) -> dict[str, dict[str, int]]:
+        """Derived facts per predicate IRI and per class IRI (``rdf:type``)."""
+        from pyspark.sql import functions as F
+
+        preds: dict[str, int] = {}
+        classes: dict[str, int] = {}
+        terms = self._facts.frame("terms").select("id", "lex")
+        per = self._facts.pattern_frame(derived_only=True).groupBy("p").count() \
+            .join(terms, F.col("p") == F.col("id")).collect()
+        for row in per:
+            preds[row["lex"]] = int(row["count"])
+        type_id = self._facts.lookup([f"<{RDF_TYPE}>"]).get(f"<{RDF_TYPE}>")
+        if type_id is not None and type_id in self._facts.preds:
+            t = self._facts.frame(self._facts.preds[type_id]).where("r > 0")
+            for row in t.groupBy("o").count().join(terms, F.col("o") == F.col("id")).collect():
+                classes[row["lex"]] = int(row["count"])
+        return {"predicates": dict(sorted(preds.items())),
+                "classes": dict(sorted(classes.items()))}
+
+    def stats(self) -> dict[str, Any]:
+        """Fact counts and timings."""
+        facts = self._facts.count()
+        return {"facts": facts, "input_facts": self.input_facts,
+                "derived_facts": self.derived_facts, "terms": self._facts.n_terms,
+                "engine": "spark", "master": self.spark.sparkContext.master,
+                "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
+
+    def close(self) -> None:
+        self._drop_local()
+        self._facts.close()
+
+
+def reason(data: PathLike | Iterable[PathLike], rules: PathLike | Iterable[PathLike],
+           params: Mapping[str, object] | None = None, **options: Any) -> SparkStore:
+    """Load ``data``, materialise ``rules`` on Spark and return the open SparkStore."""
+    store = SparkStore(**options)
+    store.load(data)
+    store.reason(rules, params)
+    return store
+
+
+__all__ = ["SparkStore", "reason"]

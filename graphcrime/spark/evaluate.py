@@ -1,0 +1,287 @@
+"""Stratified semi-naive evaluation on Spark: the embedded engine's loop, Spark doing the joins.
+
+The program is checked and stratified by :mod:`graphcrime.compile` exactly as for the
+embedded engine; every rule body is compiled by the engine's plan layer
+(:class:`graphcrime.engine.plan.BodyPlan`, versions all/full/delta/old over the ``r``
+column), translated to Spark SQL and run over the store's temp views. Per rule and round:
+the body rows (the union of the semi-naive variants) are de-duplicated and checkpointed once,
+computed terms are interned, and each head atom's new facts are found with a left anti join
+against its table and checkpointed as a new chunk (lineage cut every round).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from graphcrime.compile.analysis import keys_overlap, pred_key
+from graphcrime.compile.stratify import stratify
+from graphcrime.engine.naive import param_nt
+from graphcrime.engine.plan import BodyPlan, Context, head_terms, term_nt
+from graphcrime.engine.seminaive import Report, term_nt_str
+from graphcrime.errors import LimitExceeded
+from graphcrime.lang.ast import Aggregate, Negation, Program, Rule, TripleAtom, TupleAtom, Var
+from graphcrime.spark.dialect import check_rule, to_spark
+from graphcrime.spark.store import SparkFactStore
+from graphcrime.vocab import PARAM_TABLE
+
+log = logging.getLogger("graphcrime.spark")
+
+
+class SparkEvaluator:
+    """Runs a program on a :class:`SparkFactStore`; one instance per materialisation."""
+
+    def __init__(self, store: SparkFactStore, *, max_derived_facts: int | None = None,
+                 deadline: float | None = None,
+                 progress: Callable[[str, int], None] | None = None) -> None:
+        self.store, self.spark = store, store.spark
+        self.max_derived, self.deadline, self.progress = max_derived_facts, deadline, progress
+        self.report = Report()
+        self.round = 1 + store.max_round
+        self.ctx = Context(store.pred_table, lambda: dict(store.preds), store.tuple_table,
+                           self._const_id)
+        self._consts: dict[str, int] = {}
+        self.fresh: set[str] = set()
+        #: one entry per rule evaluation: round, rule position, variants, new facts, seconds
+        self.trace: list[dict[str, Any]] = []
+
+    def prepare_constants(self, program: Program) -> None:
+        """Intern every constant of the rules' atoms at once (one lookup, one insert)."""
+        nts: list[str] = []
+        for rule in program.rules:
+            if not rule.body:
+                continue
+            atoms = list(rule.head) + [x for x in rule.body if isinstance(x, (TripleAtom,
+                                                                            TupleAtom))]
+            atoms += [a for x in rule.body if isinstance(x, Negation) for a in x.atoms]
+            atoms += [a for x in rule.body if isinstance(x, Aggregate) for a in x.body
+                      if isinstance(a, (TripleAtom, TupleAtom))]
+            for a in atoms:
+                nts += [term_nt(t) for t in head_terms(a) if not isinstance(t, Var)]
+        if nts:
+            ids = self.store.intern(nts)
+            self._consts.update(zip(nts, ids, strict=True))
+
+    def _const_id(self, nt: str) -> int:
+        if nt not in self._consts:
+            self._consts[nt] = self.store.intern([nt])[0]
+        return self._consts[nt]
+
+    # -- one rule -------------------------------------------------------------------------
+    def run_rule(self, rule: Rule, variants: list[dict[int, str]]) -> int:
+        """Evaluate ``rule`` for each atom-version assignment; insert new head facts."""
+        t0 = time.perf_counter()
+        added = self._run_rule(rule, variants)
+        self.trace.append({"round": self.round, "rule": f"{rule.pos.file}:{rule.pos.line}",
+                           "variants": len(variants), "new": added,
+                           "seconds": round(time.perf_counter() - t0, 3)})
+        log.debug("round %s %s: %s new in %.2f s", self.round, self.trace[-1]["rule"], added,
+                  self.trace[-1]["seconds"])
+        return added
+
+    def _run_rule(self, rule: Rule, variants: list[dict[int, str]]) -> int:
+        from pyspark.sql import functions as F
+
+        names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
+        self.ctx.round = self.round
+        selects, kinds = [], {}
+        for versions in variants:
+            plan = BodyPlan(self.ctx)
+            plan.body(rule.body, versions)
+            cols, kinds = plan.output(names)
+            selects.append(plan.sql_select(cols or ["1 AS v_"]))
+        sql = "SELECT DISTINCT * FROM (" + " UNION ALL ".join(selects) + ")"
+        body = self.spark.sql(to_spark(sql))
+        computed = [n for n in names if kinds.get(n) == "nt"]
+        if computed:
+            body = body.localCheckpoint(eager=True)
+            if body.isEmpty():
+                return 0
+            for n in computed:
+                self.store.intern_frame(body, f"v_{n}")
+            terms = self.store.frame("terms").select("nt", "id")
+            for n in computed:
+                body = body.join(terms.withColumnsRenamed({"nt": f"v_{n}", "id": f"i_{n}"}),
+                                 f"v_{n}").drop(f"v_{n}").withColumnRenamed(f"i_{n}", f"v_{n}")
+        body = body.select(*[F.col(f"v_{n}").cast("long") for n in names] or
+                           [F.lit(1).alias("v_")]).cache()
+        try:
+            added = self._insert_triples([a for a in rule.head if isinstance(a, TripleAtom)],
+                                         body)
+            added += sum(self._insert_tuple(a, body) for a in rule.head
+                         if isinstance(a, TupleAtom))
+        finally:
+            body.unpersist()
+        return added
+
+    def _col(self, t: object) -> Any:
+        from pyspark.sql import functions as F
+
+        if isinstance(t, Var):
+            return F.col(f"v_{t.name}")
+        return F.lit(self._const_id(term_nt(t))).cast("long")  # type: ignore[arg-type]
+
+    def _insert_triples(self, atoms: list[TripleAtom], body: Any) -> int:
+        """All triple heads of a rule in one job: union, anti join, checkpoint, count."""
+        if not atoms:
+            return 0
+        parts = [body.select(self._col(a.p).alias("p"), self._col(a.s).alias("s"),
+                             self._col(a.o).alias("o")) for a in atoms]
+        facts = parts[0]
+        for x in parts[1:]:
+            facts = facts.unionByName(x)
+        counts = self.store.add_facts(facts, self.round)
+        for p, n in counts.items():
+            if n:
+                self.fresh.add(self.store.pred_table(p))
+        n = sum(counts.values())
+        self._count(n)
+        return n
+
+    def _insert_tuple(self, atom: TupleAtom, body: Any) -> int:
+        from pyspark.sql import functions as F
+
+        table = self.store.tuple_table(atom.name, len(atom.args))
+        names = [f"c{i}" for i in range(len(atom.args))]
+        if names:
+            new = body.select(*[self._col(t).alias(n) for t, n in zip(atom.args, names,
+                                                                     strict=True)]).distinct()
+            if self.store.chunks[table]:
+                new = new.join(self.store.frame(table).select(*names), names, "left_anti")
+        else:
+            if self.store.chunks[table]:
+                return 0
+            new = body.select(F.lit(1).alias("_x")).limit(1).drop("_x")
+        chunk = new.withColumn("r", F.lit(self.round)).localCheckpoint(eager=True)
+        n = chunk.count()
+        if n:
+            self.store.append(table, chunk, self.round)
+            self.fresh.add(table)
+        self._count(n)
+        return n
+
+    def _count(self, n: int) -> None:
+        self.report.derived += n
+        if self.max_derived is not None and self.report.derived > self.max_derived:
+            raise LimitExceeded(
+                f"more than {self.max_derived} derived facts (limits.max_derived_facts)",
+                json_path="limits.max_derived_facts",
+                hint="a rule may derive without bound; check recursive rules or raise the limit")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise LimitExceeded("reasoning ran past its time limit (limits.timeout_seconds)",
+                                json_path="limits.timeout_seconds",
+                                hint="raise the limit or narrow the data")
+
+    def _table_of(self, atom: object) -> str:
+        if isinstance(atom, TupleAtom):
+            return self.store.tuple_table(atom.name, len(atom.args))
+        assert isinstance(atom, TripleAtom)
+        if isinstance(atom.p, Var):
+            return "*"
+        return self.store.pred_table(self._const_id(term_nt(atom.p)))
+
+    # -- strata ---------------------------------------------------------------------------
+    def run_stratum(self, rules: tuple[Rule, ...], heads: frozenset, recursive: bool) -> None:
+        rules = tuple(r for r in rules if r.body)
+        if not rules:
+            return
+        self.fresh = set()
+        for rule in rules:
+            self.run_rule(rule, [{}])
+        self.round += 1
+        if not recursive:
+            return
+        rec = {id(rule): [i for i, lit in enumerate(rule.body)
+                          if isinstance(lit, (TripleAtom, TupleAtom))
+                          and any(keys_overlap(pred_key(lit), h) for h in heads)]
+               for rule in rules}
+        while True:
+            before = self.report.derived
+            last, self.fresh = self.fresh, set()
+            for rule in rules:
+                idx = rec[id(rule)]
+                variants = [{j: ("old" if j < i else "delta" if j == i else "full") for j in idx}
+                            for i in idx if self._table_of(rule.body[i]) in last | {"*"}]
+                if variants:
+                    self.run_rule(rule, variants)
+            self.report.rounds += 1
+            if self.progress:
+                self.progress("round", self.report.derived)
+            self.round += 1
+            if self.report.derived == before:
+                return
+
+
+def add_program_facts(store: SparkFactStore, program: Program,
+                      params: Mapping[str, object] | None) -> None:
+    """The program's facts as round 0, job parameters replacing ``gc:param`` defaults."""
+    params = dict(params or {})
+    names = {term_nt_str(n) for n in params}
+    facts: list[tuple[TripleAtom | TupleAtom, list[str]]] = []
+    for rule in program.rules:
+        if rule.body:
+            continue
+        for atom in rule.head:
+            nts = [term_nt(t) for t in head_terms(atom)]
+            if isinstance(atom, TupleAtom) and atom.name == PARAM_TABLE and nts[:1] and \
+                    nts[0] in names:
+                continue
+            facts.append((atom, nts))
+    for name, value in params.items():
+        facts.append((TupleAtom(PARAM_TABLE, ()), [term_nt_str(name), param_nt(value)]))
+    store.intern([nt for _, nts in facts for nt in nts])
+    groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, ...]]] = {}
+    for atom, nts in facts:
+        ids = tuple(store.intern(nts))
+        if isinstance(atom, TupleAtom):
+            key = (store.tuple_table(atom.name, len(ids)), tuple(f"c{i}" for i in range(len(ids))))
+            groups.setdefault(key, []).append(ids)
+        else:
+            key = (store.pred_table(ids[1]), ("s", "o"))
+            groups.setdefault(key, []).append((ids[0], ids[2]))
+    for (table, cols), rows in groups.items():
+        store.add_rows(table, rows, list(cols))
+
+
+def materialise(store: SparkFactStore, program: Program,
+                params: Mapping[str, object] | None = None, *,
+                max_derived_facts: int | None = None, timeout_seconds: float | None = None,
+                progress: Callable[[str, int], None] | None = None) -> Report:
+    """Check, stratify and evaluate ``program`` on Spark; same contract as the engine's."""
+    t0 = time.monotonic()
+    strata = stratify(program, params)
+    for rule in program.rules:
+        if rule.body:
+            check_rule(rule)
+    deadline = None if timeout_seconds is None else t0 + timeout_seconds
+    ev = SparkEvaluator(store, max_derived_facts=max_derived_facts, deadline=deadline,
+                        progress=progress)
+    add_program_facts(store, program, params)
+    ev.prepare_constants(program)
+    sc = store.spark.sparkContext
+    timer, fired = None, threading.Event()
+    if timeout_seconds is not None:
+        def stop() -> None:
+            fired.set()
+            sc.cancelAllJobs()
+        timer = threading.Timer(max(timeout_seconds, 0.001), stop)
+        timer.daemon = True
+        timer.start()
+    try:
+        for stratum in strata:
+            ev.run_stratum(stratum.rules, stratum.heads, stratum.recursive)
+            ev.report.strata += 1
+    except Exception as err:
+        if fired.is_set() and not isinstance(err, LimitExceeded):
+            raise LimitExceeded(f"reasoning ran past its time limit of {timeout_seconds} s",
+                                json_path="limits.timeout_seconds",
+                                hint="raise the limit or narrow the data") from None
+        raise
+    finally:
+        if timer is not None:
+            timer.cancel()
+    ev.report.seconds = time.monotonic() - t0
+    return ev.report

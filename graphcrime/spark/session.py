@@ -1,0 +1,76 @@
+"""The SparkSession the backend runs on: one per process, configured for the engine.
+
+``local[2]`` by default; ``spark.sql.shuffle.partitions`` is kept small in local mode (the
+default 200 makes every round of a small job pay for 200 empty tasks). pyspark is imported
+here and only here, lazily, so the embedded engine never pays for it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from typing import Any
+
+from graphcrime.errors import GraphcrimeError
+
+DEFAULT_MASTER = "local[2]"
+
+
+def require_pyspark() -> Any:
+    """The pyspark module, or a clear error saying how to install it."""
+    try:
+        import pyspark
+    except ImportError:
+        raise GraphcrimeError("the Spark engine needs pyspark",
+                              hint="pip install 'graphcrime[spark]' (pyspark>=4.0, Java 17)"
+                              ) from None
+    return pyspark
+
+
+def shuffle_partitions(master: str) -> int:
+    """A sensible ``spark.sql.shuffle.partitions``: 2 per local core, 200 on a cluster.
+
+    >>> shuffle_partitions("local[2]"), shuffle_partitions("local"), shuffle_partitions("k8s://x")
+    (4, 2, 200)
+    """
+    if master.startswith("local"):
+        inner = master[master.find("[") + 1:master.find("]")] if "[" in master else "1"
+        cores = (os.cpu_count() or 2) if inner.strip() == "*" else int(inner.split(",")[0])
+        return max(2 * cores, 2)
+    return 200
+
+
+def get_session(master: str | None = None, conf: dict[str, str] | None = None) -> Any:
+    """The active SparkSession (created on first use with ``master``, default local[2]).
+
+    An already running session is reused as it is (``spark-submit`` sets the master).
+    """
+    require_pyspark()
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    master = master or DEFAULT_MASTER
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = (SparkSession.builder.master(master).appName("graphcrime")
+               .config("spark.sql.shuffle.partitions", str(shuffle_partitions(master)))
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.ansi.enabled", "false")
+               .config("spark.sql.adaptive.enabled", "true")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+               .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC"))
+    if master.startswith("local"):
+        builder = builder.config("spark.driver.memory", os.environ.get("GC_SPARK_MEMORY", "2g"))
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    if not spark.sparkContext.getCheckpointDir():
+        spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="gc-spark-ckpt-"))
+    return spark

@@ -1,0 +1,115 @@
+"""The term dictionary built with Spark: distinct N-Triples terms -> dense ids, typed columns.
+
+Ids are dense from 0, as in the embedded engine: new terms get ``start + rank`` where the rank
+comes from per-partition counts (``spark_partition_id`` plus ``monotonically_increasing_id``
+and a tiny offsets table), so no single partition has to number everything. The typed
+columns (``kind, lex, dt, lang, num, ts, bool``) are computed per Arrow batch by DuckDB with
+the very SQL the embedded dictionary uses (:func:`graphcrime.rdf.dictionary.term_columns_sql`),
+so both engines read every literal the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+TERMS_DDL = ("id LONG, nt STRING, kind INT, lex STRING, dt STRING, lang STRING, num DOUBLE, "
+             "ts TIMESTAMP, bool BOOLEAN")
+
+
+#: at most this many new terms are typed on the driver (one DuckDB query, no Python workers)
+LOCAL_TERMS = 100_000
+
+
+def _schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema([("id", pa.int64()), ("nt", pa.string()), ("kind", pa.int32()),
+                      ("lex", pa.string()), ("dt", pa.string()), ("lang", pa.string()),
+                      ("num", pa.float64()), ("ts", pa.timestamp("us", tz="UTC")),
+                      ("bool", pa.bool_())])
+
+
+def typed_table(con: Any, ids_nts: Any) -> Any:
+    """Arrow ``terms`` rows for an Arrow table ``(id, nt)``, computed by DuckDB ``con``."""
+    from graphcrime.rdf.dictionary import term_columns_sql
+
+    con.register("_gc_batch", ids_nts)
+    try:
+        out = con.sql("SELECT id::BIGINT AS id, nt, kind::INTEGER AS kind, lex, dt, lang, "
+                          "num::DOUBLE AS num, ts::TIMESTAMP AS ts, bool::BOOLEAN AS bool FROM ("
+                          + term_columns_sql("SELECT id, nt FROM _gc_batch", typed=True)
+                          + ") AS x(id, nt, kind, lex, dt, lang, num, ts, bool)"
+                          ).to_arrow_table()
+    finally:
+        con.unregister("_gc_batch")
+    return out.cast(_schema())
+
+
+def _typed_batches(batches: Iterator[Any]) -> Iterator[Any]:
+    """mapInArrow body: (id, nt) batches -> full ``terms`` rows, computed by DuckDB."""
+    import duckdb
+    import pyarrow as pa
+
+    con = duckdb.connect()
+    for batch in batches:
+        if batch.num_rows:
+            yield from typed_table(con, pa.Table.from_batches([batch])).to_batches()
+
+
+def dense_ids(df: Any, start: int, column: str = "id") -> tuple[Any, int]:
+    """``df`` with a dense ``column`` numbered from ``start``; returns (frame, row count).
+
+    ``df`` is checkpointed first so its partitions are stable between the two passes.
+    """
+    from pyspark.sql import functions as F
+
+    spark = df.sparkSession
+    df = df.withColumn("_pid", F.spark_partition_id()) \
+        .withColumn("_mid", F.monotonically_increasing_id()).localCheckpoint(eager=True)
+    parts = df.groupBy("_pid").agg(F.count("*").alias("n"), F.min("_mid").alias("lo")) \
+        .orderBy("_pid").collect()
+    rows, offset = [], start
+    for p in parts:
+        rows.append((int(p["_pid"]), offset - int(p["lo"])))
+        offset += int(p["n"])
+    if not rows:
+        return df.drop("_pid", "_mid").withColumn(column, F.lit(0).cast("long")), 0
+    shift = spark.createDataFrame(rows, "_pid INT, _shift LONG")
+    out = df.join(F.broadcast(shift), "_pid") \
+        .withColumn(column, (F.col("_mid") + F.col("_shift")).cast("long")) \
+        .drop("_pid", "_mid", "_shift")
+    return out, offset - start
+
+
+def local_terms(spark: Any, nts: list[str], start: int) -> Any:
+    """``terms`` rows for a list of new distinct nt strings, typed on the driver."""
+    import duckdb
+    import pyarrow as pa
+
+    ids = pa.table({"id": pa.array(range(start, start + len(nts)), pa.int64()),
+                    "nt": pa.array(nts, pa.string())})
+    with duckdb.connect() as con:
+        table = typed_table(con, ids)
+    return spark.createDataFrame(table, TERMS_DDL).localCheckpoint(eager=True)
+
+
+def new_terms(nts: Any, start: int) -> tuple[Any, int]:
+    """``terms`` rows for the distinct strings of single-column frame ``nts(nt)`` (all new).
+
+    Up to :data:`LOCAL_TERMS` of them are typed on the driver, more in Spark tasks.
+    """
+    from pyspark.sql import functions as F
+
+    fresh = nts.where(F.col("nt").isNotNull()).distinct().localCheckpoint(eager=True)
+    n = fresh.count()
+    if n == 0:
+        return None, 0
+    if n <= LOCAL_TERMS:
+        values = fresh.toArrow().column("nt").to_pylist()
+        return local_terms(nts.sparkSession, values, start), n
+    numbered, n = dense_ids(fresh, start)
+    if n == 0:
+        return None, 0
+    typed = numbered.select("id", "nt").mapInArrow(_typed_batches, TERMS_DDL)
+    return typed.localCheckpoint(eager=True), n
