@@ -1,8 +1,9 @@
 """Throughput of `graphcrime import amlworld` on a synthetic AMLworld-schema CSV.
 
 Run: python bench/import_amlworld.py [ROWS ...]  (default 100000 500000). Prints a table of
-rows, seconds, rows/s and output MB. The CSV is random (uniform accounts over 10 banks,
-0.1 % laundering), so only the speed means anything.
+reader (fast: pyarrow + DuckDB; strict: row by row), rows, seconds, rows/s and output MB. The
+CSV is random (uniform accounts over 10 banks, 0.1 % laundering); only the speed means
+anything.
 """
 
 from __future__ import annotations
@@ -34,16 +35,18 @@ def write_csv(path: Path, rows: int, seed: int = 0) -> None:
 
 
 def main(sizes: list[int]) -> None:
-    print(f"{'rows':>10} {'seconds':>8} {'rows/s':>10} {'MB out':>7}")
+    print(f"{'reader':>7} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'MB out':>7}")
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp) / "trans.csv"
             write_csv(src, n)
-            t0 = time.perf_counter()
-            import_amlworld(src, Path(tmp) / "out")
-            secs = time.perf_counter() - t0
-            mb = sum(f.stat().st_size for f in (Path(tmp) / "out").iterdir()) / 1e6
-            print(f"{n:>10,} {secs:>8.2f} {n / secs:>10,.0f} {mb:>7.1f}")
+            for fast in (True, False):
+                out = Path(tmp) / ("fast" if fast else "strict")
+                t0 = time.perf_counter()
+                import_amlworld(src, out, fast=fast)
+                secs = time.perf_counter() - t0
+                mb = sum(f.stat().st_size for f in out.iterdir()) / 1e6
+                print(f"{out.name:>7} {n:>10,} {secs:>8.2f} {n / secs:>10,.0f} {mb:>7.1f}")
 
 
 if __name__ == "__main__":
