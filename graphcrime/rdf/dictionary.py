@@ -30,7 +30,7 @@ from graphcrime.vocab import (
 
 TERMS_DDL = (
     "CREATE TABLE IF NOT EXISTS terms(id INTEGER, nt VARCHAR, kind UTINYINT, lex VARCHAR, "
-    "dt VARCHAR, lang VARCHAR, num DOUBLE, ts TIMESTAMP, bool BOOLEAN)"
+    "dt VARCHAR, lang VARCHAR, num DOUBLE, ts TIMESTAMP, bool BOOLEAN, h UBIGINT)"
 )
 
 #: Integer-valued XSD types with their inclusive value ranges (None = unbounded).
@@ -187,6 +187,12 @@ def term_columns_sql(source: str, typed: bool = False,
     return " UNION ALL ".join(f"({b})" for b in chosen) if len(chosen) > 1 else chosen[0]
 
 
+def terms_rows_sql(source: str, kinds: tuple[bool, bool, bool] = (True, True, True)) -> str:
+    """SQL query: complete ``terms`` rows (typed columns and the hash of ``nt``) for the rows
+    ``(id, nt)`` of query ``source``."""
+    return f"SELECT *, hash(nt) AS h FROM ({term_columns_sql(source, typed=True, kinds=kinds)})"
+
+
 def typed_columns_sql(lex: str = "lex", dt: str = "dt", assign: bool = False) -> str:
     """SQL select list ``num, ts, bool`` from lexical form and datatype columns.
 
@@ -225,12 +231,13 @@ def intern(con, relation_sql: str, column: str, into: str | None = None) -> int:
     start = next_id(con)
     col = f"n.{column}"
     table = into or "_gc_intern"
-    # candidates first, then the (small) semi join into terms: cheap when terms is large
+    # candidates first, then a join with terms on the stored hash (integers, not strings)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS "
-        f"WITH c AS MATERIALIZED (SELECT DISTINCT {col} AS nt FROM "
+        f"WITH c AS MATERIALIZED (SELECT DISTINCT {col} AS nt, hash({col}) AS h FROM "
         f"{_relation(relation_sql)} AS n WHERE {col} IS NOT NULL), "
-        f"e AS MATERIALIZED (SELECT t.nt, t.id FROM terms t SEMI JOIN c ON t.nt = c.nt) "
+        f"m AS MATERIALIZED (SELECT t.nt, t.id, c.nt AS cnt FROM terms t JOIN c ON t.h = c.h), "
+        f"e AS MATERIALIZED (SELECT nt, id FROM m WHERE nt = cnt) "
         f"SELECT nt, id FROM e UNION ALL SELECT nt, {start} + row_number() OVER () - 1 "
         f"FROM (SELECT c.nt FROM c ANTI JOIN e ON e.nt = c.nt)")
     source = f"SELECT id, nt FROM {table} WHERE id >= {start}"
@@ -238,8 +245,8 @@ def intern(con, relation_sql: str, column: str, into: str | None = None) -> int:
                         f"bool_or(left(nt, 1) NOT IN ('<', '_')) FROM ({source})").fetchone()
     added = 0
     if any(kinds):
-        added = int(con.execute("INSERT INTO terms " + term_columns_sql(
-            source, typed=True, kinds=tuple(bool(k) for k in kinds))).fetchone()[0])
+        added = int(con.execute("INSERT INTO terms " + terms_rows_sql(
+            source, kinds=tuple(bool(k) for k in kinds))).fetchone()[0])
     if into is None:
         con.execute(f"DROP TABLE {table}")
     return added
@@ -284,4 +291,4 @@ def _list_sql(values: list[str]) -> str:
 
 
 __all__ = ["create_terms", "intern", "intern_values", "lookup", "nt_literal_sql", "literal_nt",
-           "term_columns_sql", "typed_columns_sql", "next_id"]
+           "term_columns_sql", "terms_rows_sql", "typed_columns_sql", "next_id"]

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from graphcrime.errors import DataError
 from graphcrime.rdf import slowparse
-from graphcrime.rdf.dictionary import create_terms, next_id, q, term_columns_sql
+from graphcrime.rdf.dictionary import create_terms, next_id, q, terms_rows_sql
 from graphcrime.rdf.syntax import canonical_sql, ok_sql, skip_sql, split_sql
 
 Progress = Callable[[str, int, int], None]
@@ -199,12 +199,12 @@ class _Loader:
                     "SELECT tok AS nt FROM _gc_ts UNION SELECT tok FROM _gc_tp UNION "
                     "SELECT nt FROM _gc_to UNION SELECT s FROM _gc_slow UNION "
                     "SELECT p FROM _gc_slow UNION SELECT o FROM _gc_slow)")
-        con.execute("CREATE OR REPLACE TEMP TABLE _gc_e AS SELECT u.hn, t.id FROM terms t "
-                    "JOIN _gc_u u ON t.nt = u.nt")
+        con.execute("CREATE OR REPLACE TEMP TABLE _gc_e AS SELECT hn, id FROM (SELECT u.hn, t.id, "
+                    "t.nt, u.nt AS unt FROM terms t JOIN _gc_u u ON t.h = u.hn) WHERE nt = unt")
         con.execute("CREATE OR REPLACE TEMP TABLE _gc_n AS SELECT u.nt, u.hn FROM _gc_u u "
                     "WHERE NOT EXISTS (SELECT 1 FROM _gc_e e WHERE e.hn = u.hn)")
         source = f"SELECT {start} + rowid AS id, nt FROM _gc_n"
-        con.execute("INSERT INTO terms " + term_columns_sql(source, typed=True))
+        con.execute("INSERT INTO terms " + terms_rows_sql(source))
 
     def _encode(self, target: str, start: int) -> None:
         """Token -> id maps keyed by 64-bit hashes, then integer joins over all lines.
