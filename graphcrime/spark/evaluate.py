@@ -96,10 +96,9 @@ class SparkEvaluator:
         sql = "SELECT DISTINCT * FROM (" + " UNION ALL ".join(selects) + ")"
         body = self.spark.sql(to_spark(sql))
         computed = [n for n in names if kinds.get(n) == "nt"]
+        raw = body
         if computed:
-            body = body.localCheckpoint(eager=True)
-            if body.isEmpty():
-                return 0
+            raw = body = body.cache()
             for n in computed:
                 self.store.intern_frame(body, f"v_{n}")
             terms = self.store.frame("terms").select("nt", "id")
@@ -115,6 +114,7 @@ class SparkEvaluator:
                          if isinstance(a, TupleAtom))
         finally:
             body.unpersist()
+            raw.unpersist()
         return added
 
     def _col(self, t: object) -> Any:
@@ -133,7 +133,9 @@ class SparkEvaluator:
         facts = parts[0]
         for x in parts[1:]:
             facts = facts.unionByName(x)
-        counts = self.store.add_facts(facts, self.round)
+        preds = None if any(isinstance(a.p, Var) for a in atoms) else \
+            [self._const_id(term_nt(a.p)) for a in atoms]
+        counts = self.store.add_facts(facts, self.round, preds)
         for p, n in counts.items():
             if n:
                 self.fresh.add(self.store.pred_table(p))

@@ -121,16 +121,19 @@ class SparkFactStore:
         return self.lookup([nt]).get(nt)
 
     # -- adding facts ---------------------------------------------------------------------
-    def add_facts(self, facts: Any, round_: int) -> dict[int, int]:
+    def add_facts(self, facts: Any, round_: int, preds: list[int] | None = None
+                  ) -> dict[int, int]:
         """Add triples ``(p, s, o)`` of ids not stored yet as round ``round_``; returns the
         number added per predicate. One anti join over every target table, one checkpoint,
-        one count per predicate; each predicate's chunk is a filter of that checkpoint."""
+        one count per predicate; each predicate's chunk is a filter of that checkpoint.
+        ``preds``, when known, are the only predicates ``facts`` can have."""
         from pyspark.sql import functions as F
 
         facts = facts.select(F.col("p").cast("long"), F.col("s").cast("long"),
                              F.col("o").cast("long")).distinct()
         known = [self.frame(t).select(F.lit(p).cast("long").alias("p"), "s", "o")
-                 for p, t in self.preds.items() if self.chunks[t]]
+                 for p, t in self.preds.items() if self.chunks[t]
+                 and (preds is None or p in preds)]
         if known:
             old = known[0]
             for k in known[1:]:

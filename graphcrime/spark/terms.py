@@ -101,13 +101,12 @@ def new_terms(nts: Any, start: int) -> tuple[Any, int]:
     """
     from pyspark.sql import functions as F
 
-    fresh = nts.where(F.col("nt").isNotNull()).distinct().localCheckpoint(eager=True)
-    n = fresh.count()
-    if n == 0:
+    fresh = nts.where(F.col("nt").isNotNull()).distinct()
+    few = fresh.limit(LOCAL_TERMS + 1).toArrow().column("nt").to_pylist()
+    if not few:
         return None, 0
-    if n <= LOCAL_TERMS:
-        values = fresh.toArrow().column("nt").to_pylist()
-        return local_terms(nts.sparkSession, values, start), n
+    if len(few) <= LOCAL_TERMS:
+        return local_terms(nts.sparkSession, few, start), len(few)
     numbered, n = dense_ids(fresh, start)
     if n == 0:
         return None, 0
