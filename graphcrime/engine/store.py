@@ -64,6 +64,7 @@ class FactStore:
         # a compressed in-memory catalog: CHECKPOINT packs the integer columns (bit-packing,
         # RLE) and the term strings (FSST, dictionary) - several times less memory per fact
         self.con.execute("ATTACH ':memory:' AS gc (COMPRESS); USE gc")
+        self.con.execute("SET enable_progress_bar = false")  # graphcrime draws its own
         self._packed_rows = 0
         create_terms(self.con)
         register_functions(self.con)
