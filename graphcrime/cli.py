@@ -137,7 +137,10 @@ def run(
         typer.echo(f"error: {_error_text(out.status.get('error', {}))}", err=True)
     counts = ", ".join(f"{k} {v:,}" for k, v in out.status.get("counts", {}).items())
     typer.echo(f"job {out.job_id} {out.status['status']}" + (f" ({counts})" if counts else ""))
-    typer.echo(f"results: {out.folder}")
+    if (out.folder / "status.json").is_file():
+        typer.echo(f"results: {out.folder}")
+    else:
+        typer.echo("no job folder was written (see the error above)", err=True)
     raise typer.Exit(out.exit_code)
 
 
