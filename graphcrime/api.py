@@ -98,18 +98,36 @@ class Store:
 
     def load(self, *paths: PathLike | Iterable[PathLike]) -> dict[str, Any]:
         """Load N-Triples (``.nt``/``.nt.gz``; ``.nq``/``.ttl`` too) files or globs."""
-        from graphcrime.rdf.load import load_ntriples
 
         files = expand(_flatten(paths))
         t0 = time.perf_counter()
-        load_ntriples(self.con, [str(f) for f in files], target="_loaded")
-        added = self._facts.add_loaded("_loaded")
-        self.con.execute("DROP TABLE IF EXISTS _loaded")
+        added = self._facts.all_or_nothing(lambda: self._load_files(files))
         self._facts.pack(force=True)
         self.input_facts += added
         secs = time.perf_counter() - t0
         self.seconds["load"] = self.seconds.get("load", 0.0) + secs
         return {"triples": added, "files": len(files), "seconds": round(secs, 3)}
+
+    def _load_files(self, files: list[Path]) -> int:
+        """Small files in one batch, big N-Triples files piece by piece (bounded memory)."""
+        from graphcrime.rdf import chunks
+        from graphcrime.rdf.load import load_ntriples
+
+        def batch(paths: list[Path]) -> int:
+            load_ntriples(self.con, [str(f) for f in paths], target="_loaded")
+            n = self._facts.add_loaded("_loaded")
+            self.con.execute("DROP TABLE IF EXISTS _loaded")
+            return n
+
+        big = [f for f in files if chunks.is_big(Path(f))]
+        added = batch([f for f in files if f not in big]) if len(big) < len(files) else 0
+        for f in big:
+            for piece, before in chunks.pieces(Path(f), self._facts.temp_dir):
+                try:
+                    added += batch([piece])
+                except DataError as e:
+                    raise chunks.at_original(e, piece, Path(f), before) from None
+        return added
 
     def reason(self, rules: PathLike | Program | Iterable[PathLike | Program],
                params: Mapping[str, object] | None = None, *,

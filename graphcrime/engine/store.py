@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from graphcrime.engine.sqlexpr import register_functions
-from graphcrime.rdf.dictionary import create_terms, intern_values, lookup
+from graphcrime.rdf.dictionary import create_terms, intern_values, lookup, next_id
 
 
 def parse_size(text: str | int | None) -> int | None:
@@ -43,6 +45,8 @@ def parse_size(text: str | int | None) -> int | None:
     return int(float(m.group(1)) * base**power)
 
 
+T = TypeVar("T")
+
 #: rows added between two compressions of the store (see FactStore.pack)
 PACK_ROWS = 2_000_000
 
@@ -60,6 +64,7 @@ class FactStore:
             config["threads"] = int(threads)
         if temp_dir:
             config["temp_directory"] = str(temp_dir)
+        self.temp_dir = Path(temp_dir) if temp_dir else Path(tempfile.gettempdir())
         self.con = duckdb.connect(":memory:", config=config)
         # a compressed in-memory catalog: CHECKPOINT packs the integer columns (bit-packing,
         # RLE) and the term strings (FSST, dictionary) - several times less memory per fact
@@ -139,6 +144,26 @@ class FactStore:
             f"INSERT INTO {target} SELECT DISTINCT s, o, {r} FROM (VALUES {values}) v(s, o) "
             f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.s = v.s AND t.o = v.o)"
         ).fetchone()[0]
+
+    def all_or_nothing(self, work: Callable[[], T]) -> T:
+        """Run ``work`` (which only adds facts and terms); on any error remove what it added,
+        so the store is as it was. (Not a DuckDB transaction: inside one, the temporary
+        tables of a big load would stay in memory until the end.)"""
+        preds, tuples = dict(self.preds), dict(self.tuple_tables)
+        ends = {t: self.con.execute(f"SELECT coalesce(max(rowid) + 1, 0) FROM {t}").fetchone()[0]
+                for t in list(preds.values()) + list(tuples.values())}
+        start = next_id(self.con)
+        try:
+            return work()
+        except BaseException:
+            for t in list(self.preds.values()) + list(self.tuple_tables.values()):
+                if t in ends:
+                    self.con.execute(f"DELETE FROM {t} WHERE rowid >= {ends[t]}")
+                else:
+                    self.con.execute(f"DROP TABLE IF EXISTS {t}")
+            self.con.execute(f"DELETE FROM terms WHERE id >= {start}")
+            self.preds, self.tuple_tables = preds, tuples
+            raise
 
     def pack(self, force: bool = False) -> None:
         """Compress what was added since the last call (a CHECKPOINT of the in-memory

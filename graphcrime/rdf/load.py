@@ -193,7 +193,7 @@ class _Loader:
                                                 functools.partial(slowparse.locate_error, path)))
 
     def _intern(self, start: int) -> None:
-        """All distinct canonical nts with their hash; the new ones become terms (id by rowid)."""
+        """All distinct canonical nts with their hash; new ones become terms (ids from start)."""
         con = self.con
         con.execute("CREATE OR REPLACE TEMP TABLE _gc_u AS SELECT nt, hash(nt) AS hn FROM ("
                     "SELECT tok AS nt FROM _gc_ts UNION SELECT tok FROM _gc_tp UNION "
@@ -201,9 +201,10 @@ class _Loader:
                     "SELECT p FROM _gc_slow UNION SELECT o FROM _gc_slow)")
         con.execute("CREATE OR REPLACE TEMP TABLE _gc_e AS SELECT hn, id FROM (SELECT u.hn, t.id, "
                     "t.nt, u.nt AS unt FROM terms t JOIN _gc_u u ON t.h = u.hn) WHERE nt = unt")
-        con.execute("CREATE OR REPLACE TEMP TABLE _gc_n AS SELECT u.nt, u.hn FROM _gc_u u "
-                    "WHERE NOT EXISTS (SELECT 1 FROM _gc_e e WHERE e.hn = u.hn)")
-        source = f"SELECT {start} + rowid AS id, nt FROM _gc_n"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_n AS SELECT u.nt, u.hn, "
+                    f"{start} + row_number() OVER () - 1 AS id FROM _gc_u u "
+                    f"WHERE NOT EXISTS (SELECT 1 FROM _gc_e e WHERE e.hn = u.hn)")
+        source = "SELECT id, nt FROM _gc_n"
         con.execute("INSERT INTO terms " + terms_rows_sql(source))
 
     def _encode(self, target: str, start: int) -> None:
@@ -213,7 +214,7 @@ class _Loader:
         that is checked, and string joins are used in the (astronomically rare) other case.
         """
         con = self.con
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_h AS SELECT hn, {start} + rowid AS id "
+        con.execute("CREATE OR REPLACE TEMP TABLE _gc_h AS SELECT hn, id "
                     "FROM _gc_n UNION ALL SELECT hn, id FROM _gc_e")
         exact = HASH_JOINS and con.execute(
             "SELECT (SELECT count(DISTINCT hn) = count(*) FROM _gc_u) AND "

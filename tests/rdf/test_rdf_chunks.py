@@ -1,0 +1,73 @@
+"""Loading big files piece by piece: same triples as pyoxigraph, errors at the original line,
+nothing loaded when any piece fails."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from generator import generate
+from graphcrime.api import Store
+from graphcrime.errors import DataError
+from graphcrime.rdf import chunks
+
+
+@pytest.fixture
+def small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chunks, "PIECE_BYTES", 20_000)
+
+
+def _triples(path: Path) -> set[ox.Triple]:
+    data = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
+    return set(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+
+
+def test_pieces_load_the_same_triples(tmp_path: Path, small_pieces: None):
+    m = generate(tmp_path / "d", transactions=400, parties=200, seed=4, gzip=True, files=1)
+    files = sorted((tmp_path / "d").glob("*.nt*"))
+    assert any(chunks.is_big(f) for f in files) and m
+    st = Store(temp_dir=tmp_path)
+    st.load(*files)
+    st.dump(tmp_path / "out.nt")
+    expected: set[ox.Triple] = set()
+    for f in files:
+        expected |= _triples(f)
+    assert _triples(tmp_path / "out.nt") == expected
+    assert len(st) == len(expected)
+    assert not list(tmp_path.glob("gc-pieces-*"))  # the pieces are gone
+
+
+def test_error_in_a_later_piece_names_the_original_line(tmp_path: Path, small_pieces: None):
+    good = "".join(f"<http://e/s{i}> <http://e/p> \"{i}\" .\n" for i in range(2000))
+    path = tmp_path / "big.nt"
+    path.write_text(good + "<http://e/s> <http://e/p> .\n" + good)
+    st = Store(temp_dir=tmp_path)
+    st.load(_small(tmp_path))
+    before = len(st)
+    with pytest.raises(DataError) as err:
+        st.load(path)
+    assert err.value.file == str(path) and err.value.line == 2001
+    assert len(st) == before  # nothing of the good pieces stayed
+    st.load(_small(tmp_path, "again.nt"))  # and the store still works
+    assert len(st) == before + 1
+
+
+def test_gzip_cut_short_in_pieces(tmp_path: Path, small_pieces: None):
+    data = gzip.compress("".join(f"<http://e/s> <http://e/p> \"{i}\" .\n"
+                                 for i in range(20000)).encode())
+    path = tmp_path / "cut.nt.gz"
+    path.write_bytes(data[: len(data) // 2])
+    st = Store(temp_dir=tmp_path)
+    with pytest.raises(DataError) as err:
+        st.load(path)
+    assert err.value.file == str(path)
+    assert len(st) == 0
+
+
+def _small(tmp: Path, name: str = "small.nt") -> Path:
+    p = tmp / name
+    p.write_text(f"<http://e/{name}> <http://e/p> <http://e/o> .\n")
+    return p
