@@ -157,7 +157,7 @@ class SparkEvaluator:
             if self.store.chunks[table]:
                 return 0
             new = body.select(F.lit(1).alias("_x")).limit(1).drop("_x")
-        chunk = new.withColumn("r", F.lit(self.round)).localCheckpoint(eager=True)
+        chunk = self.store.persist(new.withColumn("r", F.lit(self.round)))
         n = chunk.count()
         if n:
             self.store.append(table, chunk, self.round)

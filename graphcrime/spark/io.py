@@ -53,10 +53,33 @@ def _parse_files(batches: Iterator[Any]) -> Iterator[Any]:
             yield from table.cast(schema).to_batches(max_chunksize=1 << 16)
 
 
-def read_ntriples(spark: Any, paths: list[str]) -> Any:
-    """DataFrame ``(s, p, o)`` of canonical nt strings from N-Triples files (strict)."""
+#: inputs up to this many bytes are parsed on the driver (no Python workers to start)
+LOCAL_BYTES = 64 << 20
+
+
+def _parse_local(spark: Any, paths: list[str]) -> Any:
+    """Small inputs: the embedded loader on the driver, shipped to Spark as one Arrow table."""
+    import duckdb
+
+    from graphcrime.rdf.load import load_ntriples
+
+    with duckdb.connect() as con:
+        load_ntriples(con, paths, target="_gc_l")
+        table = con.sql("SELECT ts.nt AS s, tp.nt AS p, tn.nt AS o FROM _gc_l l "
+                        "JOIN terms ts ON ts.id = l.s JOIN terms tp ON tp.id = l.p "
+                        "JOIN terms tn ON tn.id = l.o").to_arrow_table()
+    return spark.createDataFrame(table, "s STRING, p STRING, o STRING")
+
+
+def read_ntriples(spark: Any, paths: list[str], local_bytes: int = LOCAL_BYTES) -> Any:
+    """DataFrame ``(s, p, o)`` of canonical nt strings from N-Triples files (strict).
+
+    Up to ``local_bytes`` of files are parsed on the driver, more in Spark tasks.
+    """
     from graphcrime.spark.store import check_no_errors
 
+    if sum(Path(p).stat().st_size for p in paths) <= local_bytes:
+        return _parse_local(spark, paths)
     files = spark.createDataFrame([(str(Path(p).resolve()),) for p in paths], "path STRING")
     files = files.repartition(max(1, min(len(paths), spark.sparkContext.defaultParallelism)))
     df = files.mapInArrow(_parse_files, NT_DDL).localCheckpoint(eager=True)

@@ -2,14 +2,20 @@
 
 Same layout as :class:`graphcrime.engine.store.FactStore`: ``terms`` (the dictionary),
 ``p_<id>(s, o, r)`` per predicate and ``tt_<n>(c0.., r)`` per tuple table, integer-encoded.
-Each table is a list of *chunks* (one per insert), every chunk a checkpointed DataFrame, so
-a round's lineage never reaches back into earlier rounds; the temp view of a table is the
-union of its chunks. The plan layer's SQL therefore runs unchanged (after translation by
-:mod:`graphcrime.spark.dialect`) against the same table names.
+Each table is a list of *chunks* (one per insert), every chunk written once as Parquet under
+the checkpoint folder and read back, so a round's lineage never reaches back into earlier
+rounds and the optimiser sees real sizes (Spark's in-memory checkpoints carry the estimated
+size of the plan that made them, and estimates of chained joins grow without bound round
+after round); the temp view of a table is the union of its chunks. The plan layer's SQL
+therefore runs unchanged (after translation by :mod:`graphcrime.spark.dialect`) against the
+same table names.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,6 +36,9 @@ class SparkFactStore:
         self.max_round = 0
         self._ids: dict[str, int] = {}
         self._views: set[str] = set()
+        base = spark.sparkContext.getCheckpointDir() or tempfile.mkdtemp(prefix="gc-spark-")
+        self.chunk_dir = f"{base.rstrip('/')}/graphcrime-{uuid.uuid4().hex[:12]}"
+        self._n_chunks = 0
         self._table("terms", TERMS_DDL)
 
     # -- tables ---------------------------------------------------------------------------
@@ -54,6 +63,13 @@ class SparkFactStore:
     def frame(self, name: str) -> Any:
         """The DataFrame of table ``name`` (all chunks)."""
         return self.spark.table(name)
+
+    def persist(self, df: Any) -> Any:
+        """Write ``df`` as a Parquet chunk and return it read back (lineage cut here)."""
+        self._n_chunks += 1
+        path = f"{self.chunk_dir}/c{self._n_chunks}"
+        df.write.mode("overwrite").parquet(path)
+        return self.spark.read.parquet(path)
 
     def append(self, name: str, df: Any, round_: int | None = None) -> None:
         """Add a checkpointed chunk to table ``name`` and republish its view."""
@@ -88,7 +104,7 @@ class SparkFactStore:
         fresh = cand.join(self.frame("terms").select("nt"), "nt", "left_anti")
         rows, n = new_terms(fresh, self.n_terms)
         if n:
-            self.append("terms", rows)
+            self.append("terms", self.persist(rows))
             self.n_terms += n
         return n
 
@@ -105,7 +121,8 @@ class SparkFactStore:
             self._ids.update(self.lookup(ask))
             missing = [nt for nt in ask if nt not in self._ids]
             if missing:
-                self.append("terms", local_terms(self.spark, missing, self.n_terms))
+                self.append("terms", self.persist(local_terms(self.spark, missing,
+                                                              self.n_terms)))
                 self._ids.update({nt: self.n_terms + i for i, nt in enumerate(missing)})
                 self.n_terms += len(missing)
         return [self._ids[nt] for nt in nts]
@@ -139,7 +156,7 @@ class SparkFactStore:
             for k in known[1:]:
                 old = old.unionByName(k)
             facts = facts.join(old, ["p", "s", "o"], "left_anti")
-        new = facts.withColumn("r", F.lit(round_)).localCheckpoint(eager=True)
+        new = self.persist(facts.withColumn("r", F.lit(round_)))
         counts = {int(r["p"]): int(r["count"]) for r in new.groupBy("p").count().collect()}
         for p, _n in counts.items():
             self.append(self.pred_table(p), new.where(F.col("p") == p).select("s", "o", "r"),
@@ -177,7 +194,7 @@ class SparkFactStore:
                 df.where(F.lit(self.frame(table).limit(1).count() == 0))
         if not names:
             df = df.drop("x")
-        chunk = df.withColumn("r", F.lit(0)).localCheckpoint(eager=True)
+        chunk = self.persist(df.withColumn("r", F.lit(0)))
         n = chunk.count()
         if n:
             self.append(table, chunk)
@@ -224,6 +241,8 @@ class SparkFactStore:
         for name in self._views:
             self.spark.catalog.dropTempView(name)
         self.chunks.clear()
+        if self.chunk_dir.startswith(("file:", "/")):
+            shutil.rmtree(self.chunk_dir.removeprefix("file:"), ignore_errors=True)
 
 
 def check_no_errors(df: Any) -> None:

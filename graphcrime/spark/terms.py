@@ -91,7 +91,7 @@ def local_terms(spark: Any, nts: list[str], start: int) -> Any:
                     "nt": pa.array(nts, pa.string())})
     with duckdb.connect() as con:
         table = typed_table(con, ids)
-    return spark.createDataFrame(table, TERMS_DDL).localCheckpoint(eager=True)
+    return spark.createDataFrame(table, TERMS_DDL)
 
 
 def new_terms(nts: Any, start: int) -> tuple[Any, int]:
@@ -111,4 +111,4 @@ def new_terms(nts: Any, start: int) -> tuple[Any, int]:
     if n == 0:
         return None, 0
     typed = numbered.select("id", "nt").mapInArrow(_typed_batches, TERMS_DDL)
-    return typed.localCheckpoint(eager=True), n
+    return typed, n

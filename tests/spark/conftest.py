@@ -31,7 +31,8 @@ def spark() -> Iterator[Any]:
         pytest.skip("the Spark tests need Java 17 on PATH")
     from graphcrime.spark.session import get_session
 
-    session = get_session("local[2]", {"spark.sql.shuffle.partitions": "2"})
+    session = get_session("local[2]", {"spark.sql.shuffle.partitions": "1",
+                                      "spark.sql.adaptive.enabled": "false"})
     yield session
     session.stop()
 

@@ -1,0 +1,126 @@
+"""Spark backend vs the embedded engine on the reference workload (local mode).
+
+    python bench/spark.py --transactions 100000 [--master local[2]] [--max-chain-length 30]
+
+Generates data (parties = transactions / 2, every typology planted), runs both reference rule
+sets on the embedded engine and on Spark, checks that the derived counts agree and prints
+two tables: the stage times side by side, and Spark's per-round figures (rule evaluations,
+new facts, seconds, shuffle bytes read and written from Spark's status tracker), which
+docs/scale-out.md scales up to 500M transactions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RULES = [REPO / "rules" / "suspicious-chains.dlog", REPO / "rules" / "high-value-chains.dlog"]
+
+
+def _shuffle_bytes(spark: object) -> tuple[int, int]:
+    """Total shuffle bytes read and written so far, from Spark's REST API (0 if off)."""
+    sc = spark.sparkContext  # type: ignore[attr-defined]
+    url = sc.uiWebUrl
+    if not url:
+        return 0, 0
+    try:
+        with urllib.request.urlopen(f"{url}/api/v1/applications/{sc.applicationId}/stages",
+                                    timeout=10) as r:
+            stages = json.load(r)
+    except OSError:
+        return 0, 0
+    return (sum(s.get("shuffleReadBytes", 0) for s in stages),
+            sum(s.get("shuffleWriteBytes", 0) for s in stages))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--transactions", type=int, default=100_000)
+    ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--max-chain-length", type=int, default=30)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--data", help="use this data folder instead of generating one")
+    args = ap.parse_args()
+
+    from generator import generate
+    from graphcrime.api import Store
+    from graphcrime.spark.api import SparkStore
+    from graphcrime.spark.evaluate import SparkEvaluator
+
+    params = {"max_chain_length": args.max_chain_length}
+    tmp = Path(tempfile.mkdtemp(prefix="gc-bench-spark-"))
+    data = Path(args.data) if args.data else tmp / "data"
+    if not args.data:
+        generate(data, transactions=args.transactions, parties=max(args.transactions // 2, 50),
+                 seed=args.seed, typologies="all")
+    files = sorted(data.glob("*.nt*"))
+    size = sum(f.stat().st_size for f in files)
+
+    rows: dict[str, dict[str, float]] = {}
+    t = time.perf_counter()
+    with Store() as st:
+        load = st.load(files)
+        done = st.reason(RULES, params)
+        rows["embedded"] = {"load": load["seconds"], "reason": done["seconds"],
+                            "input": load["triples"], "derived": done["derived_facts"],
+                            "rounds": done["rounds"]}
+    rows["embedded"]["total"] = time.perf_counter() - t
+
+    # per-round trace: wrap the evaluator's rule runs
+    trace: list[dict] = []
+    original = SparkEvaluator.run_rule
+
+    def traced(self: SparkEvaluator, rule: object, variants: list) -> int:
+        before = _shuffle_bytes(self.spark)
+        n = original(self, rule, variants)  # type: ignore[arg-type]
+        after = _shuffle_bytes(self.spark)
+        entry = dict(self.trace[-1])
+        entry["shuffle_read"] = after[0] - before[0]
+        entry["shuffle_write"] = after[1] - before[1]
+        trace.append(entry)
+        return n
+
+    SparkEvaluator.run_rule = traced  # type: ignore[method-assign]
+    t = time.perf_counter()
+    with SparkStore(master=args.master, conf={"spark.ui.enabled": "true"}) as sp:
+        t_session = time.perf_counter() - t
+        load = sp.load(files)
+        done = sp.reason(RULES, params)
+        rows["spark"] = {"load": load["seconds"], "reason": done["seconds"],
+                         "input": load["triples"], "derived": done["derived_facts"],
+                         "rounds": done["rounds"]}
+    rows["spark"]["total"] = time.perf_counter() - t - t_session
+
+    print(f"\n{args.transactions:,} transactions, {size / 2**20:.1f} MiB N-Triples, "
+          f"max_chain_length {args.max_chain_length}, Spark {args.master} "
+          f"(session start {t_session:.1f} s, not counted)\n")
+    print("| engine | input facts | derived facts | rounds | load s | reason s | total s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, r in rows.items():
+        print(f"| {name} | {r['input']:,} | {r['derived']:,} | {r['rounds']} | "
+              f"{r['load']:.1f} | {r['reason']:.1f} | {r['total']:.1f} |")
+    same = rows["embedded"]["derived"] == rows["spark"]["derived"]
+    print(f"\nderived counts agree: {same}\n")
+    print("| round | rule evaluations | new facts | seconds | shuffle read MiB | "
+          "shuffle write MiB |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    by_round: dict[int, dict[str, float]] = {}
+    for e in trace:
+        r = by_round.setdefault(e["round"], {"n": 0, "new": 0, "s": 0.0, "rd": 0, "wr": 0})
+        r["n"] += 1
+        r["new"] += e["new"]
+        r["s"] += e["seconds"]
+        r["rd"] += e["shuffle_read"]
+        r["wr"] += e["shuffle_write"]
+    for k, r in sorted(by_round.items()):
+        print(f"| {k} | {r['n']} | {r['new']:,} | {r['s']:.1f} | {r['rd'] / 2**20:.1f} | "
+              f"{r['wr'] / 2**20:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
