@@ -22,6 +22,9 @@ from typing import Any
 from graphcrime.errors import DataError
 from graphcrime.spark.terms import TERMS_DDL, new_terms
 
+#: a table of more chunks than this is compacted into one
+MAX_CHUNKS = 8
+
 
 class SparkFactStore:
     """Triples, tuples and terms as Spark DataFrames registered as temp views."""
@@ -49,14 +52,16 @@ class SparkFactStore:
             self._publish(name)
         return name
 
+    @staticmethod
+    def _union(parts: list[Any]) -> Any:
+        df = parts[0]
+        for p in parts[1:]:
+            df = df.unionByName(p)
+        return df
+
     def _publish(self, name: str) -> None:
         parts = self.chunks[name]
-        if not parts:
-            df = self.spark.createDataFrame([], self.schemas[name])
-        else:
-            df = parts[0]
-            for p in parts[1:]:
-                df = df.unionByName(p)
+        df = self._union(parts) if parts else self.spark.createDataFrame([], self.schemas[name])
         df.createOrReplaceTempView(name)
         self._views.add(name)
 
@@ -74,6 +79,8 @@ class SparkFactStore:
     def append(self, name: str, df: Any, round_: int | None = None) -> None:
         """Add a checkpointed chunk to table ``name`` and republish its view."""
         self.chunks[name].append(df)
+        if len(self.chunks[name]) > MAX_CHUNKS:  # plans over long unions get slow to analyse
+            self.chunks[name] = [self.persist(self._union(self.chunks[name]))]
         if round_ is not None:
             self.max_round = max(self.max_round, round_)
         self._publish(name)
