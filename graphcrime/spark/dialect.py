@@ -89,7 +89,7 @@ def _refuse(rule: Rule, what: str, pos: object = None, why: str | None = None) -
     raise RuleError(f"the Spark engine does not support {what} yet"
                     + (f" ({why})" if why else ""), file=p.file, line=p.line,  # type: ignore[union-attr]
                     col=p.col,  # type: ignore[union-attr]
-                    hint="run this rule set with the embedded engine (--engine duckdb)")
+                    hint="run it on the embedded engine (the default, --engine embedded)")
 
 
 @functools.lru_cache(maxsize=4096)
