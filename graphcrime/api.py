@@ -127,6 +127,7 @@ class Store:
                     added += batch([piece])
                 except DataError as e:
                     raise chunks.at_original(e, piece, Path(f), before) from None
+                self._facts.pack()  # compress the dictionary as it grows
         return added
 
     def reason(self, rules: PathLike | Program | Iterable[PathLike | Program],
