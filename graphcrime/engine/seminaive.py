@@ -81,7 +81,7 @@ class Evaluator:
         self.fresh: set[str] = set()  # tables that got facts in the current round
         self._range_cache: dict[tuple, tuple] = {}
         self._joined_tables: list[str] = []
-        self._minted, self._touched = 0, set()  # see run_rule / _insert
+        self._minted, self._touched = 0, set[str]()  # see run_rule / _insert
 
     def _const_id(self, nt: str) -> int:
         if nt not in self._consts:
@@ -124,10 +124,10 @@ class Evaluator:
         if computed:
             for n in computed:
                 intern(self.con, "_rb", f"v_{n}", into=f"_m_{n}")
-            cols = ", ".join(f"m_{n}.id AS v_{n}" if n in computed else f"_rb.v_{n}"
-                             for n in names)
+            sel = ", ".join(f"m_{n}.id AS v_{n}" if n in computed else f"_rb.v_{n}"
+                            for n in names)
             joins = " ".join(f"JOIN _m_{n} m_{n} ON m_{n}.nt = _rb.v_{n}" for n in computed)
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _rb AS SELECT {cols} FROM _rb {joins}")
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _rb AS SELECT {sel} FROM _rb {joins}")
             self.con.execute("".join(f"DROP TABLE _m_{n};" for n in computed))
         added = sum(self._insert_head(atom) for atom in rule.head)
         self.con.execute("DROP TABLE IF EXISTS _rb")
@@ -137,7 +137,8 @@ class Evaluator:
                  skip: frozenset[int], joined: tuple[Joined, ...]
                  ) -> tuple[list[str], dict[str, str]]:
         """One SELECT of ``names`` per variant, and each name's kind (id or nt)."""
-        selects, kinds = [], {}
+        selects: list[str] = []
+        kinds: dict[str, str] = {}
         for versions in variants:
             plan = BodyPlan(self.ctx)
             plan.body(rule.body, versions, skip=skip, joined=joined)
@@ -194,7 +195,9 @@ class Evaluator:
         not meet that variable's range in another atom (e.g. an *old* atom cannot mention the
         terms minted in the last round). Ranges are min/max over a superset of the rows an
         atom can match (its version and its constants), so the test never drops an answer."""
-        delta = self._ranges(rule.body[i], "delta")
+        atom = rule.body[i]
+        assert isinstance(atom, (TripleAtom, TupleAtom))
+        delta = self._ranges(atom, "delta")
         if delta is None:
             return False
         if not delta or any(lo is None for lo, _ in delta.values()):
@@ -290,10 +293,10 @@ class Evaluator:
                 self._range_cache = {}
                 for rule in rules:
                     idx = rec[id(rule)]
-                    variants = [(i, {j: ("old" if j < i else "delta" if j == i else "full")
-                                     for j in idx})
-                                for i in idx if self._table_of(rule.body[i]) in last | {"*"}]
-                    variants = [v for i, v in variants if not self._variant_empty(rule, v, i)]
+                    candidates = [(i, {j: ("old" if j < i else "delta" if j == i else "full")
+                                       for j in idx})
+                                  for i in idx if self._table_of(rule.body[i]) in last | {"*"}]
+                    variants = [v for i, v in candidates if not self._variant_empty(rule, v, i)]
                     if variants:
                         self.run_rule(rule, variants, joined[id(rule)])
                 self.report.rounds += 1
@@ -316,11 +319,11 @@ class Evaluator:
                  and i not in rec and self._table_of(lit) != "*"]
         groups: list[set[int]] = []
         for i in atoms:
-            names = literal_vars(rule.body[i])
-            touching = [g for g in groups if any(names & literal_vars(rule.body[j]) for j in g)]
+            mine = literal_vars(rule.body[i])
+            touching = [g for g in groups if any(mine & literal_vars(rule.body[j]) for j in g)]
             merged = {i}.union(*touching)
             groups = [g for g in groups if g not in touching] + [merged]
-        out = []
+        out: list[Joined] = []
         for g in (g for g in groups if len(g) > 1):
             inside = set().union(*(literal_vars(rule.body[i]) for i in g))
             rest = [lit for i, lit in enumerate(rule.body) if i not in g]
