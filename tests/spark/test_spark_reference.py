@@ -56,7 +56,8 @@ def test_cli_engine_spark_prints_the_default_engines_counts(spark: Any, data: li
     res = runner.invoke(app, [*args, "--engine", "spark", "--output",
                               str(tmp_path / "spark.nt.gz")])
     assert res.exit_code == 0, res.output
-    assert _summary(res.output) == _summary(default.output)
+    # same lines; rows with equal counts may come in another order (ties keep term-id order)
+    assert sorted(_summary(res.output)) == sorted(_summary(default.output))
     assert re.search(r"derived facts: [1-9]", res.output)
     # and the written files hold the same triples (parsed by pyoxigraph, not by us)
     import gzip
