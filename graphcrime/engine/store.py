@@ -69,7 +69,10 @@ class FactStore:
         # a compressed in-memory catalog: CHECKPOINT packs the integer columns (bit-packing,
         # RLE) and the term strings (FSST, dictionary) - several times less memory per fact
         self.con.execute("ATTACH ':memory:' AS gc (COMPRESS); USE gc")
-        self.con.execute("SET enable_progress_bar = false")  # graphcrime draws its own
+        try:  # graphcrime draws its own progress; in Jupyter DuckDB refuses without ipywidgets
+            self.con.execute("SET enable_progress_bar = false")
+        except duckdb.Error:
+            pass
         self._packed_rows = 0
         create_terms(self.con)
         register_functions(self.con)
