@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
@@ -251,24 +252,11 @@ class Evaluator:
 
     def _table_of(self, atom: object) -> str:
         """The table an atom reads ("*" for a variable predicate: any table)."""
-        if isinstance(atom, TupleAtom):
-            return self.store.tuple_table(atom.name, len(atom.args))
-        assert isinstance(atom, TripleAtom)
-        if isinstance(atom.p, Var):
-            return "*"
-        return self.store.pred_table(self._const_id(term_nt(atom.p)))
+        return table_of(self.store, self._const_id, atom)
 
     def _count(self, n: int) -> None:
         self.report.derived += n
-        if self.max_derived is not None and self.report.derived > self.max_derived:
-            raise LimitExceeded(
-                f"more than {self.max_derived} derived facts (limits.max_derived_facts)",
-                json_path="limits.max_derived_facts",
-                hint="a rule may derive without bound; check recursive rules or raise the limit")
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise LimitExceeded("reasoning ran past its time limit (limits.timeout_seconds)",
-                                json_path="limits.timeout_seconds",
-                                hint="raise the limit or narrow the data")
+        check_limits(self.report.derived, self.max_derived, self.deadline)
 
     # -- strata ---------------------------------------------------------------------------
     def run_stratum(self, rules: tuple[Rule, ...], heads: frozenset, recursive: bool) -> None:
@@ -345,6 +333,29 @@ class Evaluator:
                 continue
             out.append(Joined(frozenset(g), table, names, valued))
         return tuple(out)
+
+
+def table_of(store: Any, const_id: Callable[[str], int], atom: object) -> str:
+    """The table an atom reads in ``store`` ("*" for a variable predicate: any table)."""
+    if isinstance(atom, TupleAtom):
+        return store.tuple_table(atom.name, len(atom.args))
+    assert isinstance(atom, TripleAtom)
+    if isinstance(atom.p, Var):
+        return "*"
+    return store.pred_table(const_id(term_nt(atom.p)))
+
+
+def check_limits(derived: int, max_derived: int | None, deadline: float | None) -> None:
+    """Raise LimitExceeded past ``max_derived`` facts or the monotonic ``deadline``."""
+    if max_derived is not None and derived > max_derived:
+        raise LimitExceeded(
+            f"more than {max_derived} derived facts (limits.max_derived_facts)",
+            json_path="limits.max_derived_facts",
+            hint="a rule may derive without bound; check recursive rules or raise the limit")
+    if deadline is not None and time.monotonic() > deadline:
+        raise LimitExceeded("reasoning ran past its time limit (limits.timeout_seconds)",
+                            json_path="limits.timeout_seconds",
+                            hint="raise the limit or narrow the data")
 
 
 def add_program_facts(store: FactStore, program: Program,

@@ -21,7 +21,7 @@ from graphcrime.compile.analysis import keys_overlap, pred_key
 from graphcrime.compile.stratify import stratify
 from graphcrime.engine.naive import param_nt
 from graphcrime.engine.plan import BodyPlan, Context, head_terms, term_nt
-from graphcrime.engine.seminaive import Report, term_nt_str
+from graphcrime.engine.seminaive import Report, check_limits, table_of, term_nt_str
 from graphcrime.errors import LimitExceeded
 from graphcrime.lang.ast import Aggregate, Negation, Program, Rule, TripleAtom, TupleAtom, Var
 from graphcrime.spark.dialect import check_rule, to_spark
@@ -167,23 +167,10 @@ class SparkEvaluator:
 
     def _count(self, n: int) -> None:
         self.report.derived += n
-        if self.max_derived is not None and self.report.derived > self.max_derived:
-            raise LimitExceeded(
-                f"more than {self.max_derived} derived facts (limits.max_derived_facts)",
-                json_path="limits.max_derived_facts",
-                hint="a rule may derive without bound; check recursive rules or raise the limit")
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise LimitExceeded("reasoning ran past its time limit (limits.timeout_seconds)",
-                                json_path="limits.timeout_seconds",
-                                hint="raise the limit or narrow the data")
+        check_limits(self.report.derived, self.max_derived, self.deadline)
 
     def _table_of(self, atom: object) -> str:
-        if isinstance(atom, TupleAtom):
-            return self.store.tuple_table(atom.name, len(atom.args))
-        assert isinstance(atom, TripleAtom)
-        if isinstance(atom.p, Var):
-            return "*"
-        return self.store.pred_table(self._const_id(term_nt(atom.p)))
+        return table_of(self.store, self._const_id, atom)
 
     # -- strata ---------------------------------------------------------------------------
     def run_stratum(self, rules: tuple[Rule, ...], heads: frozenset, recursive: bool) -> None:
