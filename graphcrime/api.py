@@ -98,7 +98,6 @@ class Store:
 
     def load(self, *paths: PathLike | Iterable[PathLike]) -> dict[str, Any]:
         """Load N-Triples (``.nt``/``.nt.gz``; ``.nq``/``.ttl`` too) files or globs."""
-
         files = expand(_flatten(paths))
         t0 = time.perf_counter()
         added = self._facts.all_or_nothing(lambda: self._load_files(files))
@@ -119,14 +118,14 @@ class Store:
             self.con.execute("DROP TABLE IF EXISTS _loaded")
             return n
 
-        big = [f for f in files if chunks.is_big(Path(f))]
+        big = [f for f in files if chunks.is_big(f)]
         added = batch([f for f in files if f not in big]) if len(big) < len(files) else 0
         for f in big:
-            for piece, before in chunks.pieces(Path(f), self._facts.temp_dir):
+            for piece, before in chunks.pieces(f, self._facts.temp_dir):
                 try:
                     added += batch([piece])
                 except DataError as e:
-                    raise chunks.at_original(e, piece, Path(f), before) from None
+                    raise chunks.at_original(e, piece, f, before) from None
                 self._facts.pack()  # compress the dictionary as it grows
         return added
 
