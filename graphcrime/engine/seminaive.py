@@ -61,33 +61,182 @@ class Report:
     per_rule: dict[str, int] = field(default_factory=dict)
 
 
-class Evaluator:
-    """Runs a program on a store; one instance per ``materialise`` call."""
+class StratumLoop:
+    """The stratified semi-naive loop, shared by the embedded and the Spark evaluators.
 
-    def __init__(self, store: FactStore, *, max_derived_facts: int | None = None,
+    A backend subclasses it and provides :meth:`run_rule` (evaluate variants, insert the new
+    head facts, call :meth:`_count`), :meth:`_range_row` (min/max ids over a table version)
+    and, optionally, the per-stratum joins and the end-of-round hook.
+    """
+
+    def __init__(self, store: Any, first_round: int, *, max_derived_facts: int | None = None,
                  deadline: float | None = None,
                  progress: Callable[[str, int], None] | None = None) -> None:
-        self.store, self.con = store, store.con
+        self.store = store
         self.max_derived, self.deadline = max_derived_facts, deadline
         self.progress = progress
         self.report = Report()
-        self.round = int(self.con.execute(
-            "SELECT 1 + coalesce(max(r), 0) FROM (" + " UNION ALL ".join(
-                [f"SELECT max(r) AS r FROM {t}" for t in
-                 list(store.preds.values()) + list(store.tuple_tables.values())] or
-                ["SELECT 0 AS r"]) + ")").fetchone()[0])
+        self.round = first_round
         self.ctx = Context(store.pred_table, lambda: dict(store.preds), store.tuple_table,
                            self._const_id)
         self._consts: dict[str, int] = {}
         self.fresh: set[str] = set()  # tables that got facts in the current round
-        self._range_cache: dict[tuple, tuple] = {}
-        self._joined_tables: list[str] = []
-        self._minted, self._touched = 0, set[str]()  # see run_rule / _insert
+        self._range_cache: dict[tuple, tuple | None] = {}
 
     def _const_id(self, nt: str) -> int:
         if nt not in self._consts:
             self._consts[nt] = self.store.intern([nt])[0]
         return self._consts[nt]
+
+    def _table_of(self, atom: object) -> str:
+        """The table an atom reads ("*" for a variable predicate: any table)."""
+        return table_of(self.store, self._const_id, atom)
+
+    def _count(self, n: int) -> None:
+        self.report.derived += n
+        check_limits(self.report.derived, self.max_derived, self.deadline)
+
+    # -- backend hooks --------------------------------------------------------------------
+    def run_rule(self, rule: Rule, variants: list[dict[int, str]],
+                 joined: tuple[Joined, ...] = ()) -> int:
+        raise NotImplementedError
+
+    def _range_row(self, table: str, version: str, consts: list[tuple[str, int]],
+                   cols: list[str]) -> tuple | None:
+        """``(min(c1), max(c1), min(c2), ...)`` over the rows of ``table`` in ``version``
+        whose columns equal ``consts`` (a backend may ignore ``consts``: a superset is
+        fine), or ``(count, count)`` when ``cols`` is empty; None when it cannot tell."""
+        raise NotImplementedError
+
+    def stratum_joins(self, rule: Rule, rec: list[int]) -> tuple[Joined, ...]:
+        """Joins to materialise once per stratum (none by default)."""
+        return ()
+
+    def drop_joins(self, joins: list[Joined]) -> None:
+        """Release what :meth:`stratum_joins` made."""
+
+    def end_round(self) -> None:
+        """Called after every round of a recursive stratum."""
+
+    # -- pruning --------------------------------------------------------------------------
+    def _variant_empty(self, rule: Rule, versions: dict[int, str], i: int) -> bool:
+        """Whether the variant reading the delta of atom ``i`` is empty for sure: some atom
+        joined with it has no rows, or the id range of a shared variable in the delta does
+        not meet that variable's range in another atom (e.g. an *old* atom cannot mention the
+        terms minted in the last round). Ranges are min/max over a superset of the rows an
+        atom can match (its version and its constants), so the test never drops an answer."""
+        atom = rule.body[i]
+        assert isinstance(atom, (TripleAtom, TupleAtom))
+        delta = self._ranges(atom, "delta")
+        if delta is None:
+            return False
+        if not delta or any(lo is None for lo, _ in delta.values()):
+            return True
+        for j, lit in enumerate(rule.body):
+            if j == i or not isinstance(lit, (TripleAtom, TupleAtom)):
+                continue
+            names = {v.name for v in lit.variables()} & delta.keys()
+            if not names:
+                continue
+            other = self._ranges(lit, versions.get(j, "all"), names)
+            if other is None:
+                continue
+            for name, (lo, hi) in other.items():
+                dlo, dhi = delta[name]
+                if lo is None or hi < dlo or lo > dhi:  # type: ignore[operator]
+                    return True
+        return False
+
+    def _ranges(self, atom: TripleAtom | TupleAtom, version: str,
+                names: set[str] | None = None) -> dict[str, tuple[int | None, int | None]] | None:
+        """min/max id of each variable of ``atom`` (only ``names`` if given) over the rows of
+        its table in ``version`` that match its constants; ``{}`` for an atom without
+        variables that has no rows; None when it cannot tell (a variable predicate, a ground
+        atom with rows). Cached for the current round."""
+        table = self._table_of(atom)
+        if table == "*":
+            return None
+        terms = ([("s", atom.s), ("o", atom.o)] if isinstance(atom, TripleAtom)
+                 else [(f"c{n}", t) for n, t in enumerate(atom.args)])
+        consts = [(c, self._const_id(term_nt(t))) for c, t in terms if not isinstance(t, Var)]
+        cols = [(c, t.name) for c, t in terms if isinstance(t, Var)
+                and (names is None or t.name in names)]
+        key = (table, version, tuple(consts), tuple(c for c, _ in cols))
+        if key not in self._range_cache:
+            self._range_cache[key] = self._range_row(table, version, consts,
+                                                     [c for c, _ in cols])
+        row = self._range_cache[key]
+        if row is None:
+            return None
+        if not cols:
+            return {} if not row[0] else None
+        out: dict[str, tuple[int | None, int | None]] = {}
+        for n, (_, name) in enumerate(cols):
+            lo, hi = row[2 * n], row[2 * n + 1]
+            if name in out and out[name][0] is not None and lo is not None:  # repeated variable
+                lo, hi = max(lo, out[name][0]), min(hi, out[name][1])  # type: ignore[type-var]
+                if lo > hi:
+                    lo = hi = None
+            out[name] = (lo, hi)
+        return out
+
+    # -- strata ---------------------------------------------------------------------------
+    def run_stratum(self, rules: tuple[Rule, ...], heads: frozenset, recursive: bool) -> None:
+        """Run the rules of one stratum to fixpoint (once when not ``recursive``)."""
+        rules = tuple(r for r in rules if r.body)
+        if not rules:
+            return
+        self.fresh = set()
+        for rule in rules:
+            self.run_rule(rule, [{}])
+        self.round += 1
+        if not recursive:
+            return
+        rec = {id(rule): [i for i, lit in enumerate(rule.body)
+                          if isinstance(lit, (TripleAtom, TupleAtom))
+                          and any(keys_overlap(pred_key(lit), h) for h in heads)]
+               for rule in rules}
+        joined = {id(rule): self.stratum_joins(rule, rec[id(rule)]) for rule in rules}
+        try:
+            while True:
+                before = self.report.derived
+                last, self.fresh = self.fresh, set()
+                self._range_cache = {}
+                for rule in rules:
+                    idx = rec[id(rule)]
+                    candidates = [(i, {j: ("old" if j < i else "delta" if j == i else "full")
+                                       for j in idx})
+                                  for i in idx if self._table_of(rule.body[i]) in last | {"*"}]
+                    variants = [v for i, v in candidates if not self._variant_empty(rule, v, i)]
+                    if variants:
+                        self.run_rule(rule, variants, joined[id(rule)])
+                self.report.rounds += 1
+                self.end_round()
+                if self.progress:
+                    self.progress("round", self.report.derived)
+                self.round += 1
+                if self.report.derived == before:
+                    return
+        finally:
+            self.drop_joins([j for js in joined.values() for j in js])
+
+
+class Evaluator(StratumLoop):
+    """Runs a program on a :class:`FactStore`; one instance per ``materialise`` call."""
+
+    def __init__(self, store: FactStore, *, max_derived_facts: int | None = None,
+                 deadline: float | None = None,
+                 progress: Callable[[str, int], None] | None = None) -> None:
+        self.con = store.con
+        first = int(self.con.execute(
+            "SELECT 1 + coalesce(max(r), 0) FROM (" + " UNION ALL ".join(
+                [f"SELECT max(r) AS r FROM {t}" for t in
+                 list(store.preds.values()) + list(store.tuple_tables.values())] or
+                ["SELECT 0 AS r"]) + ")").fetchone()[0])
+        super().__init__(store, first, max_derived_facts=max_derived_facts, deadline=deadline,
+                         progress=progress)
+        self._joined_tables: list[str] = []
+        self._minted, self._touched = 0, set[str]()  # see run_rule / _insert
 
     # -- one rule -------------------------------------------------------------------------
     def run_rule(self, rule: Rule, variants: list[dict[int, str]],
@@ -190,115 +339,22 @@ class Evaluator:
             self.fresh.add(table)
         return int(n)
 
-    def _variant_empty(self, rule: Rule, versions: dict[int, str], i: int) -> bool:
-        """Whether the variant reading the delta of atom ``i`` is empty for sure: some atom
-        joined with it has no rows, or the id range of a shared variable in the delta does
-        not meet that variable's range in another atom (e.g. an *old* atom cannot mention the
-        terms minted in the last round). Ranges are min/max over a superset of the rows an
-        atom can match (its version and its constants), so the test never drops an answer."""
-        atom = rule.body[i]
-        assert isinstance(atom, (TripleAtom, TupleAtom))
-        delta = self._ranges(atom, "delta")
-        if delta is None:
-            return False
-        if not delta or any(lo is None for lo, _ in delta.values()):
-            return True
-        for j, lit in enumerate(rule.body):
-            if j == i or not isinstance(lit, (TripleAtom, TupleAtom)):
-                continue
-            names = {v.name for v in lit.variables()} & delta.keys()
-            if not names:
-                continue
-            other = self._ranges(lit, versions.get(j, "all"), names)
-            if other is None:
-                continue
-            for name, (lo, hi) in other.items():
-                dlo, dhi = delta[name]
-                if lo is None or hi < dlo or lo > dhi:  # type: ignore[operator]
-                    return True
-        return False
-
-    def _ranges(self, atom: TripleAtom | TupleAtom, version: str,
-                names: set[str] | None = None) -> dict[str, tuple[int | None, int | None]] | None:
-        """min/max id of each variable of ``atom`` (only ``names`` if given) over the rows of
-        its table in ``version`` that match its constants; None when it cannot tell (a
-        variable predicate). Cached for the current round."""
-        table = self._table_of(atom)
-        if table == "*":
-            return None
-        terms = ([("s", atom.s), ("o", atom.o)] if isinstance(atom, TripleAtom)
-                 else [(f"c{n}", t) for n, t in enumerate(atom.args)])
+    def _range_row(self, table: str, version: str, consts: list[tuple[str, int]],
+                   cols: list[str]) -> tuple | None:
         cond = VERSIONS[version].format(k=self.round)
-        where = [cond] if cond else []
-        where += [f"{c} = {self._const_id(term_nt(t))}" for c, t in terms
-                  if not isinstance(t, Var)]
-        cols = [(c, t.name) for c, t in terms if isinstance(t, Var)
-                and (names is None or t.name in names)]
-        key = (table, " AND ".join(where), tuple(c for c, _ in cols))
-        if key not in self._range_cache:
-            sql = ", ".join(f"min({c}), max({c})" for c, _ in cols) or "count(*), count(*)"
-            self._range_cache[key] = self.con.execute(
-                f"SELECT {sql} FROM {table}" + (f" WHERE {key[1]}" if where else "")).fetchone()
-        row = self._range_cache[key]
-        out: dict[str, tuple[int | None, int | None]] = {}
-        for n, (_, name) in enumerate(cols):
-            lo, hi = row[2 * n], row[2 * n + 1]
-            if name in out and out[name][0] is not None and lo is not None:  # repeated variable
-                lo, hi = max(lo, out[name][0]), min(hi, out[name][1])  # type: ignore[type-var]
-                if lo > hi:
-                    lo = hi = None
-            out[name] = (lo, hi)
-        return out
+        where = ([cond] if cond else []) + [f"{c} = {v}" for c, v in consts]
+        sql = ", ".join(f"min({c}), max({c})" for c in cols) or "count(*), count(*)"
+        return self.con.execute(f"SELECT {sql} FROM {table}"
+                                + (f" WHERE {' AND '.join(where)}" if where else "")).fetchone()
 
-    def _table_of(self, atom: object) -> str:
-        """The table an atom reads ("*" for a variable predicate: any table)."""
-        return table_of(self.store, self._const_id, atom)
+    def end_round(self) -> None:
+        self.store.pack()
 
-    def _count(self, n: int) -> None:
-        self.report.derived += n
-        check_limits(self.report.derived, self.max_derived, self.deadline)
+    def drop_joins(self, joins: list[Joined]) -> None:
+        for j in joins:
+            self.con.execute(f"DROP TABLE IF EXISTS {j.table}")
 
-    # -- strata ---------------------------------------------------------------------------
-    def run_stratum(self, rules: tuple[Rule, ...], heads: frozenset, recursive: bool) -> None:
-        rules = tuple(r for r in rules if r.body)
-        if not rules:
-            return
-        self.fresh = set()
-        for rule in rules:
-            self.run_rule(rule, [{}])
-        self.round += 1
-        if not recursive:
-            return
-        rec = {id(rule): [i for i, lit in enumerate(rule.body)
-                          if isinstance(lit, (TripleAtom, TupleAtom))
-                          and any(keys_overlap(pred_key(lit), h) for h in heads)]
-               for rule in rules}
-        joined = {id(rule): self._joined(rule, rec[id(rule)]) for rule in rules}
-        try:
-            while True:
-                before = self.report.derived
-                last, self.fresh = self.fresh, set()
-                self._range_cache = {}
-                for rule in rules:
-                    idx = rec[id(rule)]
-                    candidates = [(i, {j: ("old" if j < i else "delta" if j == i else "full")
-                                       for j in idx})
-                                  for i in idx if self._table_of(rule.body[i]) in last | {"*"}]
-                    variants = [v for i, v in candidates if not self._variant_empty(rule, v, i)]
-                    if variants:
-                        self.run_rule(rule, variants, joined[id(rule)])
-                self.report.rounds += 1
-                self.store.pack()
-                if self.progress:
-                    self.progress("round", self.report.derived)
-                self.round += 1
-                if self.report.derived == before:
-                    return
-        finally:
-            for j in (j for js in joined.values() for j in js):
-                self.con.execute(f"DROP TABLE IF EXISTS {j.table}")
-
-    def _joined(self, rule: Rule, rec: list[int]) -> tuple[Joined, ...]:
+    def stratum_joins(self, rule: Rule, rec: list[int]) -> tuple[Joined, ...]:
         """Materialise the joins that stay the same in every round of a stratum: connected
         groups of two or more atoms that read lower strata only. A group whose join comes out
         larger than twice its biggest table is left to the per-round query (where the delta

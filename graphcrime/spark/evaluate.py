@@ -17,34 +17,28 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphcrime.compile.analysis import keys_overlap, pred_key
 from graphcrime.compile.stratify import stratify
 from graphcrime.engine.naive import param_nt
-from graphcrime.engine.plan import BodyPlan, Context, head_terms, term_nt
-from graphcrime.engine.seminaive import Report, check_limits, table_of, term_nt_str
+from graphcrime.engine.plan import BodyPlan, Joined, head_terms, term_nt
+from graphcrime.engine.seminaive import Report, StratumLoop, term_nt_str
 from graphcrime.errors import LimitExceeded
 from graphcrime.lang.ast import Aggregate, Negation, Program, Rule, TripleAtom, TupleAtom, Var
 from graphcrime.spark.dialect import check_rule, to_spark
-from graphcrime.spark.store import SparkFactStore
+from graphcrime.spark.store import SparkFactStore, stats_aggs, stats_of
 from graphcrime.vocab import PARAM_TABLE
 
 log = logging.getLogger("graphcrime.spark")
 
 
-class SparkEvaluator:
+class SparkEvaluator(StratumLoop):
     """Runs a program on a :class:`SparkFactStore`; one instance per materialisation."""
 
     def __init__(self, store: SparkFactStore, *, max_derived_facts: int | None = None,
                  deadline: float | None = None,
                  progress: Callable[[str, int], None] | None = None) -> None:
-        self.store, self.spark = store, store.spark
-        self.max_derived, self.deadline, self.progress = max_derived_facts, deadline, progress
-        self.report = Report()
-        self.round = 1 + store.max_round
-        self.ctx = Context(store.pred_table, lambda: dict(store.preds), store.tuple_table,
-                           self._const_id)
-        self._consts: dict[str, int] = {}
-        self.fresh: set[str] = set()
+        super().__init__(store, 1 + store.max_round, max_derived_facts=max_derived_facts,
+                         deadline=deadline, progress=progress)
+        self.spark = store.spark
         #: one entry per rule evaluation: round, rule position, variants, new facts, seconds
         self.trace: list[dict[str, Any]] = []
 
@@ -65,13 +59,9 @@ class SparkEvaluator:
             ids = self.store.intern(nts)
             self._consts.update(zip(nts, ids, strict=True))
 
-    def _const_id(self, nt: str) -> int:
-        if nt not in self._consts:
-            self._consts[nt] = self.store.intern([nt])[0]
-        return self._consts[nt]
-
     # -- one rule -------------------------------------------------------------------------
-    def run_rule(self, rule: Rule, variants: list[dict[int, str]]) -> int:
+    def run_rule(self, rule: Rule, variants: list[dict[int, str]],
+                 joined: tuple[Joined, ...] = ()) -> int:
         """Evaluate ``rule`` for each atom-version assignment; insert new head facts."""
         t0 = time.perf_counter()
         added = self._run_rule(rule, variants)
@@ -158,50 +148,21 @@ class SparkEvaluator:
                 return 0
             new = body.select(F.lit(1).alias("_x")).limit(1).drop("_x")
         chunk = self.store.persist(new.withColumn("r", F.lit(self.round)))
-        n = chunk.count()
-        if n:
-            self.store.append(table, chunk, self.round)
+        info = stats_of(chunk.agg(*stats_aggs(names)).collect()[0], names, self.round)
+        if info.n:
+            self.store.append(table, chunk, self.round, info)
             self.fresh.add(table)
-        self._count(n)
-        return n
+        self._count(info.n)
+        return info.n
 
-    def _count(self, n: int) -> None:
-        self.report.derived += n
-        check_limits(self.report.derived, self.max_derived, self.deadline)
-
-    def _table_of(self, atom: object) -> str:
-        return table_of(self.store, self._const_id, atom)
-
-    # -- strata ---------------------------------------------------------------------------
-    def run_stratum(self, rules: tuple[Rule, ...], heads: frozenset, recursive: bool) -> None:
-        rules = tuple(r for r in rules if r.body)
-        if not rules:
-            return
-        self.fresh = set()
-        for rule in rules:
-            self.run_rule(rule, [{}])
-        self.round += 1
-        if not recursive:
-            return
-        rec = {id(rule): [i for i, lit in enumerate(rule.body)
-                          if isinstance(lit, (TripleAtom, TupleAtom))
-                          and any(keys_overlap(pred_key(lit), h) for h in heads)]
-               for rule in rules}
-        while True:
-            before = self.report.derived
-            last, self.fresh = self.fresh, set()
-            for rule in rules:
-                idx = rec[id(rule)]
-                variants = [{j: ("old" if j < i else "delta" if j == i else "full") for j in idx}
-                            for i in idx if self._table_of(rule.body[i]) in last | {"*"}]
-                if variants:
-                    self.run_rule(rule, variants)
-            self.report.rounds += 1
-            if self.progress:
-                self.progress("round", self.report.derived)
-            self.round += 1
-            if self.report.derived == before:
-                return
+    def _range_row(self, table: str, version: str, consts: list[tuple[str, int]],
+                   cols: list[str]) -> tuple | None:
+        """From chunk statistics (each chunk holds one round); constants are ignored."""
+        k = self.round
+        keep = {"all": lambda lo, hi: True, "full": lambda lo, hi: lo < k,
+                "delta": lambda lo, hi: lo <= k - 1 <= hi,
+                "old": lambda lo, hi: lo < k - 1}[version]
+        return self.store.ranges(table, keep, cols)
 
 
 def add_program_facts(store: SparkFactStore, program: Program,

@@ -60,6 +60,9 @@ def get_session(master: str | None = None, conf: dict[str, str] | None = None) -
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.ansi.enabled", "false")
                .config("spark.sql.adaptive.enabled", "true")
+               # inferring filters from constraints is quadratic in the join conditions of
+               # a rule body and made planning take seconds per round
+               .config("spark.sql.constraintPropagation.enabled", "false")
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -67,6 +70,8 @@ def get_session(master: str | None = None, conf: dict[str, str] | None = None) -
                .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC"))
     if master.startswith("local"):
         builder = builder.config("spark.driver.memory", os.environ.get("GC_SPARK_MEMORY", "2g"))
+        # local chunks are checkpoints of unknown size: shuffle joins, no broadcast jobs
+        builder = builder.config("spark.sql.autoBroadcastJoinThreshold", "-1")
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

@@ -17,13 +17,48 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphcrime.errors import DataError
 from graphcrime.spark.terms import TERMS_DDL, new_terms
 
-#: a table of more chunks than this is compacted into one
+#: a table of more chunks than this is compacted (the chunks of its newest round stay apart)
 MAX_CHUNKS = 8
+
+
+@dataclass
+class ChunkStats:
+    """What is known about a chunk without reading it: rounds, rows, min/max per column."""
+
+    rlo: int
+    rhi: int
+    n: int
+    lo: dict[str, int | None] = field(default_factory=dict)
+    hi: dict[str, int | None] = field(default_factory=dict)
+
+    @staticmethod
+    def merge(parts: list[ChunkStats]) -> ChunkStats:
+        cols = parts[0].lo.keys()
+        los = {c: [p.lo[c] for p in parts if p.lo.get(c) is not None] for c in cols}
+        his = {c: [p.hi[c] for p in parts if p.hi.get(c) is not None] for c in cols}
+        return ChunkStats(min(p.rlo for p in parts), max(p.rhi for p in parts),
+                          sum(p.n for p in parts), {c: min(v) if v else None
+                                                    for c, v in los.items()},
+                          {c: max(v) if v else None for c, v in his.items()})
+
+
+def stats_aggs(cols: list[str]) -> list[Any]:
+    """Aggregates giving ``n`` and ``lo_<c>``/``hi_<c>`` for :func:`stats_of`."""
+    from pyspark.sql import functions as F
+
+    return [F.count("*").alias("n")] + [f(c).alias(f"{k}_{c}") for c in cols
+                                         for k, f in (("lo", F.min), ("hi", F.max))]
+
+
+def stats_of(row: Any, cols: list[str], round_: int) -> ChunkStats:
+    return ChunkStats(round_, round_, int(row["n"]), {c: row[f"lo_{c}"] for c in cols},
+                      {c: row[f"hi_{c}"] for c in cols})
 
 
 class SparkFactStore:
@@ -34,6 +69,7 @@ class SparkFactStore:
         self.preds: dict[int, str] = {}
         self.tuple_tables: dict[tuple[str, int], str] = {}
         self.chunks: dict[str, list[Any]] = {}
+        self.stats: dict[str, list[ChunkStats | None]] = {}
         self.schemas: dict[str, str] = {}
         self.n_terms = 0
         self.max_round = 0
@@ -42,12 +78,13 @@ class SparkFactStore:
         base = spark.sparkContext.getCheckpointDir() or tempfile.mkdtemp(prefix="gc-spark-")
         self.chunk_dir = f"{base.rstrip('/')}/graphcrime-{uuid.uuid4().hex[:12]}"
         self._n_chunks = 0
+        self.local = spark.sparkContext.master.startswith("local")
         self._table("terms", TERMS_DDL)
 
     # -- tables ---------------------------------------------------------------------------
     def _table(self, name: str, ddl: str) -> str:
         if name not in self.chunks:
-            self.chunks[name] = []
+            self.chunks[name], self.stats[name] = [], []
             self.schemas[name] = ddl
             self._publish(name)
         return name
@@ -70,20 +107,61 @@ class SparkFactStore:
         return self.spark.table(name)
 
     def persist(self, df: Any) -> Any:
-        """Write ``df`` as a Parquet chunk and return it read back (lineage cut here)."""
+        """Materialise ``df`` as a chunk and return it (lineage cut here).
+
+        In local mode the chunk is a local checkpoint (executor memory, spilling to disk);
+        on a cluster it is written as Parquet under the checkpoint folder and read back, so
+        losing an executor loses no facts.
+        """
+        if self.local:
+            return _without_estimates(df.localCheckpoint(eager=True))
         self._n_chunks += 1
         path = f"{self.chunk_dir}/c{self._n_chunks}"
         df.write.mode("overwrite").parquet(path)
         return self.spark.read.parquet(path)
 
-    def append(self, name: str, df: Any, round_: int | None = None) -> None:
-        """Add a checkpointed chunk to table ``name`` and republish its view."""
-        self.chunks[name].append(df)
-        if len(self.chunks[name]) > MAX_CHUNKS:  # plans over long unions get slow to analyse
-            self.chunks[name] = [self.persist(self._union(self.chunks[name]))]
+    def append(self, name: str, df: Any, round_: int | None = None,
+               stats: ChunkStats | None = None) -> None:
+        """Add a checkpointed chunk (of one round, described by ``stats``) to table ``name``
+        and republish its view. Past :data:`MAX_CHUNKS` the chunks of earlier rounds are
+        compacted into one (plans over long unions get slow to analyse)."""
+        chunks, stats_ = self.chunks[name], self.stats[name]
+        chunks.append(df)
+        stats_.append(stats)
+        if len(chunks) > MAX_CHUNKS:
+            newest = max((s.rhi for s in stats_ if s is not None), default=None)
+            old = [i for i, s in enumerate(stats_) if s is None or s.rhi != newest] \
+                if newest is not None and all(s is not None for s in stats_) else \
+                list(range(len(chunks)))
+            if len(old) > 1:
+                merged = self.persist(self._union([chunks[i] for i in old]))
+                known = [stats_[i] for i in old]
+                info = None if any(s is None for s in known) else \
+                    ChunkStats.merge(known)  # type: ignore[arg-type]
+                keep = [i for i in range(len(chunks)) if i not in old]
+                self.chunks[name] = [merged] + [chunks[i] for i in keep]
+                self.stats[name] = [info] + [stats_[i] for i in keep]
         if round_ is not None:
             self.max_round = max(self.max_round, round_)
         self._publish(name)
+
+    def ranges(self, name: str, keep: Any, cols: list[str]) -> tuple | None:
+        """``(min(c1), max(c1), ...)`` (``(n, n)`` without ``cols``) over the chunks of
+        ``name`` whose rounds ``keep(lo, hi)`` accepts, from chunk statistics alone; None
+        when a chunk has none."""
+        chosen = [s for s in self.stats[name] if s is None or keep(s.rlo, s.rhi)]
+        if any(s is None for s in chosen):
+            return None
+        if not cols:
+            n = sum(s.n for s in chosen)  # type: ignore[union-attr]
+            return (n, n)
+        out: list[int | None] = []
+        for c in cols:
+            los = [s.lo.get(c) for s in chosen if s.n]  # type: ignore[union-attr]
+            his = [s.hi.get(c) for s in chosen if s.n]  # type: ignore[union-attr]
+            out += [min((v for v in los if v is not None), default=None),
+                    max((v for v in his if v is not None), default=None)]
+        return tuple(out)
 
     def pred_table(self, p: int) -> str:
         """The table of predicate ``p``, created empty on first use."""
@@ -164,10 +242,13 @@ class SparkFactStore:
                 old = old.unionByName(k)
             facts = facts.join(old, ["p", "s", "o"], "left_anti")
         new = self.persist(facts.withColumn("r", F.lit(round_)))
-        counts = {int(r["p"]): int(r["count"]) for r in new.groupBy("p").count().collect()}
-        for p, _n in counts.items():
+        rows = new.groupBy("p").agg(*stats_aggs(["s", "o"])).collect()
+        counts = {}
+        for row in rows:
+            p = int(row["p"])
+            counts[p] = int(row["n"])
             self.append(self.pred_table(p), new.where(F.col("p") == p).select("s", "o", "r"),
-                        round_)
+                        round_, stats_of(row, ["s", "o"], round_))
         return counts
 
     def add_encoded(self, triples: Any) -> int:
@@ -202,10 +283,10 @@ class SparkFactStore:
         if not names:
             df = df.drop("x")
         chunk = self.persist(df.withColumn("r", F.lit(0)))
-        n = chunk.count()
-        if n:
-            self.append(table, chunk)
-        return n
+        info = stats_of(chunk.agg(*stats_aggs(names)).collect()[0], names, 0)
+        if info.n:
+            self.append(table, chunk, 0, info)
+        return info.n
 
     # -- statistics -----------------------------------------------------------------------
     def count(self, derived: bool | None = None) -> int:
@@ -250,6 +331,21 @@ class SparkFactStore:
         self.chunks.clear()
         if self.chunk_dir.startswith(("file:", "/")):
             shutil.rmtree(self.chunk_dir.removeprefix("file:"), ignore_errors=True)
+
+
+def _without_estimates(df: Any) -> Any:
+    """``df`` (a checkpoint) as a new leaf that forgets the size estimate of its origin.
+
+    A local checkpoint keeps the estimated size of the plan that made it, and the estimates
+    of chained joins grow round after round until computing them exhausts the heap; a leaf
+    made from the checkpoint's rows is estimated like any other scan of unknown size.
+    """
+    from pyspark.sql import DataFrame
+
+    jdf = df._jdf
+    leaf = df.sparkSession._jsparkSession.internalCreateDataFrame(
+        jdf.queryExecution().toRdd(), jdf.schema(), False)
+    return DataFrame(leaf, df.sparkSession)
 
 
 def check_no_errors(df: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,20 +12,8 @@ import pytest
 GOLDEN = Path(__file__).parent.parent / "engine" / "golden"
 
 
-#: the Spark tests that run by default: the golden cases (~2 min). The others (reference rules,
-#: Parquet/N-Triples I/O, jobs through Spark) take many minutes each on a 2-core machine
-#: (Spark planning dominates; see docs/scale-out.md) and run with GRAPHCRIME_SPARK_FULL=1.
-FULL = os.environ.get("GRAPHCRIME_SPARK_FULL") == "1"
-DEFAULT = ("test_spark_golden.py",)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if ("tests/spark/" in str(item.fspath).replace("\\", "/") and not FULL
-                and "spark" in getattr(item, "fixturenames", ())
-                and Path(str(item.fspath)).name not in DEFAULT):
-            item.add_marker(pytest.mark.skip(
-                reason="minutes per test on 2 cores; set GRAPHCRIME_SPARK_FULL=1 to run"))
         if "tests/spark/" in str(item.fspath).replace("\\", "/"):
             # pyspark 4 warns about pandas >= 3 on import; py4j leaves sockets to the GC
             item.add_marker(pytest.mark.filterwarnings(
@@ -44,8 +31,12 @@ def spark() -> Iterator[Any]:
         pytest.skip("the Spark tests need Java 17 on PATH")
     from graphcrime.spark.session import get_session
 
+    # tiny data: one shuffle partition, no adaptive re-planning, interpreted expressions
+    # (compiling generated code costs more than it saves on a few hundred rows)
     session = get_session("local[2]", {"spark.sql.shuffle.partitions": "1",
-                                      "spark.sql.adaptive.enabled": "false"})
+                                      "spark.sql.adaptive.enabled": "false",
+                                      "spark.sql.codegen.wholeStage": "false",
+                                      "spark.sql.codegen.factoryMode": "NO_CODEGEN"})
     yield session
     session.stop()
 
