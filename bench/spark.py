@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the top-level generator package, not bench/generator.py
 RULES = [REPO / "rules" / "suspicious-chains.dlog", REPO / "rules" / "high-value-chains.dlog"]
 
 
@@ -75,9 +77,9 @@ def main() -> None:
     trace: list[dict] = []
     original = SparkEvaluator.run_rule
 
-    def traced(self: SparkEvaluator, rule: object, variants: list) -> int:
+    def traced(self: SparkEvaluator, rule: object, variants: list, joined: tuple = ()) -> int:
         before = _shuffle_bytes(self.spark)
-        n = original(self, rule, variants)  # type: ignore[arg-type]
+        n = original(self, rule, variants, joined)  # type: ignore[arg-type]
         after = _shuffle_bytes(self.spark)
         entry = dict(self.trace[-1])
         entry["shuffle_read"] = after[0] - before[0]

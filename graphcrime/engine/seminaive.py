@@ -26,8 +26,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
-
 from graphcrime.compile.analysis import keys_overlap, pred_key
 from graphcrime.compile.stratify import stratify
 from graphcrime.engine.naive import param_nt
@@ -117,6 +115,37 @@ class StratumLoop:
 
     def end_round(self) -> None:
         """Called after every round of a recursive stratum."""
+
+    def interrupt(self) -> None:
+        """Stop the running statement (called from a timer thread at the time limit)."""
+        raise NotImplementedError
+
+    def run(self, strata: Any, timeout_seconds: float | None, t0: float) -> Report:
+        """Evaluate ``strata`` in order; past ``timeout_seconds`` (counted from the monotonic
+        ``t0``) the running statement is interrupted and LimitExceeded raised."""
+        fired, timer = threading.Event(), None
+        if timeout_seconds is not None:
+            def stop() -> None:
+                fired.set()
+                self.interrupt()
+            timer = threading.Timer(max(timeout_seconds - (time.monotonic() - t0), 0.001), stop)
+            timer.daemon = True
+            timer.start()
+        try:
+            for stratum in strata:
+                self.run_stratum(stratum.rules, stratum.heads, stratum.recursive)
+                self.report.strata += 1
+        except Exception as err:
+            if fired.is_set() and not isinstance(err, LimitExceeded):
+                raise LimitExceeded(f"reasoning ran past its time limit of {timeout_seconds} s",
+                                    json_path="limits.timeout_seconds",
+                                    hint="raise the limit or narrow the data") from None
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+        self.report.seconds = time.monotonic() - t0
+        return self.report
 
     # -- pruning --------------------------------------------------------------------------
     def _variant_empty(self, rule: Rule, versions: dict[int, str], i: int) -> bool:
@@ -350,6 +379,9 @@ class Evaluator(StratumLoop):
     def end_round(self) -> None:
         self.store.pack()
 
+    def interrupt(self) -> None:
+        self.con.interrupt()
+
     def drop_joins(self, joins: list[Joined]) -> None:
         for j in joins:
             self.con.execute(f"DROP TABLE IF EXISTS {j.table}")
@@ -414,11 +446,13 @@ def check_limits(derived: int, max_derived: int | None, deadline: float | None) 
                             hint="raise the limit or narrow the data")
 
 
-def add_program_facts(store: FactStore, program: Program,
-                      params: Mapping[str, object] | None) -> None:
-    """Insert the program's facts (round 0), job parameters replacing ``gc:param`` defaults."""
+def program_facts(program: Program, params: Mapping[str, object] | None
+                  ) -> list[tuple[TripleAtom | TupleAtom, list[str]]]:
+    """The program's facts as (atom, nt terms), job parameters replacing ``gc:param``
+    defaults (shared by both backends)."""
     params = dict(params or {})
     names = {term_nt_str(n) for n in params}
+    facts: list[tuple[TripleAtom | TupleAtom, list[str]]] = []
     for rule in program.rules:
         if rule.body:
             continue
@@ -427,9 +461,17 @@ def add_program_facts(store: FactStore, program: Program,
             if isinstance(atom, TupleAtom) and atom.name == PARAM_TABLE and nts[:1] and \
                     nts[0] in names:
                 continue
-            _add_fact(store, atom, nts)
+            facts.append((atom, nts))
     for name, value in params.items():
-        _add_fact(store, TupleAtom(PARAM_TABLE, ()), [term_nt_str(name), param_nt(value)])
+        facts.append((TupleAtom(PARAM_TABLE, ()), [term_nt_str(name), param_nt(value)]))
+    return facts
+
+
+def add_program_facts(store: FactStore, program: Program,
+                      params: Mapping[str, object] | None) -> None:
+    """Insert the program's facts (round 0), job parameters replacing ``gc:param`` defaults."""
+    for atom, nts in program_facts(program, params):
+        _add_fact(store, atom, nts)
 
 
 def term_nt_str(text: str) -> str:
@@ -462,21 +504,4 @@ def materialise(store: FactStore, program: Program, params: Mapping[str, object]
     ev = Evaluator(store, max_derived_facts=max_derived_facts, deadline=deadline,
                    progress=progress)
     add_program_facts(store, program, params)
-    timer = None
-    if timeout_seconds is not None:
-        timer = threading.Timer(max(timeout_seconds, 0.001), store.con.interrupt)
-        timer.daemon = True
-        timer.start()
-    try:
-        for stratum in strata:
-            ev.run_stratum(stratum.rules, stratum.heads, stratum.recursive)
-            ev.report.strata += 1
-    except duckdb.InterruptException:
-        raise LimitExceeded(f"reasoning ran past its time limit of {timeout_seconds} s",
-                            json_path="limits.timeout_seconds",
-                            hint="raise the limit or narrow the data") from None
-    finally:
-        if timer is not None:
-            timer.cancel()
-    ev.report.seconds = time.monotonic() - t0
-    return ev.report
+    return ev.run(strata, timeout_seconds, t0)

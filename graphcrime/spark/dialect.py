@@ -92,6 +92,46 @@ def _refuse(rule: Rule, what: str, pos: object = None, why: str | None = None) -
                     hint="run it on the embedded engine (the default, --engine embedded)")
 
 
+def _equi_order(select: object) -> None:
+    """Reorder the comma-joined FROM items of ``select`` so that each one is tied to an
+    earlier one by an equality in WHERE (breadth first from the first item).
+
+    Spark (without cost-based optimisation) joins the FROM items greedily in their order,
+    taking the first one that shares *any* condition with what is joined so far; a value
+    lookup compared by ``<`` would otherwise come in as a cartesian product.
+    """
+    from sqlglot import exp
+
+    assert isinstance(select, exp.Select)
+    key = "from_" if "from_" in select.args else "from"
+    src, joins = select.args.get(key), select.args.get("joins") or []
+    where = select.args.get("where")
+    if src is None or not joins or where is None or any(
+            j.args.get("on") or j.args.get("using") or j.args.get("side") or
+            j.args.get("kind") for j in joins):
+        return
+    items = [src.this] + [j.this for j in joins]
+    names = [it.alias_or_name for it in items]
+    edges: set[tuple[str, str]] = set()
+    for cond in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+        if isinstance(cond, exp.EQ) and isinstance(cond.this, exp.Column) and \
+                isinstance(cond.expression, exp.Column):
+            a, b = cond.this.table, cond.expression.table
+            if a and b and a != b:
+                edges |= {(a, b), (b, a)}
+    order, placed = [0], {names[0]}
+    rest = list(range(1, len(items)))
+    while rest:
+        pick = next((i for i in rest if any((names[i], p) in edges for p in placed)), rest[0])
+        rest.remove(pick)
+        order.append(pick)
+        placed.add(names[pick])
+    if order == list(range(len(items))):
+        return
+    select.set(key, exp.From(this=items[order[0]]))
+    select.set("joins", [exp.Join(this=items[i]) for i in order[1:]])
+
+
 @functools.lru_cache(maxsize=4096)
 def to_spark(sql: str) -> str:
     """Spark SQL for one DuckDB query written by the plan layer."""
@@ -117,4 +157,7 @@ def to_spark(sql: str) -> str:
                           true=exp.Ceil(this=arg.copy()), false=exp.Floor(this=arg.copy()))
         return node
 
-    return tree.transform(fix).sql(dialect="spark")
+    tree = tree.transform(fix)
+    for select in list(tree.find_all(exp.Select)):
+        _equi_order(select)
+    return tree.sql(dialect="spark")

@@ -12,20 +12,16 @@ against its table and checkpointed as a new chunk (lineage cut every round).
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphcrime.compile.stratify import stratify
-from graphcrime.engine.naive import param_nt
 from graphcrime.engine.plan import BodyPlan, Joined, head_terms, term_nt
-from graphcrime.engine.seminaive import Report, StratumLoop, term_nt_str
-from graphcrime.errors import LimitExceeded
+from graphcrime.engine.seminaive import Report, StratumLoop, program_facts
 from graphcrime.lang.ast import Aggregate, Negation, Program, Rule, TripleAtom, TupleAtom, Var
 from graphcrime.spark.dialect import check_rule, to_spark
 from graphcrime.spark.store import SparkFactStore, stats_aggs, stats_of
-from graphcrime.vocab import PARAM_TABLE
 
 log = logging.getLogger("graphcrime.spark")
 
@@ -155,6 +151,9 @@ class SparkEvaluator(StratumLoop):
         self._count(info.n)
         return info.n
 
+    def interrupt(self) -> None:
+        self.spark.sparkContext.cancelAllJobs()
+
     def _range_row(self, table: str, version: str, consts: list[tuple[str, int]],
                    cols: list[str]) -> tuple | None:
         """From chunk statistics (each chunk holds one round); constants are ignored."""
@@ -168,20 +167,7 @@ class SparkEvaluator(StratumLoop):
 def add_program_facts(store: SparkFactStore, program: Program,
                       params: Mapping[str, object] | None) -> None:
     """The program's facts as round 0, job parameters replacing ``gc:param`` defaults."""
-    params = dict(params or {})
-    names = {term_nt_str(n) for n in params}
-    facts: list[tuple[TripleAtom | TupleAtom, list[str]]] = []
-    for rule in program.rules:
-        if rule.body:
-            continue
-        for atom in rule.head:
-            nts = [term_nt(t) for t in head_terms(atom)]
-            if isinstance(atom, TupleAtom) and atom.name == PARAM_TABLE and nts[:1] and \
-                    nts[0] in names:
-                continue
-            facts.append((atom, nts))
-    for name, value in params.items():
-        facts.append((TupleAtom(PARAM_TABLE, ()), [term_nt_str(name), param_nt(value)]))
+    facts = program_facts(program, params)
     store.intern([nt for _, nts in facts for nt in nts])
     groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, ...]]] = {}
     for atom, nts in facts:
@@ -211,27 +197,4 @@ def materialise(store: SparkFactStore, program: Program,
                         progress=progress)
     add_program_facts(store, program, params)
     ev.prepare_constants(program)
-    sc = store.spark.sparkContext
-    timer, fired = None, threading.Event()
-    if timeout_seconds is not None:
-        def stop() -> None:
-            fired.set()
-            sc.cancelAllJobs()
-        timer = threading.Timer(max(timeout_seconds, 0.001), stop)
-        timer.daemon = True
-        timer.start()
-    try:
-        for stratum in strata:
-            ev.run_stratum(stratum.rules, stratum.heads, stratum.recursive)
-            ev.report.strata += 1
-    except Exception as err:
-        if fired.is_set() and not isinstance(err, LimitExceeded):
-            raise LimitExceeded(f"reasoning ran past its time limit of {timeout_seconds} s",
-                                json_path="limits.timeout_seconds",
-                                hint="raise the limit or narrow the data") from None
-        raise
-    finally:
-        if timer is not None:
-            timer.cancel()
-    ev.report.seconds = time.monotonic() - t0
-    return ev.report
+    return ev.run(strata, timeout_seconds, t0)
