@@ -89,7 +89,12 @@ def main() -> None:
 
     SparkEvaluator.run_rule = traced  # type: ignore[method-assign]
     t = time.perf_counter()
-    with SparkStore(master=args.master, conf={"spark.ui.enabled": "true"}) as sp:
+    def progress(stage: str, n: int) -> None:
+        print(f"  spark {stage}: {n:,} derived after {time.perf_counter() - t:.0f} s",
+              file=sys.stderr, flush=True)
+
+    with SparkStore(master=args.master, conf={"spark.ui.enabled": "true"},
+                    progress=progress) as sp:
         t_session = time.perf_counter() - t
         load = sp.load(files)
         done = sp.reason(RULES, params)

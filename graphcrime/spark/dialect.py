@@ -92,13 +92,21 @@ def _refuse(rule: Rule, what: str, pos: object = None, why: str | None = None) -
                     hint="run it on the embedded engine (the default, --engine embedded)")
 
 
+def _is_terms(item: object) -> bool:
+    from sqlglot import exp
+
+    return isinstance(item, exp.Table) and item.name == "terms"
+
+
 def _equi_order(select: object) -> None:
     """Reorder the comma-joined FROM items of ``select`` so that each one is tied to an
-    earlier one by an equality in WHERE (breadth first from the first item).
+    earlier one by an equality in WHERE (breadth first from the first item). Where no item
+    is, a cross join cannot be avoided: it takes the first remaining item that is not a
+    ``terms`` lookup (a parameter row, say), whose own lookups then follow by equality.
 
-    Spark (without cost-based optimisation) joins the FROM items greedily in their order,
-    taking the first one that shares *any* condition with what is joined so far; a value
-    lookup compared by ``<`` would otherwise come in as a cartesian product.
+    The session joins in this order (Spark's greedy ``ReorderJoin`` is off: it takes the
+    first item sharing *any* condition, and joined a typed-value lookup compared by ``<``
+    as a cartesian product with the whole dictionary).
     """
     from sqlglot import exp
 
@@ -122,7 +130,8 @@ def _equi_order(select: object) -> None:
     order, placed = [0], {names[0]}
     rest = list(range(1, len(items)))
     while rest:
-        pick = next((i for i in rest if any((names[i], p) in edges for p in placed)), rest[0])
+        pick = next((i for i in rest if any((names[i], p) in edges for p in placed)),
+                    next((i for i in rest if not _is_terms(items[i])), rest[0]))
         rest.remove(pick)
         order.append(pick)
         placed.add(names[pick])

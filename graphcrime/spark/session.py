@@ -15,6 +15,7 @@ from typing import Any
 from graphcrime.errors import GraphcrimeError
 
 DEFAULT_MASTER = "local[2]"
+REORDER_JOIN = "org.apache.spark.sql.catalyst.optimizer.ReorderJoin"
 
 
 def require_pyspark() -> Any:
@@ -41,6 +42,24 @@ def shuffle_partitions(master: str) -> int:
     return 200
 
 
+def configure(spark: Any) -> Any:
+    """Set the SQL options the engine's queries need on ``spark`` (a running session too).
+
+    * constraint propagation off: inferring filters from the constraints of a rule body's
+      15-way join took seconds of planning per rule and round;
+    * Spark's greedy ``ReorderJoin`` off: tables are joined in the order
+      :mod:`graphcrime.spark.dialect` writes (each tied to an earlier one by an equality);
+      the greedy rule takes the first table sharing *any* condition and joined typed-value
+      lookups compared with ``<`` as cartesian products with the whole dictionary.
+    """
+    spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
+    rules = [r for r in (spark.conf.get("spark.sql.optimizer.excludedRules", "") or ""
+                         ).split(",") if r.strip()]
+    if REORDER_JOIN not in rules:
+        spark.conf.set("spark.sql.optimizer.excludedRules", ",".join([*rules, REORDER_JOIN]))
+    return spark
+
+
 def get_session(master: str | None = None, conf: dict[str, str] | None = None) -> Any:
     """The active SparkSession (created on first use with ``master``, default local[2]).
 
@@ -51,7 +70,7 @@ def get_session(master: str | None = None, conf: dict[str, str] | None = None) -
 
     active = SparkSession.getActiveSession()
     if active is not None:
-        return active
+        return configure(active)
     master = master or DEFAULT_MASTER
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -60,9 +79,6 @@ def get_session(master: str | None = None, conf: dict[str, str] | None = None) -
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.ansi.enabled", "false")
                .config("spark.sql.adaptive.enabled", "true")
-               # inferring filters from constraints is quadratic in the join conditions of
-               # a rule body and made planning take seconds per round
-               .config("spark.sql.constraintPropagation.enabled", "false")
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -74,7 +90,7 @@ def get_session(master: str | None = None, conf: dict[str, str] | None = None) -
         builder = builder.config("spark.sql.autoBroadcastJoinThreshold", "-1")
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    spark = configure(builder.getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     if not spark.sparkContext.getCheckpointDir():
         spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="gc-spark-ckpt-"))

@@ -65,7 +65,9 @@ class SparkFactStore:
     """Triples, tuples and terms as Spark DataFrames registered as temp views."""
 
     def __init__(self, spark: Any) -> None:
-        self.spark = spark
+        from graphcrime.spark.session import configure
+
+        self.spark = configure(spark)
         self.preds: dict[int, str] = {}
         self.tuple_tables: dict[tuple[str, int], str] = {}
         self.chunks: dict[str, list[Any]] = {}
