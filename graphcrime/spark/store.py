@@ -2,13 +2,12 @@
 
 Same layout as :class:`graphcrime.engine.store.FactStore`: ``terms`` (the dictionary),
 ``p_<id>(s, o, r)`` per predicate and ``tt_<n>(c0.., r)`` per tuple table, integer-encoded.
-Each table is a list of *chunks* (one per insert), every chunk written once as Parquet under
-the checkpoint folder and read back, so a round's lineage never reaches back into earlier
-rounds and the optimiser sees real sizes (Spark's in-memory checkpoints carry the estimated
-size of the plan that made them, and estimates of chained joins grow without bound round
-after round); the temp view of a table is the union of its chunks. The plan layer's SQL
-therefore runs unchanged (after translation by :mod:`graphcrime.spark.dialect`) against the
-same table names.
+Each table is a list of *chunks* (one per insert, so one per round), each cut from its
+lineage: a local checkpoint in local mode, a Parquet folder under the checkpoint directory on
+a cluster (so losing an executor loses no facts). Each chunk carries :class:`ChunkStats`
+(rounds, rows, min/max per column), which the semi-naive pruning reads instead of the data.
+The temp view of a table is the union of its chunks, so the plan layer's SQL runs unchanged
+(after translation by :mod:`graphcrime.spark.dialect`) against the same table names.
 """
 
 from __future__ import annotations
