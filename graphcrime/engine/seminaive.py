@@ -147,6 +147,19 @@ class StratumLoop:
         self.report.seconds = time.monotonic() - t0
         return self.report
 
+    def _selects(self, rule: Rule, variants: list[dict[int, str]], names: list[str],
+                 skip: frozenset[int] = frozenset(), joined: tuple[Joined, ...] = ()
+                 ) -> tuple[list[str], dict[str, str]]:
+        """One SELECT of ``names`` per variant, and each name's kind (id or nt)."""
+        selects: list[str] = []
+        kinds: dict[str, str] = {}
+        for versions in variants:
+            plan = BodyPlan(self.ctx)
+            plan.body(rule.body, versions, skip=skip, joined=joined)
+            cols, kinds = plan.output(names)
+            selects.append(plan.sql_select(cols or ["1 AS v_"]))
+        return selects, kinds
+
     # -- pruning --------------------------------------------------------------------------
     def _variant_empty(self, rule: Rule, versions: dict[int, str], i: int) -> bool:
         """Whether the variant reading the delta of atom ``i`` is empty for sure: some atom
@@ -311,19 +324,6 @@ class Evaluator(StratumLoop):
         added = sum(self._insert_head(atom) for atom in rule.head)
         self.con.execute("DROP TABLE IF EXISTS _rb")
         return added
-
-    def _selects(self, rule: Rule, variants: list[dict[int, str]], names: list[str],
-                 skip: frozenset[int], joined: tuple[Joined, ...]
-                 ) -> tuple[list[str], dict[str, str]]:
-        """One SELECT of ``names`` per variant, and each name's kind (id or nt)."""
-        selects: list[str] = []
-        kinds: dict[str, str] = {}
-        for versions in variants:
-            plan = BodyPlan(self.ctx)
-            plan.body(rule.body, versions, skip=skip, joined=joined)
-            cols, kinds = plan.output(names)
-            selects.append(plan.sql_select(cols or ["1 AS v_"]))
-        return selects, kinds
 
     def _col(self, t: object) -> str:
         return f"v_{t.name}" if isinstance(t, Var) else str(self._const_id(term_nt(t)))  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphcrime.compile.stratify import stratify
-from graphcrime.engine.plan import BodyPlan, Joined, head_terms, term_nt
+from graphcrime.engine.plan import Joined, head_terms, term_nt
 from graphcrime.engine.seminaive import Report, StratumLoop, program_facts
 from graphcrime.lang.ast import Aggregate, Negation, Program, Rule, TripleAtom, TupleAtom, Var
 from graphcrime.spark.dialect import check_rule, to_spark
@@ -73,12 +73,7 @@ class SparkEvaluator(StratumLoop):
 
         names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
         self.ctx.round = self.round
-        selects, kinds = [], {}
-        for versions in variants:
-            plan = BodyPlan(self.ctx)
-            plan.body(rule.body, versions)
-            cols, kinds = plan.output(names)
-            selects.append(plan.sql_select(cols or ["1 AS v_"]))
+        selects, kinds = self._selects(rule, variants, names)
         sql = "SELECT DISTINCT * FROM (" + " UNION ALL ".join(selects) + ")"
         body = self.spark.sql(to_spark(sql))
         computed = [n for n in names if kinds.get(n) == "nt"]

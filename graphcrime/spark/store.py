@@ -130,10 +130,10 @@ class SparkFactStore:
         chunks.append(df)
         stats_.append(stats)
         if len(chunks) > MAX_CHUNKS:
-            newest = max((s.rhi for s in stats_ if s is not None), default=None)
-            old = [i for i, s in enumerate(stats_) if s is None or s.rhi != newest] \
-                if newest is not None and all(s is not None for s in stats_) else \
-                list(range(len(chunks)))
+            old = list(range(len(chunks)))
+            if all(s is not None for s in stats_):
+                newest = max(s.rhi for s in stats_)  # type: ignore[union-attr]
+                old = [i for i, s in enumerate(stats_) if s.rhi != newest]  # type: ignore[union-attr]
             if len(old) > 1:
                 merged = self.persist(self._union([chunks[i] for i in old]))
                 known = [stats_[i] for i in old]
