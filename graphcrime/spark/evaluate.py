@@ -21,7 +21,7 @@ from graphcrime.engine.plan import Joined, head_terms, term_nt
 from graphcrime.engine.seminaive import Report, StratumLoop, program_facts
 from graphcrime.lang.ast import Aggregate, Negation, Program, Rule, TripleAtom, TupleAtom, Var
 from graphcrime.spark.dialect import check_rule, to_spark
-from graphcrime.spark.store import SparkFactStore, stats_aggs, stats_of
+from graphcrime.spark.store import SparkFactStore
 
 log = logging.getLogger("graphcrime.spark")
 
@@ -129,22 +129,13 @@ class SparkEvaluator(StratumLoop):
 
         table = self.store.tuple_table(atom.name, len(atom.args))
         names = [f"c{i}" for i in range(len(atom.args))]
-        if names:
-            new = body.select(*[self._col(t).alias(n) for t, n in zip(atom.args, names,
-                                                                     strict=True)]).distinct()
-            if self.store.chunks[table]:
-                new = new.join(self.store.frame(table).select(*names), names, "left_anti")
-        else:
-            if self.store.chunks[table]:
-                return 0
-            new = body.select(F.lit(1).alias("_x")).limit(1).drop("_x")
-        chunk = self.store.persist(new.withColumn("r", F.lit(self.round)))
-        info = stats_of(chunk.agg(*stats_aggs(names)).collect()[0], names, self.round)
-        if info.n:
-            self.store.append(table, chunk, self.round, info)
+        cols = [self._col(t).alias(n) for t, n in zip(atom.args, names, strict=True)]
+        n = self.store.add_new(table, body.select(*cols or [F.lit(1).alias("_x")]), names,
+                               self.round)
+        if n:
             self.fresh.add(table)
-        self._count(info.n)
-        return info.n
+        self._count(n)
+        return n
 
     def interrupt(self) -> None:
         self.spark.sparkContext.cancelAllJobs()

@@ -272,21 +272,30 @@ class SparkFactStore:
 
     def add_rows(self, table: str, rows: list[tuple[int, ...]], names: list[str]) -> int:
         """Add a few id rows to ``table`` (program facts, parameters) as round 0."""
-        from pyspark.sql import functions as F
-
         if not rows:
             return 0
         ddl = ", ".join(f"{n} LONG" for n in names) or "x INT"
-        df = self.spark.createDataFrame(rows if names else [(1,)], ddl).distinct()
-        if self.chunks[table]:
-            df = df.join(self.frame(table), names, "left_anti") if names else \
-                df.where(F.lit(self.frame(table).limit(1).count() == 0))
-        if not names:
-            df = df.drop("x")
-        chunk = self.persist(df.withColumn("r", F.lit(0)))
-        info = stats_of(chunk.agg(*stats_aggs(names)).collect()[0], names, 0)
+        return self.add_new(table, self.spark.createDataFrame(rows if names else [(1,)], ddl),
+                            names, 0)
+
+    def add_new(self, table: str, df: Any, names: list[str], round_: int) -> int:
+        """Add the distinct rows of ``df`` (columns ``names``; for a table without columns,
+        any row stands for the empty tuple) that ``table`` lacks, as round ``round_``, as
+        one chunk; returns how many."""
+        from pyspark.sql import functions as F
+
+        if names:
+            df = df.select(*names).distinct()
+            if self.chunks[table]:
+                df = df.join(self.frame(table).select(*names), names, "left_anti")
+        else:
+            if self.chunks[table]:
+                return 0
+            df = df.limit(1).drop(*df.columns)
+        chunk = self.persist(df.withColumn("r", F.lit(round_)))
+        info = stats_of(chunk.agg(*stats_aggs(names)).collect()[0], names, round_)
         if info.n:
-            self.append(table, chunk, 0, info)
+            self.append(table, chunk, round_, info)
         return info.n
 
     # -- statistics -----------------------------------------------------------------------
