@@ -78,6 +78,8 @@ class BodyPlan:
     froms: list[str] = field(default_factory=list)
     where: list[str] = field(default_factory=list)
     env: dict[str, Binding] = field(default_factory=dict)
+    #: per computed variable, the test that its BIND did not fail (see :meth:`sql_select`)
+    bound_checks: dict[str, str] = field(default_factory=dict)
     _n: int = 0
 
     def _alias(self, tag: str) -> str:
@@ -220,7 +222,7 @@ class BodyPlan:
                 self.env[lit.var.name] = Binding(id=val.id, val=val)
             else:
                 ok = val.lex if val.static in ("str", "iri") else val.kind
-                self.where.append(f"{ok} IS NOT NULL")
+                self.bound_checks[lit.var.name] = f"{ok} IS NOT NULL"
                 self.env[lit.var.name] = Binding(val=val)
 
     def negation(self, neg: Negation) -> None:
@@ -268,9 +270,14 @@ class BodyPlan:
             self.env[name] = b
 
     # -- SQL ------------------------------------------------------------------------------
-    def sql_select(self, cols: list[str], distinct: bool = False) -> str:
+    def sql_select(self, cols: list[str], distinct: bool = False,
+                   unchecked: frozenset[str] = frozenset()) -> str:
+        """The SELECT of ``cols``. A BIND that fails drops the row, except for the
+        ``unchecked`` variables: their columns come out NULL instead, for a caller that drops
+        NULLs itself (computing the test next to the value would compute the value twice)."""
         froms = ", ".join(self.froms) or "(SELECT 1) AS one"
-        where = (" WHERE " + " AND ".join(self.where)) if self.where else ""
+        conds = self.where + [c for n, c in self.bound_checks.items() if n not in unchecked]
+        where = (" WHERE " + " AND ".join(conds)) if conds else ""
         return f"SELECT {'DISTINCT ' if distinct else ''}{', '.join(cols)} FROM {froms}{where}"
 
     def output(self, names: list[str]) -> tuple[list[str], dict[str, str]]:

@@ -310,7 +310,9 @@ class Evaluator(StratumLoop):
                             env={v: Binding(id=f"b.v_{v}") for v in first})
             plan.body(tuple(rule.body[i] for i in sorted(late)))
             cols, kinds = plan.output(names)
-            self.con.execute("CREATE OR REPLACE TEMP TABLE _rb AS " + plan.sql_select(cols))
+            # a failed BIND gives a NULL nt, which interning skips and its join below drops
+            self.con.execute("CREATE OR REPLACE TEMP TABLE _rb AS " + plan.sql_select(
+                cols, unchecked=frozenset(n for n in names if kinds[n] == "nt")))
         computed = [n for n in names if kinds.get(n) == "nt"]
         self._minted, self._touched = next_id(self.con), set()
         if computed:

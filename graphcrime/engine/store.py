@@ -171,8 +171,12 @@ class FactStore:
     def pack(self, force: bool = False) -> None:
         """Compress what was added since the last call (a CHECKPOINT of the in-memory
         catalog) once enough rows have accumulated, or always with ``force``."""
-        rows = self.count() + int(self.con.execute("SELECT count(*) FROM terms").fetchone()[0])
-        if force or rows - self._packed_rows >= PACK_ROWS:
+        # rows of the store's own tables (facts and terms), from the catalog: no scan
+        rows = int(self.con.execute("SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() "
+                                    "WHERE database_name = 'gc' AND NOT temporary").fetchone()[0])
+        # at most every PACK_ROWS rows, and no more often than the store doubles: the
+        # checkpoints of a long run cost about as much as compressing the whole store once
+        if force or rows - self._packed_rows >= max(PACK_ROWS, self._packed_rows):
             self.con.execute("CHECKPOINT gc")
             self._packed_rows = rows
 

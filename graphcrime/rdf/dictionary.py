@@ -231,13 +231,15 @@ def intern(con, relation_sql: str, column: str, into: str | None = None) -> int:
     start = next_id(con)
     col = f"n.{column}"
     table = into or "_gc_intern"
-    # candidates first, then a join with terms on the stored hash (integers, not strings)
+    # candidates first, then a join with terms on the stored hash (integers, not strings);
+    # only the few hash matches have their strings compared
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS "
         f"WITH c AS MATERIALIZED (SELECT DISTINCT {col} AS nt, hash({col}) AS h FROM "
         f"{_relation(relation_sql)} AS n WHERE {col} IS NOT NULL), "
-        f"m AS MATERIALIZED (SELECT t.nt, t.id, c.nt AS cnt FROM terms t JOIN c ON t.h = c.h), "
-        f"e AS MATERIALIZED (SELECT nt, id FROM m WHERE nt = cnt) "
+        f"m AS MATERIALIZED (SELECT t.id, c.nt FROM terms t JOIN c ON t.h = c.h), "
+        f"e AS MATERIALIZED (SELECT m.nt, m.id FROM m JOIN terms t ON t.id = m.id "
+        f"AND t.nt = m.nt) "
         f"SELECT nt, id FROM e UNION ALL SELECT nt, {start} + row_number() OVER () - 1 "
         f"FROM (SELECT c.nt FROM c ANTI JOIN e ON e.nt = c.nt)")
     source = f"SELECT id, nt FROM {table} WHERE id >= {start}"
@@ -256,7 +258,9 @@ def lookup(con, nts: list[str]) -> list[int | None]:
     """Ids of the given canonical nt strings, None where a term is unknown (small lists)."""
     if not nts:
         return []
-    rows = con.execute("SELECT nt, id FROM terms WHERE nt IN (SELECT unnest(?::VARCHAR[]))",
+    # the integer hash column narrows the scan; the string test confirms
+    rows = con.execute("WITH w AS (SELECT unnest(?::VARCHAR[]) AS nt) SELECT t.nt, t.id FROM "
+                       "terms t SEMI JOIN w ON t.h = hash(w.nt) AND t.nt = w.nt",
                        [list(nts)]).fetchall()
     ids = dict(rows)
     return [ids.get(nt) for nt in nts]

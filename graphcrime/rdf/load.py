@@ -199,8 +199,10 @@ class _Loader:
                     "SELECT tok AS nt FROM _gc_ts UNION SELECT tok FROM _gc_tp UNION "
                     "SELECT nt FROM _gc_to UNION SELECT s FROM _gc_slow UNION "
                     "SELECT p FROM _gc_slow UNION SELECT o FROM _gc_slow)")
-        con.execute("CREATE OR REPLACE TEMP TABLE _gc_e AS SELECT hn, id FROM (SELECT u.hn, t.id, "
-                    "t.nt, u.nt AS unt FROM terms t JOIN _gc_u u ON t.h = u.hn) WHERE nt = unt")
+        # hash matches first (integers); only those have their strings compared
+        con.execute("CREATE OR REPLACE TEMP TABLE _gc_e AS WITH m AS MATERIALIZED (SELECT u.hn, "
+                    "u.nt, t.id FROM terms t JOIN _gc_u u ON t.h = u.hn) SELECT m.hn, m.id "
+                    "FROM m JOIN terms t ON t.id = m.id AND t.nt = m.nt")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_n AS SELECT u.nt, u.hn, "
                     f"{start} + row_number() OVER () - 1 AS id FROM _gc_u u "
                     f"WHERE NOT EXISTS (SELECT 1 FROM _gc_e e WHERE e.hn = u.hn)")
