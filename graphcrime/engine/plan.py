@@ -38,7 +38,12 @@ from graphcrime.lang.ast import (
 from graphcrime.vocab import RDF_TYPE
 
 #: atom versions: which rounds of a table an atom reads, given the current round k
-VERSIONS = {"all": "", "full": "r < {k}", "delta": "r = {k} - 1", "old": "r < {k} - 1"}
+#: and, for a recursive atom whose full/old version is split in two (see
+#: ``StratumLoop._split``), the rows from before the stratum (first round ``s``) and the
+#: rows of full/old derived in the stratum
+VERSIONS = {"all": "", "full": "r < {k}", "delta": "r = {k} - 1", "old": "r < {k} - 1",
+            "pre": "r < {s}", "full_in": "r >= {s} AND r < {k}",
+            "old_in": "r >= {s} AND r < {k} - 1"}
 
 
 @dataclass
@@ -50,6 +55,11 @@ class Context:
     tuple_table: Callable[[str, int], str]
     const_id: Callable[[str], int]
     round: int = 0
+    first: int = 0  # the first round of the current stratum
+
+    def version_sql(self, version: str) -> str:
+        """The row condition of a table version ('' for all rows)."""
+        return VERSIONS[version].format(k=self.round, s=self.first)
 
 
 @dataclass
@@ -66,6 +76,8 @@ class Joined:
     table: str
     names: tuple[str, ...]
     valued: frozenset[str] = frozenset()
+    #: recursive atoms among ``atoms``: the table holds their rows from before the stratum
+    pre: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -134,7 +146,7 @@ class BodyPlan:
 
     # -- atoms ----------------------------------------------------------------------------
     def _version(self, table: str, version: str) -> str:
-        cond = VERSIONS[version].format(k=self.ctx.round)
+        cond = self.ctx.version_sql(version)
         return f"(SELECT * FROM {table} WHERE {cond})" if cond else table
 
     def atom(self, a: Atom, version: str = "all") -> None:
@@ -212,9 +224,10 @@ class BodyPlan:
                 self._match(col, Var(n))
 
     def expression(self, lit: Bind | Filter) -> None:
-        val = ExprCompiler(self.value).compile(lit.expr)
+        compiler = ExprCompiler(self.value)
+        val = compiler.compile(lit.expr)
         if isinstance(lit, Filter):
-            self.where.append(f"coalesce({val.ebv()}, false)")
+            self.where.extend(compiler.guards(lit.expr) + [f"coalesce({val.ebv()}, false)"])
         elif self.bound(lit.var.name):  # BIND to a bound variable: an equality test
             self.where.append(f"{self.value(lit.var.name).nt()} = {val.nt()}")  # type: ignore[union-attr]
         else:
@@ -298,12 +311,14 @@ class BodyPlan:
 
 
 def joined_sql(ctx: Context, body: tuple[BodyLiteral, ...], atoms: frozenset[int],
-               names: tuple[str, ...], valued: frozenset[str]) -> str:
+               names: tuple[str, ...], valued: frozenset[str],
+               pre: frozenset[int] = frozenset()) -> str:
     """SQL of the distinct rows of the join of ``atoms`` (indexes into ``body``) projected on
-    ``names``, with the typed value columns of the ``valued`` names (for :class:`Joined`)."""
+    ``names``, with the typed value columns of the ``valued`` names (for :class:`Joined`);
+    the atoms in ``pre`` read their rows from before the stratum."""
     plan = BodyPlan(ctx)
     for i in sorted(atoms):
-        plan.atom(body[i])  # type: ignore[arg-type]
+        plan.atom(body[i], "pre" if i in pre else "all")  # type: ignore[arg-type]
     cols = [f"{plan.id_of(n)} AS v_{n}" for n in names]
     for n in sorted(valued):
         v = plan.value(n)
@@ -331,7 +346,7 @@ def late_binds(body: tuple[BodyLiteral, ...]) -> frozenset[int]:
     join, once per distinct body row, instead of on every candidate row the join produces.
 
     >>> from graphcrime.lang.parser import parse_program
-    >>> r = parse_program("[?x, <p>, ?y] :- [?x, <q>, ?z], BIND(?z + 1 AS ?y) .").rules[0]
+    >>> r = parse_program("[?x, <http://e/p>, ?y] :- [?x, <http://e/q>, ?z], BIND(?z + 1 AS ?y) .").rules[0]
     >>> sorted(late_binds(r.body))
     [1]
     """

@@ -155,21 +155,22 @@ class StratumLoop:
         kinds: dict[str, str] = {}
         for versions in variants:
             plan = BodyPlan(self.ctx)
-            plan.body(rule.body, versions, skip=skip, joined=joined)
+            usable = tuple(j for j in joined if all(versions.get(i) == "pre" for i in j.pre))
+            plan.body(rule.body, versions, skip=skip, joined=usable)
             cols, kinds = plan.output(names)
             selects.append(plan.sql_select(cols or ["1 AS v_"]))
         return selects, kinds
 
     # -- pruning --------------------------------------------------------------------------
     def _variant_empty(self, rule: Rule, versions: dict[int, str], i: int) -> bool:
-        """Whether the variant reading the delta of atom ``i`` is empty for sure: some atom
-        joined with it has no rows, or the id range of a shared variable in the delta does
+        """Whether the variant is empty for sure, judged from atom ``i`` (the delta, or a
+        part of a split atom): it has no rows, or the id range of a variable it shares does
         not meet that variable's range in another atom (e.g. an *old* atom cannot mention the
         terms minted in the last round). Ranges are min/max over a superset of the rows an
         atom can match (its version and its constants), so the test never drops an answer."""
         atom = rule.body[i]
         assert isinstance(atom, (TripleAtom, TupleAtom))
-        delta = self._ranges(atom, "delta")
+        delta = self._ranges(atom, versions[i])
         if delta is None:
             return False
         if not delta or any(lo is None for lo, _ in delta.values()):
@@ -229,6 +230,7 @@ class StratumLoop:
         if not rules:
             return
         self.fresh = set()
+        self.ctx.first = self.round
         for rule in rules:
             self.run_rule(rule, [{}])
         self.round += 1
@@ -249,7 +251,9 @@ class StratumLoop:
                     candidates = [(i, {j: ("old" if j < i else "delta" if j == i else "full")
                                        for j in idx})
                                   for i in idx if self._table_of(rule.body[i]) in last | {"*"}]
-                    variants = [v for i, v in candidates if not self._variant_empty(rule, v, i)]
+                    variants = [v for i, c in candidates for v in _split(c, joined[id(rule)])
+                                if not any(self._variant_empty(rule, v, j) for j in v
+                                           if j == i or v[j].endswith("_in"))]
                     if variants:
                         self.run_rule(rule, variants, joined[id(rule)])
                 self.report.rounds += 1
@@ -372,7 +376,7 @@ class Evaluator(StratumLoop):
 
     def _range_row(self, table: str, version: str, consts: list[tuple[str, int]],
                    cols: list[str]) -> tuple | None:
-        cond = VERSIONS[version].format(k=self.round)
+        cond = VERSIONS[version].format(k=self.round, s=self.ctx.first)
         where = ([cond] if cond else []) + [f"{c} = {v}" for c, v in consts]
         sql = ", ".join(f"min({c}), max({c})" for c in cols) or "count(*), count(*)"
         return self.con.execute(f"SELECT {sql} FROM {table}"
@@ -390,15 +394,20 @@ class Evaluator(StratumLoop):
 
     def stratum_joins(self, rule: Rule, rec: list[int]) -> tuple[Joined, ...]:
         """Materialise the joins that stay the same in every round of a stratum: connected
-        groups of two or more atoms that read lower strata only. A group whose join comes out
-        larger than twice its biggest table is left to the per-round query (where the delta
-        may make it cheap)."""
+        groups of two or more atoms that read lower strata only, each joined with the rows
+        from before the stratum of the recursive atoms that share a variable with one of its
+        atoms (the rows a recursive atom gains in the stratum are joined per round, see
+        :func:`_split`). A group whose join comes out larger than twice its biggest table is
+        left to the per-round query (where the delta may make it cheap)."""
         atoms = [i for i, lit in enumerate(rule.body) if isinstance(lit, (TripleAtom, TupleAtom))
-                 and i not in rec and self._table_of(lit) != "*"]
+                 and self._table_of(lit) != "*"]
         groups: list[set[int]] = []
-        for i in atoms:
+        for i in sorted(atoms, key=lambda i: i in rec):  # lower strata first
             mine = literal_vars(rule.body[i])
-            touching = [g for g in groups if any(mine & literal_vars(rule.body[j]) for j in g)]
+            touching = [g for g in groups if any(mine & literal_vars(rule.body[j])
+                                                 for j in g if j not in rec)]
+            if i in rec and not touching:
+                continue
             merged = {i}.union(*touching)
             groups = [g for g in groups if g not in touching] + [merged]
         out: list[Joined] = []
@@ -415,14 +424,39 @@ class Evaluator(StratumLoop):
             cap = 2 * max(sizes) + 1
             table = f"_j{len(self._joined_tables)}"
             self._joined_tables.append(table)
-            sql = joined_sql(self.ctx, rule.body, frozenset(g), names, valued)
+            pre = frozenset(g & set(rec))
+            sql = joined_sql(self.ctx, rule.body, frozenset(g), names, valued, pre)
             n = self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql} LIMIT {cap}"
                                  ).fetchone()[0]
             if n >= cap:
                 self.con.execute(f"DROP TABLE {table}")
                 continue
-            out.append(Joined(frozenset(g), table, names, valued))
+            out.append(Joined(frozenset(g), table, names, valued, pre))
         return tuple(out)
+
+
+def _split(versions: dict[int, str], joined: tuple[Joined, ...]) -> list[dict[int, str]]:
+    """The variant ``versions`` as variants that can read the materialised joins.
+
+    A recursive atom in a join's ``pre`` set reads, in the join's table, only its rows from
+    before the stratum; its full/old version is the union of those and the rows derived in
+    the stratum (``full_in``/``old_in``). For the atoms a_1..a_m of such sets: one variant
+    with every a_p ``pre`` (it reads the tables), and for each p one with a_1..a_(p-1)
+    ``pre``, a_p ``*_in`` and the rest unchanged - together exactly the original variant.
+    A join one of whose atoms is the delta is not split.
+
+    >>> j = Joined(frozenset({0, 1}), "_j0", (), pre=frozenset({1}))
+    >>> _split({1: "full", 2: "delta"}, (j,))
+    [{1: 'pre', 2: 'delta'}, {1: 'full_in', 2: 'delta'}]
+    """
+    parts = sorted(a for j in joined for a in j.pre
+                   if all(versions.get(b) in ("full", "old") for b in j.pre))
+    if not parts:
+        return [versions]
+    out = [{**versions, **{a: "pre" for a in parts}}]
+    for p, a in enumerate(parts):
+        out.append({**versions, **{b: "pre" for b in parts[:p]}, a: versions[a] + "_in"})
+    return out
 
 
 def table_of(store: Any, const_id: Callable[[str], int], atom: object) -> str:

@@ -487,6 +487,24 @@ class ExprCompiler:
             return self._call(e)
         raise RuleError(f"unsupported expression {e!r}", hint="see docs for supported syntax")
 
+    def guards(self, e: Expr) -> list[str]:
+        """Conditions implied by FILTER(``e``) being true, that the database can use to join:
+        an ordering or ``=`` comparison of two variables is only true when both terms are
+        of the same kind (the comparison's own SQL is a CASE, which a join cannot use).
+
+        >>> c = ExprCompiler(lambda n: SqlVal(kind=f"t_{n}.kind"))
+        >>> c.guards(BinOp("&&", BinOp("<", Var("a"), Var("b")), BinOp("!=", Var("a"), Var("c"))))
+        ['t_a.kind = t_b.kind']
+        """
+        if isinstance(e, BinOp) and e.op == "&&":
+            return self.guards(e.left) + self.guards(e.right)
+        if isinstance(e, BinOp) and e.op in ("=", "<", "<=", ">", ">=") and \
+                isinstance(e.left, Var) and isinstance(e.right, Var):
+            a, b = self.var_value(e.left.name), self.var_value(e.right.name)
+            if a is not None and b is not None and NULL not in (a.kind, b.kind):
+                return [f"{a.kind} = {b.kind}"]
+        return []
+
     def _call(self, e: Call) -> SqlVal:
         name = e.name
         if name == "BOUND":
