@@ -197,3 +197,36 @@ def analyse(program: Program) -> Analysis:
                               recursive))
     errors.sort(key=lambda e: (e.file or "", e.line or 0, e.col or 0))
     return Analysis(program, tuple(strata), tuple(errors))
+
+
+def merge_recursive(strata: tuple[Stratum, ...]) -> tuple[Stratum, ...]:
+    """The strata to evaluate: a recursive stratum that reads a recursive group's facts only
+    positively joins that group's fixpoint loop (same least model, fewer rounds, and each
+    round's new facts meet the previous round's: ``containsTransaction`` copied from a chain
+    to its extension as the extension is derived, not level by level afterwards). It joins
+    the latest group it reads, so everything it needs is derived before or with it; a
+    stratum that reads a group through NOT or AGGREGATE still waits for the group to end.
+
+    >>> from graphcrime.lang.parser import parse_program
+    >>> p = parse_program("@prefix : <http://e/> . "
+    ...     "[?x, :c, ?z] :- [?x, :c, ?y], [?y, :e, ?z] . "
+    ...     "[?x, :d, ?z] :- [?x, :c, ?y], [?y, :d, ?z] . "
+    ...     "[?x, :n, ?y] :- [?x, :e, ?y], NOT [?x, :d, ?y] .")
+    >>> strata = analyse(p).strata
+    >>> [len(s.rules) for s in strata], [len(s.rules) for s in merge_recursive(strata)]
+    ([1, 1, 1], [2, 1])
+    """
+    groups: list[Stratum] = []
+    for st in strata:
+        reads = [r for rule in st.rules for r in body_reads(rule.body)]
+        fed = [i for i, g in enumerate(groups)
+               if any(keys_overlap(h, r.key) for h in g.heads for r in reads)]
+        last = max(fed, default=-1)
+        g = groups[last] if last >= 0 else None
+        if st.recursive and g is not None and g.recursive and not any(
+                keys_overlap(h, r.key) for h in g.heads for r in reads if r.how != "+"):
+            groups[last] = Stratum(g.rules + st.rules, g.heads | st.heads, True)
+        else:
+            groups.append(st)
+    return tuple(groups)
+

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphcrime.compile.analysis import keys_overlap, pred_key
+from graphcrime.compile.analysis import keys_overlap, merge_recursive, pred_key
 from graphcrime.compile.stratify import stratify
 from graphcrime.engine.naive import param_nt
 from graphcrime.engine.plan import (
@@ -132,7 +132,7 @@ class StratumLoop:
             timer.daemon = True
             timer.start()
         try:
-            for stratum in strata:
+            for stratum in merge_recursive(tuple(strata)):
                 self.run_stratum(stratum.rules, stratum.heads, stratum.recursive)
                 self.report.strata += 1
         except Exception as err:

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["graphcrime.engine.plan", "graphcrime.engine.seminaive", "graphcrime.engine.sqlexpr",
+MODULES = ["graphcrime.compile.analysis", "graphcrime.engine.plan", "graphcrime.engine.seminaive", "graphcrime.engine.sqlexpr",
            "graphcrime.engine.store", "graphcrime.engine.naive"]
 
 
