@@ -112,8 +112,8 @@ class Store:
         from graphcrime.rdf import chunks
         from graphcrime.rdf.load import load_ntriples
 
-        def batch(paths: list[Path]) -> int:
-            load_ntriples(self.con, [str(f) for f in paths], target="_loaded")
+        def batch(paths: list[Path], lines: dict[str, int] | None = None) -> int:
+            load_ntriples(self.con, [str(f) for f in paths], target="_loaded", lines=lines)
             n = self._facts.add_loaded("_loaded")
             self.con.execute("DROP TABLE IF EXISTS _loaded")
             return n
@@ -121,9 +121,9 @@ class Store:
         big = [f for f in files if chunks.is_big(f)]
         added = batch([f for f in files if f not in big]) if len(big) < len(files) else 0
         for f in big:
-            for piece, before in chunks.pieces(f, self._facts.temp_dir):
+            for piece, before, lines in chunks.pieces(f, self._facts.temp_dir):
                 try:
-                    added += batch([piece])
+                    added += batch([piece], {str(piece): lines})
                 except DataError as e:
                     raise chunks.at_original(e, piece, f, before) from None
                 self._facts.pack()  # compress the dictionary as it grows

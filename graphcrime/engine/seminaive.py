@@ -305,7 +305,10 @@ class Evaluator(StratumLoop):
         if late and any(kinds[n] != "id" for n in first if n in inputs):
             late, first = frozenset(), names  # a late BIND reads a computed value: no split
             selects, kinds = self._selects(rule, variants, first, late, joined)
-        n = self.con.execute("CREATE OR REPLACE TEMP TABLE _rb AS SELECT DISTINCT * FROM ("
+        # distinct rows, unless the only head atom's insert makes its rows distinct anyway
+        once = len(rule.head) > 1 or late or any(kinds[n] != "id" for n in first)
+        n = self.con.execute(f"CREATE OR REPLACE TEMP TABLE _rb AS SELECT "
+                             f"{'DISTINCT ' if once else ''}* FROM ("
                              + " UNION ALL ".join(selects) + ")").fetchone()[0]
         if not n:
             return 0

@@ -10,8 +10,8 @@ piece is reported at the original file and line (:func:`at_original`).
 >>> d = pathlib.Path(tempfile.mkdtemp())
 >>> f = d / "a.nt"
 >>> _ = f.write_text("".join(f"<http://e/{i}> <http://e/p> <http://e/o> .\\n" for i in range(5)))
->>> [(p.read_text().count("\\n"), before) for p, before in pieces(f, d, size=80)]
-[(2, 0), (2, 2), (1, 4)]
+>>> [(p.read_text().count("\\n"), before, lines) for p, before, lines in pieces(f, d, size=80)]
+[(2, 0, 2), (2, 2, 2), (1, 4, 1)]
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 from graphcrime.errors import DataError
 
 #: files (uncompressed size, gzip counted at 4x) above this are loaded piece by piece
-PIECE_BYTES = 128 << 20
+PIECE_BYTES = 256 << 20
 
 
 def is_big(path: Path, size: int | None = None) -> bool:
@@ -39,9 +39,10 @@ def is_big(path: Path, size: int | None = None) -> bool:
     return path.stat().st_size * factor > size
 
 
-def pieces(path: Path, tmp: Path, size: int | None = None) -> Iterator[tuple[Path, int]]:
-    """Yield ``(piece file, lines before it)`` for ``path``; each piece is deleted when the
-    next one is asked for. A gzip file that is cut short raises :class:`DataError`."""
+def pieces(path: Path, tmp: Path, size: int | None = None) -> Iterator[tuple[Path, int, int]]:
+    """Yield ``(piece file, lines before it, lines in it)`` for ``path``; each piece is
+    deleted when the next one is asked for. A gzip file that is cut short raises
+    :class:`DataError`."""
     size = size or PIECE_BYTES
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     work = Path(tempfile.mkdtemp(prefix="gc-pieces-", dir=tmp))
@@ -61,9 +62,10 @@ def pieces(path: Path, tmp: Path, size: int | None = None) -> Iterator[tuple[Pat
                                     hint="the gzip file is damaged or cut short") from None
                 piece = work / f"{path.name.removesuffix('.gz')}.{n}.nt"
                 piece.write_bytes(block)
-                yield piece, before
+                lines = block.count(b"\n") + (not block.endswith(b"\n"))
+                yield piece, before, lines
                 piece.unlink()
-                before += block.count(b"\n")
+                before += lines
                 n += 1
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import mmap
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import pyarrow as pa
@@ -81,8 +81,10 @@ class _Loader:
     output, ``_gc_t{s,p,o}(tok, h, ok[, nt])`` the distinct tokens per position.
     """
 
-    def __init__(self, con, paths: list[Path], progress: Progress | None) -> None:
+    def __init__(self, con, paths: list[Path], progress: Progress | None,
+                 lines: Mapping[str, int] | None = None) -> None:
         self.con, self.paths, self.progress = con, paths, progress
+        self.lines = dict(lines or {})  # line counts the caller already knows
         self.step = 0
 
     def tick(self, stage: str) -> None:
@@ -131,7 +133,8 @@ class _Loader:
             rows = con.execute(f"INSERT INTO _gc_raw SELECT {f}, s, p, o, d "
                                f"FROM {_read_csv(path, 4)}").fetchone()[0]
             lines = _read_csv(path, 1)
-            if rows != _count_lines(con, path, lines):
+            known = self.lines.get(str(path))
+            if rows != (known if known is not None else _count_lines(con, path, lines)):
                 con.execute(f"INSERT INTO _gc_lines SELECT {f}, line FROM {lines} WHERE NOT "
                             f"{skip_sql('line')} AND len(string_split(line, ' ')) <> 4")
             return True
@@ -244,7 +247,8 @@ class _Loader:
 
 
 def load_ntriples(con, paths: Iterable[str | Path], target: str = "loaded",
-                  progress: Progress | None = None, workers: int | None = None) -> int:
+                  progress: Progress | None = None, workers: int | None = None,
+                  lines: Mapping[str, int] | None = None) -> int:
     """Load RDF files into table ``target(s, p, o INTEGER)`` (replaced), interning terms.
 
     N-Triples (``.nt``, ``.nt.gz``, multi-member gzip too) takes the fast path; ``.nq`` and
@@ -252,7 +256,8 @@ def load_ntriples(con, paths: Iterable[str | Path], target: str = "loaded",
     Triples are de-duplicated. A bad line raises :class:`DataError` with file, line and
     column, and nothing is loaded: ``terms`` and ``target`` are left as they were.
     ``progress(stage, step, steps)`` is called after each stage; ``workers`` caps DuckDB's
-    threads for the load. Returns the number of distinct triples.
+    threads for the load; ``lines`` gives the line count of files whose count the caller
+    knows (it saves counting them). Returns the number of distinct triples.
     """
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", target):
         raise DataError(f"bad target table name {target!r}", hint="use a plain SQL identifier")
@@ -267,7 +272,7 @@ def load_ntriples(con, paths: Iterable[str | Path], target: str = "loaded",
     old_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
     con.execute("SET preserve_insertion_order = false")
     try:
-        return _Loader(con, [Path(p) for p in paths], progress).run(target)
+        return _Loader(con, [Path(p) for p in paths], progress, lines).run(target)
     finally:
         for t in _TMP:
             con.execute(f"DROP TABLE IF EXISTS {t}")
