@@ -47,8 +47,10 @@ def parse_size(text: str | int | None) -> int | None:
 
 T = TypeVar("T")
 
-#: rows added between two compressions of the store (see FactStore.pack)
+#: rows added between two compressions of the store: at least PACK_ROWS, then as many as the
+#: store holds (it doubles), but never more than PACK_MAX_ROWS (see FactStore.pack)
 PACK_ROWS = 2_000_000
+PACK_MAX_ROWS = 32_000_000
 
 
 class FactStore:
@@ -174,9 +176,10 @@ class FactStore:
         # rows of the store's own tables (facts and terms), from the catalog: no scan
         rows = int(self.con.execute("SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() "
                                     "WHERE database_name = 'gc' AND NOT temporary").fetchone()[0])
-        # at most every PACK_ROWS rows, and no more often than the store doubles: the
-        # checkpoints of a long run cost about as much as compressing the whole store once
-        if force or rows - self._packed_rows >= max(PACK_ROWS, self._packed_rows):
+        # no more often than the store doubles, so the checkpoints of a run cost about as
+        # much as compressing the whole store once; capped so a huge store stays compressed
+        step = min(max(PACK_ROWS, self._packed_rows), PACK_MAX_ROWS)
+        if force or rows - self._packed_rows >= step:
             self.con.execute("CHECKPOINT gc")
             self._packed_rows = rows
 
