@@ -39,7 +39,7 @@ from graphcrime.vocab import RDF_TYPE
 
 #: atom versions: which rounds of a table an atom reads, given the current round k
 #: and, for a recursive atom whose full/old version is split in two (see
-#: ``StratumLoop._split``), the rows from before the stratum (first round ``s``) and the
+#: ``seminaive._split``), the rows from before the stratum (first round ``s``) and the
 #: rows of full/old derived in the stratum
 VERSIONS = {"all": "", "full": "r < {k}", "delta": "r = {k} - 1", "old": "r < {k} - 1",
             "pre": "r < {s}", "full_in": "r >= {s} AND r < {k}",
@@ -57,9 +57,10 @@ class Context:
     round: int = 0
     first: int = 0  # the first round of the current stratum
 
-    def version_sql(self, version: str) -> str:
-        """The row condition of a table version ('' for all rows)."""
-        return VERSIONS[version].format(k=self.round, s=self.first)
+    def version_sql(self, version: str, k: int | None = None) -> str:
+        """The row condition of a table version in round ``k`` (default: the current round;
+        '' for all rows)."""
+        return VERSIONS[version].format(k=self.round if k is None else k, s=self.first)
 
 
 @dataclass
@@ -346,7 +347,8 @@ def late_binds(body: tuple[BodyLiteral, ...]) -> frozenset[int]:
     join, once per distinct body row, instead of on every candidate row the join produces.
 
     >>> from graphcrime.lang.parser import parse_program
-    >>> r = parse_program("[?x, <http://e/p>, ?y] :- [?x, <http://e/q>, ?z], BIND(?z + 1 AS ?y) .").rules[0]
+    >>> r = parse_program("@prefix : <http://e/> . "
+    ...                   "[?x, :p, ?y] :- [?x, :q, ?z], BIND(?z + 1 AS ?y) .").rules[0]
     >>> sorted(late_binds(r.body))
     [1]
     """

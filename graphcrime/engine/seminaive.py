@@ -30,7 +30,6 @@ from graphcrime.compile.analysis import keys_overlap, merge_recursive, pred_key
 from graphcrime.compile.stratify import stratify
 from graphcrime.engine.naive import param_nt
 from graphcrime.engine.plan import (
-    VERSIONS,
     Binding,
     BodyPlan,
     Context,
@@ -379,7 +378,7 @@ class Evaluator(StratumLoop):
 
     def _range_row(self, table: str, version: str, consts: list[tuple[str, int]],
                    cols: list[str]) -> tuple | None:
-        cond = VERSIONS[version].format(k=self.round, s=self.ctx.first)
+        cond = self.ctx.version_sql(version, self.round)
         where = ([cond] if cond else []) + [f"{c} = {v}" for c, v in consts]
         sql = ", ".join(f"min({c}), max({c})" for c in cols) or "count(*), count(*)"
         return self.con.execute(f"SELECT {sql} FROM {table}"

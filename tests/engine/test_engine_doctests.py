@@ -7,8 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["graphcrime.compile.analysis", "graphcrime.engine.plan", "graphcrime.engine.seminaive", "graphcrime.engine.sqlexpr",
-           "graphcrime.engine.store", "graphcrime.engine.naive"]
+MODULES = ["graphcrime.compile.analysis", "graphcrime.engine.plan", "graphcrime.engine.seminaive",
+           "graphcrime.engine.sqlexpr", "graphcrime.engine.store", "graphcrime.engine.naive"]
 
 
 @pytest.mark.parametrize("name", MODULES)
