@@ -9,7 +9,7 @@ and interned only when a head needs them.
 >>> v = const_val('"41"^^<http://www.w3.org/2001/XMLSchema#integer>')
 >>> one = const_val('"1"^^<http://www.w3.org/2001/XMLSchema#integer>')
 >>> import duckdb
->>> duckdb.execute("SELECT " + arith("+", v, one).nt()).fetchone()[0]
+>>> duckdb.connect().execute("SELECT " + arith("+", v, one).nt()).fetchall()[0][0]
 '"42"^^<http://www.w3.org/2001/XMLSchema#integer>'
 """
 

@@ -79,7 +79,7 @@ def nt_literal_sql(lex_sql: str, dt_sql: str, lang_sql: str) -> str:
     A non-empty ``lang`` wins (tag lower-cased); a NULL datatype means ``xsd:string``.
 
     >>> import duckdb
-    >>> duckdb.sql("SELECT " + nt_literal_sql("'a\\"b'", "NULL", "'EN'")).fetchall()[0][0]
+    >>> duckdb.connect().sql("SELECT " + nt_literal_sql("'a\\"b'", "NULL", "'EN'")).fetchall()[0][0]
     '"a\\\\"b"@en'
     """
     return (f"('\"' || {escape_sql(lex_sql)} || '\"' || CASE "
