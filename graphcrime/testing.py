@@ -285,6 +285,11 @@ def engine_evaluate(prog: Program, facts: set[tuple[str, str, str]] | None = Non
                     f"FROM _facts f {joins}")
         con.unregister("_facts")
     materialise(store, prog, params)
+    for table in list(store.preds.values()) + list(store.tuple_tables.values()):
+        cols = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall() if c[0] != "r"]
+        dupes = con.execute(f"SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT "
+                            f"{', '.join(cols) or '1'} FROM {table})) FROM {table}").fetchone()[0]
+        assert dupes == 0, f"{dupes} duplicate rows in {table}"
     triples = {tuple(r) for r in con.execute(
         f"SELECT a.nt, b.nt, c.nt FROM {store.pattern_sql()} x JOIN terms a ON a.id = x.s "
         "JOIN terms b ON b.id = x.p JOIN terms c ON c.id = x.o").fetchall()}

@@ -306,6 +306,11 @@ class Evaluator(StratumLoop):
             selects, kinds = self._selects(rule, variants, first, late, joined)
         # distinct rows, unless the only head atom's insert makes its rows distinct anyway
         once = len(rule.head) > 1 or late or any(kinds[n] != "id" for n in first)
+        key = None if once else self._key_range(rule, variants, rule.head[0])
+        if key is not None:  # one head atom of term ids: insert straight from the join
+            self._minted, self._touched = next_id(self.con), set()
+            return self._insert_head(rule.head[0], "(" + " UNION ALL ".join(selects) + ")",
+                                     key)
         n = self.con.execute(f"CREATE OR REPLACE TEMP TABLE _rb AS SELECT "
                              f"{'DISTINCT ' if once else ''}* FROM ("
                              + " UNION ALL ".join(selects) + ")").fetchone()[0]
@@ -336,11 +341,50 @@ class Evaluator(StratumLoop):
     def _col(self, t: object) -> str:
         return f"v_{t.name}" if isinstance(t, Var) else str(self._const_id(term_nt(t)))  # type: ignore[arg-type]
 
-    def _insert_head(self, atom: TripleAtom | TupleAtom) -> int:
+    def _key_range(self, rule: Rule, variants: list[dict[int, str]],
+                   atom: TripleAtom | TupleAtom) -> tuple[int, int] | None:
+        """A (min, max) superset of the ids the first column of head ``atom`` takes, from
+        the id ranges of the body atoms that bind it; None when they cannot tell, or when the
+        predicate is a variable (the caller then materialises the body)."""
+        if isinstance(atom, TripleAtom) and isinstance(atom.p, Var):
+            return None
+        first = atom.s if isinstance(atom, TripleAtom) else (atom.args[0] if atom.args else None)
+        if first is None:
+            return None
+        if not isinstance(first, Var):
+            i = self._const_id(term_nt(first))
+            return i, i
+        los, his = [], []
+        for versions in variants:
+            lo, hi = None, None
+            for j, lit in enumerate(rule.body):
+                if isinstance(lit, (TripleAtom, TupleAtom)) and first.name in {
+                        v.name for v in lit.variables()}:
+                    got = self._ranges(lit, versions.get(j, "all"), {first.name})
+                    if got is None or first.name not in got:
+                        continue
+                    a, b = got[first.name]
+                    if a is None:
+                        lo, hi = 1, 0  # no rows: the variant adds nothing
+                        break
+                    lo = a if lo is None else max(lo, a)
+                    hi = b if hi is None else min(hi, b)
+            if lo is None or hi is None:
+                return None
+            if lo <= hi:
+                los.append(lo)
+                his.append(hi)
+        return (min(los), max(his)) if los else None
+
+    def _insert_head(self, atom: TripleAtom | TupleAtom, src: str = "_rb",
+                     key: tuple[int, int] | None = None) -> int:
+        """Insert the new facts of head ``atom`` from the rows of ``src`` (columns
+        ``v_<name>``); ``key`` is a known (min, max) of its first column."""
         if isinstance(atom, TupleAtom):
             table = self.store.tuple_table(atom.name, len(atom.args))
             cols = [self._col(t) for t in atom.args]
-            return self._insert(table, [f"c{i}" for i in range(len(cols))], cols)
+            return self._insert(table, [f"c{i}" for i in range(len(cols))], cols, src=src,
+                                key=key)
         s, o = self._col(atom.s), self._col(atom.o)
         if isinstance(atom.p, Var):
             preds = [r[0] for r in self.con.execute(
@@ -348,14 +392,18 @@ class Evaluator(StratumLoop):
             return sum(self._insert(self.store.pred_table(p), ["s", "o"], [s, o],
                                     f"v_{atom.p.name} = {p}") for p in preds)
         pid = self._const_id(term_nt(atom.p))
-        return self._insert(self.store.pred_table(pid), ["s", "o"], [s, o])
+        return self._insert(self.store.pred_table(pid), ["s", "o"], [s, o], src=src, key=key)
 
-    def _insert(self, table: str, names: list[str], cols: list[str], where: str = "") -> int:
+    def _insert(self, table: str, names: list[str], cols: list[str], where: str = "",
+                src: str = "_rb", key: tuple[int, int] | None = None) -> int:
+        rows = src
         sel = ", ".join(f"{c} AS {n}" for c, n in zip(cols, names, strict=True)) or "1 AS x"
-        src = f"SELECT DISTINCT {sel} FROM _rb" + (f" WHERE {where}" if where else "")
-        if names:
+        src = f"SELECT DISTINCT {sel} FROM {rows}" + (f" WHERE {where}" if where else "")
+        if names and key is not None:
+            lo, hi = key
+        elif names:
             # prune the existing table to the key range of the new rows (zone maps skip the rest)
-            lo, hi = self.con.execute(f"SELECT min({cols[0]}), max({cols[0]}) FROM _rb"
+            lo, hi = self.con.execute(f"SELECT min({cols[0]}), max({cols[0]}) FROM {rows}"
                                       + (f" WHERE {where}" if where else "")).fetchone()
             if lo is None:
                 return 0
@@ -374,6 +422,10 @@ class Evaluator(StratumLoop):
         self._count(n)
         if n:
             self.fresh.add(table)
+            # cached ranges over all of the table's rows are out of date (the other versions
+            # leave out the current round's rows)
+            self._range_cache = {k: v for k, v in self._range_cache.items()
+                                 if k[:2] != (table, "all")}
         return int(n)
 
     def _range_row(self, table: str, version: str, consts: list[tuple[str, int]],
