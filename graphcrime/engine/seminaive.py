@@ -66,6 +66,9 @@ class StratumLoop:
     and, optionally, the per-stratum joins and the end-of-round hook.
     """
 
+    #: evaluate a recursive stratum inside the recursive group it reads (merge_recursive)
+    merge_strata = True
+
     def __init__(self, store: Any, first_round: int, *, max_derived_facts: int | None = None,
                  deadline: float | None = None,
                  progress: Callable[[str, int], None] | None = None) -> None:
@@ -131,7 +134,7 @@ class StratumLoop:
             timer.daemon = True
             timer.start()
         try:
-            for stratum in merge_recursive(tuple(strata)):
+            for stratum in merge_recursive(tuple(strata)) if self.merge_strata else strata:
                 self.run_stratum(stratum.rules, stratum.heads, stratum.recursive)
                 self.report.strata += 1
         except Exception as err:
