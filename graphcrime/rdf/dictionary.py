@@ -220,6 +220,15 @@ def next_id(con) -> int:
     return int(con.execute("SELECT count(*) FROM terms").fetchone()[0])
 
 
+def known_sql(candidates: str, h: str = "h") -> str:
+    """SQL query: ``nt, id`` of the rows of relation ``candidates`` (columns ``nt`` and its
+    hash ``h``) that are terms. It joins on the stored 64-bit hash first (integers) and reads
+    term strings only for the hash matches: a join on the string would read every term's."""
+    return (f"WITH _hm AS MATERIALIZED (SELECT t.id, c.nt FROM terms t JOIN {candidates} c "
+            f"ON t.h = c.{h}) SELECT _hm.nt, _hm.id FROM _hm JOIN terms t ON t.id = _hm.id "
+            f"AND t.nt = _hm.nt")
+
+
 def intern(con, relation_sql: str, column: str, into: str | None = None) -> int:
     """Add every distinct non-NULL nt of ``column`` in the relation that is not yet a term.
 
@@ -231,15 +240,12 @@ def intern(con, relation_sql: str, column: str, into: str | None = None) -> int:
     start = next_id(con)
     col = f"n.{column}"
     table = into or "_gc_intern"
-    # candidates first, then a join with terms on the stored hash (integers, not strings);
-    # only the few hash matches have their strings compared
+    # distinct candidates first, then the ones that are terms already (see known_sql)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS "
         f"WITH c AS MATERIALIZED (SELECT DISTINCT {col} AS nt, hash({col}) AS h FROM "
         f"{_relation(relation_sql)} AS n WHERE {col} IS NOT NULL), "
-        f"m AS MATERIALIZED (SELECT t.id, c.nt FROM terms t JOIN c ON t.h = c.h), "
-        f"e AS MATERIALIZED (SELECT m.nt, m.id FROM m JOIN terms t ON t.id = m.id "
-        f"AND t.nt = m.nt) "
+        f"e AS MATERIALIZED ({known_sql('c')}) "
         f"SELECT nt, id FROM e UNION ALL SELECT nt, {start} + row_number() OVER () - 1 "
         f"FROM (SELECT c.nt FROM c ANTI JOIN e ON e.nt = c.nt)")
     source = f"SELECT id, nt FROM {table} WHERE id >= {start}"
@@ -258,10 +264,8 @@ def lookup(con, nts: list[str]) -> list[int | None]:
     """Ids of the given canonical nt strings, None where a term is unknown (small lists)."""
     if not nts:
         return []
-    # the integer hash column narrows the scan; the string test confirms
-    rows = con.execute("WITH w AS (SELECT unnest(?::VARCHAR[]) AS nt) SELECT t.nt, t.id FROM "
-                       "terms t SEMI JOIN w ON t.h = hash(w.nt) AND t.nt = w.nt",
-                       [list(nts)]).fetchall()
+    rows = con.execute(known_sql("(SELECT nt, hash(nt) AS h FROM (SELECT unnest(?::VARCHAR[]) "
+                                 "AS nt))"), [list(nts)]).fetchall()
     ids = dict(rows)
     return [ids.get(nt) for nt in nts]
 
@@ -294,5 +298,5 @@ def _list_sql(values: list[str]) -> str:
     return "[" + ", ".join(q(v) + "::VARCHAR" for v in values) + "]"
 
 
-__all__ = ["create_terms", "intern", "intern_values", "lookup", "nt_literal_sql", "literal_nt",
-           "term_columns_sql", "terms_rows_sql", "typed_columns_sql", "next_id"]
+__all__ = ["create_terms", "intern", "intern_values", "known_sql", "lookup", "nt_literal_sql",
+           "literal_nt", "term_columns_sql", "terms_rows_sql", "typed_columns_sql", "next_id"]

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from graphcrime.errors import DataError
 from graphcrime.rdf import slowparse
-from graphcrime.rdf.dictionary import create_terms, next_id, q, terms_rows_sql
+from graphcrime.rdf.dictionary import create_terms, known_sql, next_id, q, terms_rows_sql
 from graphcrime.rdf.syntax import canonical_sql, ok_sql, skip_sql, split_sql
 
 Progress = Callable[[str, int, int], None]
@@ -202,10 +202,8 @@ class _Loader:
                     "SELECT tok AS nt FROM _gc_ts UNION SELECT tok FROM _gc_tp UNION "
                     "SELECT nt FROM _gc_to UNION SELECT s FROM _gc_slow UNION "
                     "SELECT p FROM _gc_slow UNION SELECT o FROM _gc_slow)")
-        # hash matches first (integers); only those have their strings compared
-        con.execute("CREATE OR REPLACE TEMP TABLE _gc_e AS WITH m AS MATERIALIZED (SELECT u.hn, "
-                    "u.nt, t.id FROM terms t JOIN _gc_u u ON t.h = u.hn) SELECT m.hn, m.id "
-                    "FROM m JOIN terms t ON t.id = m.id AND t.nt = m.nt")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_e AS SELECT hash(nt) AS hn, id FROM "
+                    f"({known_sql('_gc_u', h='hn')})")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_n AS SELECT u.nt, u.hn, "
                     f"{start} + row_number() OVER () - 1 AS id FROM _gc_u u "
                     f"WHERE NOT EXISTS (SELECT 1 FROM _gc_e e WHERE e.hn = u.hn)")
