@@ -310,8 +310,8 @@ class Evaluator(StratumLoop):
         # distinct rows, unless the only head atom's insert makes its rows distinct anyway
         once = len(rule.head) > 1 or late or any(kinds[n] != "id" for n in first)
         key = None if once else self._key_range(rule, variants, rule.head[0])
+        self._minted, self._touched = next_id(self.con), set()
         if key is not None:  # one head atom of term ids: insert straight from the join
-            self._minted, self._touched = next_id(self.con), set()
             return self._insert_head(rule.head[0], "(" + " UNION ALL ".join(selects) + ")",
                                      key)
         n = self.con.execute(f"CREATE OR REPLACE TEMP TABLE _rb AS SELECT "
@@ -328,7 +328,6 @@ class Evaluator(StratumLoop):
             self.con.execute("CREATE OR REPLACE TEMP TABLE _rb AS " + plan.sql_select(
                 cols, unchecked=frozenset(n for n in names if kinds[n] == "nt")))
         computed = [n for n in names if kinds.get(n) == "nt"]
-        self._minted, self._touched = next_id(self.con), set()
         if computed:
             for n in computed:
                 intern(self.con, "_rb", f"v_{n}", into=f"_m_{n}")
@@ -379,14 +378,14 @@ class Evaluator(StratumLoop):
                 his.append(hi)
         return (min(los), max(his)) if los else None
 
-    def _insert_head(self, atom: TripleAtom | TupleAtom, src: str = "_rb",
+    def _insert_head(self, atom: TripleAtom | TupleAtom, rows: str = "_rb",
                      key: tuple[int, int] | None = None) -> int:
-        """Insert the new facts of head ``atom`` from the rows of ``src`` (columns
+        """Insert the new facts of head ``atom`` from the relation ``rows`` (columns
         ``v_<name>``); ``key`` is a known (min, max) of its first column."""
         if isinstance(atom, TupleAtom):
             table = self.store.tuple_table(atom.name, len(atom.args))
             cols = [self._col(t) for t in atom.args]
-            return self._insert(table, [f"c{i}" for i in range(len(cols))], cols, src=src,
+            return self._insert(table, [f"c{i}" for i in range(len(cols))], cols, rows=rows,
                                 key=key)
         s, o = self._col(atom.s), self._col(atom.o)
         if isinstance(atom.p, Var):
@@ -395,11 +394,10 @@ class Evaluator(StratumLoop):
             return sum(self._insert(self.store.pred_table(p), ["s", "o"], [s, o],
                                     f"v_{atom.p.name} = {p}") for p in preds)
         pid = self._const_id(term_nt(atom.p))
-        return self._insert(self.store.pred_table(pid), ["s", "o"], [s, o], src=src, key=key)
+        return self._insert(self.store.pred_table(pid), ["s", "o"], [s, o], rows=rows, key=key)
 
     def _insert(self, table: str, names: list[str], cols: list[str], where: str = "",
-                src: str = "_rb", key: tuple[int, int] | None = None) -> int:
-        rows = src
+                rows: str = "_rb", key: tuple[int, int] | None = None) -> int:
         sel = ", ".join(f"{c} AS {n}" for c, n in zip(cols, names, strict=True)) or "1 AS x"
         src = f"SELECT DISTINCT {sel} FROM {rows}" + (f" WHERE {where}" if where else "")
         if names and key is not None:
