@@ -17,11 +17,15 @@ piece is reported at the original file and line (:func:`at_original`).
 from __future__ import annotations
 
 import gzip
+import mmap
+import os
 import shutil
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import numpy as np
 
 from graphcrime.errors import DataError
 
@@ -44,31 +48,94 @@ def pieces(path: Path, tmp: Path, size: int | None = None) -> Iterator[tuple[Pat
     deleted when the next one is asked for. A gzip file that is cut short raises
     :class:`DataError`."""
     size = size or PIECE_BYTES
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
     work = Path(tempfile.mkdtemp(prefix="gc-pieces-", dir=tmp))
+    stem = path.name.removesuffix(".gz").removesuffix(".GZ")
     before = 0
     try:
-        with opener(path, "rb") as src:
-            n = 0
-            while True:
-                try:
-                    block = src.read(size)
-                    if not block:
-                        return
-                    if not block.endswith(b"\n"):
-                        block += src.readline()
-                except (EOFError, OSError, zlib.error) as e:
-                    raise DataError(f"cannot read the compressed file: {e}", file=str(path),
-                                    hint="the gzip file is damaged or cut short") from None
-                piece = work / f"{path.name.removesuffix('.gz')}.{n}.nt"
-                piece.write_bytes(block)
-                lines = block.count(b"\n") + (not block.endswith(b"\n"))
-                yield piece, before, lines
-                piece.unlink()
-                before += lines
-                n += 1
+        gz = path.name.lower().endswith(".gz")
+        blocks = _gzip_blocks(path, size) if gz else _plain_blocks(path, size)
+        for n, write in enumerate(blocks):
+            piece = work / f"{stem}.{n}.nt"
+            lines = write(piece)
+            yield piece, before, lines
+            piece.unlink()
+            before += lines
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+Writer = Callable[[Path], int]  # writes one piece, returns its line count
+
+
+def _plain_blocks(path: Path, size: int) -> Iterator[Writer]:
+    """Pieces of a plain file, copied by the kernel (``copy_file_range``): the bytes never
+    pass through Python, only the line ends are looked for and counted on a memory map."""
+    total = path.stat().st_size
+    if not total:
+        return
+    with open(path, "rb") as src, mmap.mmap(src.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        start = 0
+        while start < total:
+            nl = m.find(b"\n", min(start + size, total) - 1)
+            end = total if nl < 0 else nl + 1
+
+            def write(piece: Path, start: int = start, end: int = end) -> int:
+                with open(piece, "wb") as dst:
+                    if not _copy_range(src.fileno(), dst.fileno(), start, end):
+                        raise DataError("the file got shorter while it was read", file=str(path),
+                                        hint="load files that are no longer being written")
+                return newlines(m, start, end) + (m[end - 1] != ord("\n"))
+
+            yield write
+            start = end
+
+
+def newlines(buf: mmap.mmap | bytes, start: int = 0, end: int | None = None) -> int:
+    """The number of ``\\n`` bytes in ``buf[start:end]``, counted by numpy (vectorised,
+    about 5 GB/s, 16 MB at a time) without copying the bytes.
+
+    >>> newlines(b"a\\nb\\n\\nc"), newlines(b"a\\nb\\n", 2)
+    (3, 1)
+    """
+    end = len(buf) if end is None else end
+    a = np.frombuffer(buf, dtype=np.uint8, count=end - start, offset=start)
+    step = 1 << 24
+    return sum(int(np.count_nonzero(a[i:i + step] == 10)) for i in range(0, end - start, step))
+
+
+def _copy_range(src: int, dst: int, start: int, end: int) -> bool:
+    """Copy bytes ``[start, end)`` of file descriptor ``src`` to ``dst``; False when the
+    source ends first."""
+    while start < end:
+        try:
+            done = os.copy_file_range(src, dst, end - start, start)
+        except OSError:  # another file system or an old kernel: copy through a buffer
+            done = os.write(dst, os.pread(src, min(end - start, 1 << 24), start))
+        if done <= 0:
+            return False
+        start += done
+    return True
+
+
+def _gzip_blocks(path: Path, size: int) -> Iterator[Writer]:
+    """Pieces of a gzip file: about ``size`` uncompressed bytes each, cut after a newline."""
+    with gzip.open(path, "rb") as src:
+        while True:
+            try:
+                block = src.read(size)
+                if not block:
+                    return
+                if not block.endswith(b"\n"):
+                    block += src.readline()
+            except (EOFError, OSError, zlib.error) as e:
+                raise DataError(f"cannot read the compressed file: {e}", file=str(path),
+                                hint="the gzip file is damaged or cut short") from None
+
+            def write(piece: Path, block: bytes = block) -> int:
+                piece.write_bytes(block)
+                return newlines(block) + (not block.endswith(b"\n"))
+
+            yield write
 
 
 def at_original(err: DataError, piece: Path, path: Path, before: int) -> DataError:

@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from graphcrime.errors import DataError
 from graphcrime.rdf import slowparse
+from graphcrime.rdf.chunks import newlines
 from graphcrime.rdf.dictionary import create_terms, known_sql, next_id, q, terms_rows_sql
 from graphcrime.rdf.syntax import canonical_sql, ok_sql, skip_sql, split_sql
 
@@ -59,10 +60,7 @@ def _count_lines(con, path: Path, lines_sql: str) -> int:
     if size == 0:
         return 0
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        n = 0
-        for start in range(0, size, 1 << 26):
-            n += m[start:start + (1 << 26)].count(b"\n")
-        return n + (m[size - 1] != ord("\n"))
+        return newlines(m) + (m[size - 1] != ord("\n"))
 
 
 def _is_fast(path: Path) -> bool:
