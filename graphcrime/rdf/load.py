@@ -20,7 +20,7 @@ interned (one INSERT), then triples encoded by integer joins on hashed tokens.
 from __future__ import annotations
 
 import functools
-import mmap
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -53,14 +53,14 @@ def _read_csv(path: Path, fields: int) -> str:
 
 
 def _count_lines(con, path: Path, lines_sql: str) -> int:
-    """Lines in the file: newlines counted on a memory map (plain files) or by DuckDB (gzip)."""
+    """Lines in the file: newlines counted by numpy (plain files) or by DuckDB (gzip)."""
     if path.name.lower().endswith(".gz"):
         return int(con.execute(f"SELECT count(*) FROM {lines_sql}").fetchone()[0])
     size = path.stat().st_size
     if size == 0:
         return 0
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        return newlines(m) + (m[size - 1] != ord("\n"))
+    with open(path, "rb") as fh:
+        return newlines(fh.fileno(), 0, size) + (os.pread(fh.fileno(), 1, size - 1) != b"\n")
 
 
 def _is_fast(path: Path) -> bool:
