@@ -28,9 +28,12 @@ from graphcrime.vocab import (
     XSD_STRING,
 )
 
+#: ``lex`` is stored for literals only (``slex``); for IRIs and blank nodes it is computed
+#: from ``nt`` when read, which keeps the longest strings out of storage and compression.
 TERMS_DDL = (
-    "CREATE TABLE IF NOT EXISTS terms(id INTEGER, nt VARCHAR, kind UTINYINT, lex VARCHAR, "
-    "dt VARCHAR, lang VARCHAR, num DOUBLE, ts TIMESTAMP, bool BOOLEAN, h UBIGINT)"
+    "CREATE TABLE IF NOT EXISTS terms(id INTEGER, nt VARCHAR, kind UTINYINT, slex VARCHAR, "
+    "dt VARCHAR, lang VARCHAR, num DOUBLE, ts TIMESTAMP, bool BOOLEAN, h UBIGINT, "
+    "lex VARCHAR AS (CASE kind WHEN 0 THEN nt[2:-2] WHEN 1 THEN nt[3:] ELSE slex END))"
 )
 
 #: Integer-valued XSD types with their inclusive value ranges (None = unbounded).
@@ -167,7 +170,7 @@ def term_columns_sql(source: str, typed: bool = False,
     columns ``num, ts, bool`` follow (computed for literals only).
     """
     raw = "substr(nt, 2, length(nt) - length(rest) - 2)"
-    nulls = ", NULL, NULL, NULL" if typed else ""
+    nulls = ", NULL::DOUBLE AS num, NULL::TIMESTAMP AS ts, NULL::BOOLEAN AS bool" if typed else ""
     lit = (f"SELECT id, nt, 2::UTINYINT AS kind, {_unescape_sql(raw)} AS lex, "
            f"CASE WHEN rest = '' THEN {q(XSD_STRING)} WHEN left(rest, 1) = '@' "
            f"THEN {q(RDF_LANGSTRING)} ELSE rest[4:-2] END AS dt, "
@@ -188,9 +191,10 @@ def term_columns_sql(source: str, typed: bool = False,
 
 
 def terms_rows_sql(source: str, kinds: tuple[bool, bool, bool] = (True, True, True)) -> str:
-    """SQL query: complete ``terms`` rows (typed columns and the hash of ``nt``) for the rows
-    ``(id, nt)`` of query ``source``."""
-    return f"SELECT *, hash(nt) AS h FROM ({term_columns_sql(source, typed=True, kinds=kinds)})"
+    """SQL query: stored ``terms`` rows (typed columns and the hash of ``nt``; ``slex`` only
+    for literals) for the rows ``(id, nt)`` of query ``source``."""
+    return (f"SELECT id, nt, kind, CASE WHEN kind = 2 THEN lex END, dt, lang, num, ts, bool, "
+            f"hash(nt) FROM ({term_columns_sql(source, typed=True, kinds=kinds)})")
 
 
 def typed_columns_sql(lex: str = "lex", dt: str = "dt", assign: bool = False) -> str:
