@@ -30,8 +30,11 @@ from graphcrime.vocab import (
 
 #: ``lex`` is stored for literals only (``slex``); for IRIs and blank nodes it is computed
 #: from ``nt`` when read, which keeps the longest strings out of storage and compression.
+#: ``nt`` is never compressed: in a compressed store (see ``FactStore``) FSST-compressing the
+#: dictionary was most of each checkpoint's time (single-threaded), for a third of its memory.
 TERMS_DDL = (
-    "CREATE TABLE IF NOT EXISTS terms(id INTEGER, nt VARCHAR, kind UTINYINT, slex VARCHAR, "
+    "CREATE TABLE IF NOT EXISTS terms(id INTEGER, nt VARCHAR USING COMPRESSION uncompressed, "
+    "kind UTINYINT, slex VARCHAR, "
     "dt VARCHAR, lang VARCHAR, num DOUBLE, ts TIMESTAMP, bool BOOLEAN, h UBIGINT, "
     "lex VARCHAR AS (CASE kind WHEN 0 THEN nt[2:-2] WHEN 1 THEN nt[3:] ELSE slex END))"
 )
