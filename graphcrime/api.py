@@ -101,7 +101,7 @@ class Store:
         files = expand(_flatten(paths))
         t0 = time.perf_counter()
         added = self._facts.all_or_nothing(lambda: self._load_files(files))
-        self._facts.pack(force=True)
+        self._facts.pack()
         self.input_facts += added
         secs = time.perf_counter() - t0
         self.seconds["load"] = self.seconds.get("load", 0.0) + secs
@@ -126,7 +126,7 @@ class Store:
                     added += batch([piece], {str(piece): lines})
                 except DataError as e:
                     raise chunks.at_original(e, piece, f, before) from None
-                self._facts.pack()  # compress the dictionary as it grows
+                self._facts.pack()  # compressed when it has grown enough
         return added
 
     def reason(self, rules: PathLike | Program | Iterable[PathLike | Program],

@@ -47,10 +47,10 @@ def parse_size(text: str | int | None) -> int | None:
 
 T = TypeVar("T")
 
-#: rows added between two compressions of the store: at least PACK_ROWS, then as many as the
-#: store holds (it doubles), but never more than PACK_MAX_ROWS (see FactStore.pack)
-PACK_ROWS = 2_000_000
-PACK_MAX_ROWS = 32_000_000
+#: the store is compressed once its tables have grown by this share of the memory budget
+#: (``memory_limit``, else DuckDB's default of 80% of RAM) since the last compression: memory
+#: is spent on speed while it is plentiful, and compressing costs a single-threaded pass
+PACK_SHARE = 1 / 8
 
 
 class FactStore:
@@ -75,7 +75,10 @@ class FactStore:
             self.con.execute("SET enable_progress_bar = false")
         except duckdb.Error:
             pass
-        self._packed_rows = 0
+        budget = limit or parse_size(self.con.execute(
+            "SELECT current_setting('memory_limit')").fetchone()[0])
+        self.pack_bytes = int((budget or 1 << 33) * PACK_SHARE)
+        self._packed_bytes = 0
         create_terms(self.con)
         register_functions(self.con)
         self.preds: dict[int, str] = {}
@@ -171,17 +174,12 @@ class FactStore:
             raise
 
     def pack(self, force: bool = False) -> None:
-        """Compress what was added since the last call (a CHECKPOINT of the in-memory
-        catalog) once enough rows have accumulated, or always with ``force``."""
-        # rows of the store's own tables (facts and terms), from the catalog: no scan
-        rows = int(self.con.execute("SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() "
-                                    "WHERE database_name = 'gc' AND NOT temporary").fetchone()[0])
-        # no more often than the store doubles, so the checkpoints of a run cost about as
-        # much as compressing the whole store once; capped so a huge store stays compressed
-        step = min(max(PACK_ROWS, self._packed_rows), PACK_MAX_ROWS)
-        if force or rows - self._packed_rows >= step:
+        """Compress the tables (a CHECKPOINT of the in-memory catalog) when they have grown
+        by ``pack_bytes`` since the last time, or always with ``force``."""
+        used = self.table_bytes()
+        if force or used - self._packed_bytes >= self.pack_bytes:
             self.con.execute("CHECKPOINT gc")
-            self._packed_rows = rows
+            self._packed_bytes = self.table_bytes()
 
     # -- statistics -----------------------------------------------------------------------
     def count(self, derived: bool | None = None) -> int:
@@ -192,6 +190,11 @@ class FactStore:
             return 0
         sql = " + ".join(f"(SELECT count(*) FROM {t} {where})" for t in tables)
         return int(self.con.execute(f"SELECT {sql}").fetchone()[0])
+
+    def table_bytes(self) -> int:
+        """Bytes DuckDB holds for tables (the store's and temporary ones)."""
+        return int(self.con.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM "
+                                    "duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'").fetchone()[0])
 
     def memory_bytes(self) -> int:
         """Bytes DuckDB holds for this store (tables, dictionary, buffers)."""

@@ -41,11 +41,11 @@ def test_pieces_load_the_same_triples(tmp_path: Path, small_pieces: None):
     assert not list(tmp_path.glob("gc-pieces-*"))  # the pieces are gone
 
 
-@pytest.mark.parametrize("pack_rows", [2_000_000, 1])  # 1: compressed after every piece
+@pytest.mark.parametrize("pack_share", [1 / 8, 0])  # 0: compressed after every piece
 def test_error_in_a_later_piece_names_the_original_line(tmp_path: Path, small_pieces: None,
-                                                        pack_rows: int,
+                                                        pack_share: float,
                                                         monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(store_module, "PACK_ROWS", pack_rows)
+    monkeypatch.setattr(store_module, "PACK_SHARE", pack_share)
     good = "".join(f"<http://e/s{i}> <http://e/p> \"{i}\" .\n" for i in range(2000))
     path = tmp_path / "big.nt"
     path.write_text(good + "<http://e/s> <http://e/p> .\n" + good)
