@@ -113,7 +113,8 @@ class Store:
         from graphcrime.rdf.load import load_ntriples
 
         def batch(paths: list[Path], lines: dict[str, int] | None = None) -> int:
-            load_ntriples(self.con, [str(f) for f in paths], target="_loaded", lines=lines)
+            load_ntriples(self.con, [str(f) for f in paths], target="_loaded", lines=lines,
+                          distinct=False)  # add_loaded de-duplicates
             n = self._facts.add_loaded("_loaded")
             self.con.execute("DROP TABLE IF EXISTS _loaded")
             return n

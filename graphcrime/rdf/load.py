@@ -80,9 +80,10 @@ class _Loader:
     """
 
     def __init__(self, con, paths: list[Path], progress: Progress | None,
-                 lines: Mapping[str, int] | None = None) -> None:
+                 lines: Mapping[str, int] | None = None, distinct: bool = True) -> None:
         self.con, self.paths, self.progress = con, paths, progress
         self.lines = dict(lines or {})  # line counts the caller already knows
+        self.distinct = "DISTINCT " if distinct else ""
         self.step = 0
 
     def tick(self, stage: str) -> None:
@@ -238,22 +239,23 @@ class _Loader:
                     "JOIN _gc_to x ON x.tok = r.o JOIN terms tob ON tob.nt = x.nt")
             slow = ("SELECT ts.id, tp.id, tob.id FROM _gc_slow x JOIN terms ts ON ts.nt = x.s "
                     "JOIN terms tp ON tp.nt = x.p JOIN terms tob ON tob.nt = x.o")
-        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT DISTINCT s, p, o FROM ("
+        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT {self.distinct}s, p, o FROM ("
                     f"{fast} UNION ALL {slow})")
 
 
 def load_ntriples(con, paths: Iterable[str | Path], target: str = "loaded",
                   progress: Progress | None = None, workers: int | None = None,
-                  lines: Mapping[str, int] | None = None) -> int:
+                  lines: Mapping[str, int] | None = None, distinct: bool = True) -> int:
     """Load RDF files into table ``target(s, p, o INTEGER)`` (replaced), interning terms.
 
     N-Triples (``.nt``, ``.nt.gz``, multi-member gzip too) takes the fast path; ``.nq`` and
     ``.ttl`` (optionally gzipped) are parsed by pyoxigraph (graph names of quads dropped).
-    Triples are de-duplicated. A bad line raises :class:`DataError` with file, line and
+    Triples are de-duplicated (unless ``distinct`` is False: a caller that de-duplicates
+    anyway saves the pass). A bad line raises :class:`DataError` with file, line and
     column, and nothing is loaded: ``terms`` and ``target`` are left as they were.
     ``progress(stage, step, steps)`` is called after each stage; ``workers`` caps DuckDB's
     threads for the load; ``lines`` gives the line count of files whose count the caller
-    knows (it saves counting them). Returns the number of distinct triples.
+    knows (it saves counting them). Returns the number of rows in ``target``.
     """
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", target):
         raise DataError(f"bad target table name {target!r}", hint="use a plain SQL identifier")
@@ -268,7 +270,7 @@ def load_ntriples(con, paths: Iterable[str | Path], target: str = "loaded",
     old_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
     con.execute("SET preserve_insertion_order = false")
     try:
-        return _Loader(con, [Path(p) for p in paths], progress, lines).run(target)
+        return _Loader(con, [Path(p) for p in paths], progress, lines, distinct).run(target)
     finally:
         for t in _TMP:
             con.execute(f"DROP TABLE IF EXISTS {t}")
