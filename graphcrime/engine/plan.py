@@ -44,6 +44,11 @@ from graphcrime.vocab import RDF_TYPE
 VERSIONS = {"all": "", "full": "r < {k}", "delta": "r = {k} - 1", "old": "r < {k} - 1",
             "pre": "r < {s}", "full_in": "r >= {s} AND r < {k}",
             "old_in": "r >= {s} AND r < {k} - 1"}
+#: the same versions (but ``all``) as intervals of rounds [a, b), given (k, s)
+VERSION_ROUNDS: dict[str, Callable[[int, int], tuple[int, int]]] = {
+    "full": lambda k, s: (0, k), "delta": lambda k, s: (k - 1, k),
+    "old": lambda k, s: (0, k - 1), "pre": lambda k, s: (0, s),
+    "full_in": lambda k, s: (s, k), "old_in": lambda k, s: (s, k - 1)}
 
 
 @dataclass
@@ -61,6 +66,16 @@ class Context:
         """The row condition of a table version in round ``k`` (default: the current round;
         '' for all rows)."""
         return VERSIONS[version].format(k=self.round if k is None else k, s=self.first)
+
+    def version_rounds(self, version: str, k: int | None = None) -> tuple[int, int] | None:
+        """The rounds ``[a, b)`` of a table version in round ``k`` (default: the current
+        round; None for ``all``).
+
+        >>> Context(None, None, None, None, round=7, first=3).version_rounds("old_in")
+        (3, 6)
+        """
+        rounds = VERSION_ROUNDS.get(version)
+        return None if rounds is None else rounds(self.round if k is None else k, self.first)
 
 
 @dataclass

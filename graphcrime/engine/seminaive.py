@@ -285,6 +285,8 @@ class Evaluator(StratumLoop):
                          progress=progress)
         self._joined_tables: list[str] = []
         self._minted, self._touched = 0, set[str]()  # see run_rule / _insert
+        self._row_ranges: dict[tuple[str, str, str], tuple] = {}  # of _rb's columns, see _insert
+        self._round_ranges: dict[tuple, tuple[dict[int, tuple], list[int]]] = {}  # _rounds
 
     # -- one rule -------------------------------------------------------------------------
     def run_rule(self, rule: Rule, variants: list[dict[int, str]],
@@ -310,7 +312,7 @@ class Evaluator(StratumLoop):
         # distinct rows, unless the only head atom's insert makes its rows distinct anyway
         once = len(rule.head) > 1 or late or any(kinds[n] != "id" for n in first)
         key = None if once else self._key_range(rule, variants, rule.head[0])
-        self._minted, self._touched = next_id(self.con), set()
+        self._minted, self._touched, self._row_ranges = next_id(self.con), set(), {}
         if key is not None:  # one head atom of term ids: insert straight from the join
             return self._insert_head(rule.head[0], "(" + " UNION ALL ".join(selects) + ")",
                                      key)
@@ -404,8 +406,12 @@ class Evaluator(StratumLoop):
             lo, hi = key
         elif names:
             # prune the existing table to the key range of the new rows (zone maps skip the rest)
-            lo, hi = self.con.execute(f"SELECT min({cols[0]}), max({cols[0]}) FROM {rows}"
-                                      + (f" WHERE {where}" if where else "")).fetchone()
+            ask = (rows, cols[0], where)  # head atoms often share their first column
+            if ask not in self._row_ranges:
+                self._row_ranges[ask] = self.con.execute(
+                    f"SELECT min({cols[0]}), max({cols[0]}) FROM {rows}"
+                    + (f" WHERE {where}" if where else "")).fetchone()
+            lo, hi = self._row_ranges[ask]
             if lo is None:
                 return 0
         # no check when every key is a term this rule application minted: no stored fact has it
@@ -431,11 +437,43 @@ class Evaluator(StratumLoop):
 
     def _range_row(self, table: str, version: str, consts: list[tuple[str, int]],
                    cols: list[str]) -> tuple | None:
-        cond = self.ctx.version_sql(version, self.round)
-        where = ([cond] if cond else []) + [f"{c} = {v}" for c, v in consts]
-        sql = ", ".join(f"min({c}), max({c})" for c in cols) or "count(*), count(*)"
-        return self.con.execute(f"SELECT {sql} FROM {table}"
-                                + (f" WHERE {' AND '.join(where)}" if where else "")).fetchone()
+        """Versions other than ``all`` are rounds ``[a, b)`` that are over (b <= the current
+        round): their per-round ranges never change, so each round of a table is read once
+        (:meth:`_rounds`) and a version's range is combined from them."""
+        rounds = self.ctx.version_rounds(version, self.round)
+        if rounds is None:
+            where = [f"{c} = {v}" for c, v in consts]
+            sql = ", ".join(f"min({c}), max({c})" for c in cols) or "count(*), count(*)"
+            return self.con.execute(f"SELECT {sql} FROM {table}"
+                                    + (f" WHERE {' AND '.join(where)}" if where else "")
+                                    ).fetchone()
+        a, b = rounds
+        rows = [row for r, row in self._rounds(table, consts, cols, b).items() if a <= r < b]
+        if not cols:
+            n = sum(row[0] for row in rows)
+            return n, n
+        out: list[int | None] = []
+        for i in range(len(cols)):
+            los = [row[2 * i] for row in rows if row[2 * i] is not None]
+            his = [row[2 * i + 1] for row in rows if row[2 * i + 1] is not None]
+            out += [min(los) if los else None, max(his) if his else None]
+        return tuple(out)
+
+    def _rounds(self, table: str, consts: list[tuple[str, int]], cols: list[str],
+                upto: int) -> dict[int, tuple]:
+        """Per round r < ``upto``: the (min, max) of ``cols`` (or the count) over the rows of
+        ``table`` derived in r that match ``consts``; only rounds not read before are asked
+        for (rows are appended in round order, so zone maps skip the older ones)."""
+        key = (table, tuple(consts), tuple(cols))
+        known, done = self._round_ranges.setdefault(key, ({}, [0]))
+        if done[0] < upto:
+            where = [f"r >= {done[0]}", f"r < {upto}"] + [f"{c} = {v}" for c, v in consts]
+            sql = ", ".join(f"min({c}), max({c})" for c in cols) or "count(*)"
+            for r, *row in self.con.execute(f"SELECT r, {sql} FROM {table} WHERE "
+                                            f"{' AND '.join(where)} GROUP BY r").fetchall():
+                known[r] = tuple(row)
+            done[0] = upto
+        return known
 
     def end_round(self) -> None:
         self.store.pack()
