@@ -504,14 +504,18 @@ class Evaluator(StratumLoop):
             merged = {i}.union(*touching)
             groups = [g for g in groups if g not in touching] + [merged]
         out: list[Joined] = []
+        late = late_binds(rule.body)
         for g in (g for g in groups if len(g) > 1):
             inside = set().union(*(literal_vars(rule.body[i]) for i in g))
             rest = [lit for i, lit in enumerate(rule.body) if i not in g]
             outside = {t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)}
             outside = outside.union(*(literal_vars(lit) for lit in rest))
             names = tuple(sorted(inside & outside))
-            valued = frozenset(n for n in names if any(
-                isinstance(lit, (Filter, Bind)) and n in literal_vars(lit) for lit in rest))
+            # typed values for the FILTERs and BINDs of the per-round query (late BINDs read
+            # term ids: they run after it, see run_rule)
+            early = [lit for i, lit in enumerate(rule.body) if i not in g and i not in late
+                     and isinstance(lit, (Filter, Bind))]
+            valued = frozenset(n for n in names if any(n in literal_vars(lit) for lit in early))
             sizes = [self.con.execute(f"SELECT count(*) FROM {self._table_of(rule.body[i])}"
                                       ).fetchone()[0] for i in g]
             cap = 2 * max(sizes) + 1
