@@ -164,13 +164,15 @@ def _bool_sql(lex: str, dt: str) -> str:
 
 
 def term_columns_sql(source: str, typed: bool = False,
-                     kinds: tuple[bool, bool, bool] = (True, True, True)) -> str:
+                     kinds: tuple[bool, bool, bool] = (True, True, True),
+                     names_lex: bool = True) -> str:
     """SQL query: ``id, nt, kind, lex, dt, lang`` for the rows ``(id, nt)`` of query ``source``.
 
     IRIs, blank nodes and literals take separate branches, so literal parsing (the part after
     the closing quote, unescaping) runs on literals only; ``kinds`` says which of the three
     (IRI, blank node, literal) can occur, to leave the others out. With ``typed`` the
-    columns ``num, ts, bool`` follow (computed for literals only).
+    columns ``num, ts, bool`` follow (computed for literals only). Without ``names_lex`` the
+    ``lex`` of IRIs and blank nodes is NULL (``terms`` computes it from ``nt`` when read).
     """
     raw = "substr(nt, 2, length(nt) - length(rest) - 2)"
     nulls = ", NULL::DOUBLE AS num, NULL::TIMESTAMP AS ts, NULL::BOOLEAN AS bool" if typed else ""
@@ -182,10 +184,11 @@ def term_columns_sql(source: str, typed: bool = False,
            f"WHERE left(nt, 1) NOT IN ('<', '_'))")
     if typed:
         lit = f"SELECT *, {typed_columns_sql()} FROM ({lit})"
+    iri_lex, blank_lex = ("nt[2:-2]", "nt[3:]") if names_lex else ("NULL::VARCHAR",) * 2
     branches = [
-        f"SELECT id, nt, 0::UTINYINT AS kind, nt[2:-2] AS lex, NULL::VARCHAR AS dt, "
+        f"SELECT id, nt, 0::UTINYINT AS kind, {iri_lex} AS lex, NULL::VARCHAR AS dt, "
         f"NULL::VARCHAR AS lang{nulls} FROM ({source}) WHERE left(nt, 1) = '<'",
-        f"SELECT id, nt, 1::UTINYINT AS kind, nt[3:] AS lex, NULL::VARCHAR AS dt, "
+        f"SELECT id, nt, 1::UTINYINT AS kind, {blank_lex} AS lex, NULL::VARCHAR AS dt, "
         f"NULL::VARCHAR AS lang{nulls} FROM ({source}) WHERE left(nt, 1) = '_'",
         lit,
     ]
@@ -196,8 +199,8 @@ def term_columns_sql(source: str, typed: bool = False,
 def terms_rows_sql(source: str, kinds: tuple[bool, bool, bool] = (True, True, True)) -> str:
     """SQL query: stored ``terms`` rows (typed columns and the hash of ``nt``; ``slex`` only
     for literals) for the rows ``(id, nt)`` of query ``source``."""
-    return (f"SELECT id, nt, kind, CASE WHEN kind = 2 THEN lex END, dt, lang, num, ts, bool, "
-            f"hash(nt) FROM ({term_columns_sql(source, typed=True, kinds=kinds)})")
+    return (f"SELECT id, nt, kind, lex, dt, lang, num, ts, bool, hash(nt) FROM "
+            f"({term_columns_sql(source, typed=True, kinds=kinds, names_lex=False)})")
 
 
 def typed_columns_sql(lex: str = "lex", dt: str = "dt", assign: bool = False) -> str:
@@ -242,7 +245,8 @@ def intern(con, relation_sql: str, column: str, into: str | None = None) -> int:
     ``relation_sql`` is a table/view name or a query. Returns the number of terms added;
     new ids follow the existing ones (dense; their order among themselves is unspecified).
     With ``into``, a temporary table of that name maps each of those nts to its id
-    (``nt, id``), so callers join a small table rather than the whole dictionary.
+    (``nt, id, h`` with ``h = hash(nt)``), so callers join a small table rather than the
+    whole dictionary.
     """
     start = next_id(con)
     col = f"n.{column}"
@@ -253,8 +257,9 @@ def intern(con, relation_sql: str, column: str, into: str | None = None) -> int:
         f"WITH c AS MATERIALIZED (SELECT DISTINCT {col} AS nt, hash({col}) AS h FROM "
         f"{_relation(relation_sql)} AS n WHERE {col} IS NOT NULL), "
         f"e AS MATERIALIZED ({known_sql('c')}) "
-        f"SELECT nt, id FROM e UNION ALL SELECT nt, {start} + row_number() OVER () - 1 "
-        f"FROM (SELECT c.nt FROM c ANTI JOIN e ON e.nt = c.nt)")
+        f"SELECT nt, id, hash(nt) AS h FROM e UNION ALL SELECT nt, "
+        f"{start} + row_number() OVER () - 1, h FROM (SELECT c.nt, c.h FROM c ANTI JOIN e "
+        f"ON e.nt = c.nt)")
     source = f"SELECT id, nt FROM {table} WHERE id >= {start}"
     kinds = con.execute(f"SELECT bool_or(left(nt, 1) = '<'), bool_or(left(nt, 1) = '_'), "
                         f"bool_or(left(nt, 1) NOT IN ('<', '_')) FROM ({source})").fetchone()
