@@ -23,6 +23,7 @@ import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -67,32 +68,33 @@ Writer = Callable[[Path], int]  # writes one piece, returns its line count
 
 
 def _plain_blocks(path: Path, size: int) -> Iterator[Writer]:
-    """Pieces of a plain file, copied by the kernel (``copy_file_range``): the bytes never
-    pass through Python; only the line ends are looked for and counted (by numpy, see
-    :func:`newlines`). Reads go through a small buffer, not a memory map, whose pages would
-    count as the process's memory."""
+    """Pieces of a plain file, copied by the kernel where it can (``copy_file_range``, Linux):
+    the bytes do not pass through Python; only the line ends are looked for and counted (by
+    numpy, see :func:`newlines`). Reads go through a small buffer, not a memory map, whose
+    pages would count as the process's memory."""
     total = path.stat().st_size
     with open(path, "rb") as src:
-        fd, start = src.fileno(), 0
+        start = 0
         while start < total:
-            end = _line_end(fd, min(start + size, total) - 1, total)
+            end = _line_end(src, min(start + size, total) - 1, total)
 
             def write(piece: Path, start: int = start, end: int = end) -> int:
                 with open(piece, "wb") as dst:
-                    if not _copy_range(fd, dst.fileno(), start, end):
+                    if not _copy_range(src, dst, start, end):
                         raise DataError("the file got shorter while it was read", file=str(path),
                                         hint="load files that are no longer being written")
-                last = os.pread(fd, 1, end - 1)
-                return newlines(fd, start, end) + (last != b"\n")
+                src.seek(end - 1)
+                return newlines(src, start, end) + (src.read(1) != b"\n")
 
             yield write
             start = end
 
 
-def _line_end(fd: int, pos: int, total: int) -> int:
+def _line_end(src: BinaryIO, pos: int, total: int) -> int:
     """The offset just after the first newline at or after ``pos`` (``total`` if none)."""
+    src.seek(pos)
     while pos < total:
-        window = os.pread(fd, 1 << 16, pos)
+        window = src.read(1 << 16)
         if not window:
             break
         nl = window.find(b"\n")
@@ -102,12 +104,13 @@ def _line_end(fd: int, pos: int, total: int) -> int:
     return total
 
 
-def newlines(src: int | bytes, start: int = 0, end: int | None = None) -> int:
-    """The number of ``\\n`` bytes in ``src[start:end]``, where ``src`` is bytes or an open
-    file descriptor (read 16 MB at a time); numpy counts them (several GB/s).
+def newlines(src: BinaryIO | bytes, start: int = 0, end: int | None = None) -> int:
+    """The number of ``\\n`` bytes in ``src[start:end]``, where ``src`` is bytes or a binary
+    file (read 16 MB at a time into one buffer); numpy counts them (several GB/s).
 
-    >>> newlines(b"a\\nb\\n\\nc"), newlines(b"a\\nb\\n", 2)
-    (3, 1)
+    >>> import io
+    >>> newlines(b"a\\nb\\n\\nc"), newlines(b"a\\nb\\n", 2), newlines(io.BytesIO(b"a\\n\\n"))
+    (3, 1, 2)
     """
     step = 1 << 24
     if isinstance(src, bytes):
@@ -115,26 +118,33 @@ def newlines(src: int | bytes, start: int = 0, end: int | None = None) -> int:
         data = np.frombuffer(src, dtype=np.uint8)
         return sum(int(np.count_nonzero(data[i:min(i + step, end)] == 10))
                    for i in range(start, end, step))
-    end = os.fstat(src).st_size if end is None else end
+    end = src.seek(0, os.SEEK_END) if end is None else end
     buf = np.empty(min(step, max(end - start, 1)), dtype=np.uint8)
     n = 0
+    src.seek(start)
     while start < end:
-        got = os.preadv(src, [memoryview(buf)[:min(len(buf), end - start)]], start)
-        if got <= 0:
+        got = src.readinto(memoryview(buf)[:min(len(buf), end - start)])  # type: ignore[attr-defined]
+        if not got:
             break
         n += int(np.count_nonzero(buf[:got] == 10))
         start += got
     return n
 
 
-def _copy_range(src: int, dst: int, start: int, end: int) -> bool:
-    """Copy bytes ``[start, end)`` of file descriptor ``src`` to ``dst``; False when the
-    source ends first."""
+def _copy_range(src: BinaryIO, dst: BinaryIO, start: int, end: int) -> bool:
+    """Copy bytes ``[start, end)`` of ``src`` to ``dst``; False when ``src`` ends first."""
+    copy = getattr(os, "copy_file_range", None)
+    src.seek(start)
     while start < end:
-        try:
-            done = os.copy_file_range(src, dst, end - start, start)
-        except OSError:  # another file system or an old kernel: copy through a buffer
-            done = os.write(dst, os.pread(src, min(end - start, 1 << 24), start))
+        done = 0
+        if copy is not None:
+            try:
+                done = copy(src.fileno(), dst.fileno(), end - start, start)
+            except OSError:  # another kind of file system: copy through a buffer
+                copy = None
+        if copy is None:
+            src.seek(start)
+            done = dst.write(src.read(min(end - start, 1 << 24)))
         if done <= 0:
             return False
         start += done

@@ -20,7 +20,6 @@ interned (one INSERT), then triples encoded by integer joins on hashed tokens.
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -60,7 +59,8 @@ def _count_lines(con, path: Path, lines_sql: str) -> int:
     if size == 0:
         return 0
     with open(path, "rb") as fh:
-        return newlines(fh.fileno(), 0, size) + (os.pread(fh.fileno(), 1, size - 1) != b"\n")
+        fh.seek(size - 1)
+        return newlines(fh, 0, size) + (fh.read(1) != b"\n")
 
 
 def _is_fast(path: Path) -> bool:
