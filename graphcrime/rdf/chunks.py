@@ -84,7 +84,8 @@ def _plain_blocks(path: Path, size: int) -> Iterator[Writer]:
                         raise DataError("the file got shorter while it was read", file=str(path),
                                         hint="load files that are no longer being written")
                 src.seek(end - 1)
-                return newlines(src, start, end) + (src.read(1) != b"\n")
+                unended = src.read(1) != b"\n"  # a last line without a newline
+                return newlines(src, start, end) + unended
 
             yield write
             start = end

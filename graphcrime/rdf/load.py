@@ -60,7 +60,8 @@ def _count_lines(con, path: Path, lines_sql: str) -> int:
         return 0
     with open(path, "rb") as fh:
         fh.seek(size - 1)
-        return newlines(fh, 0, size) + (fh.read(1) != b"\n")
+        unended = fh.read(1) != b"\n"
+        return newlines(fh, 0, size) + unended
 
 
 def _is_fast(path: Path) -> bool:
