@@ -331,20 +331,18 @@ class Evaluator(StratumLoop):
                 cols, unchecked=frozenset(n for n in names if kinds[n] == "nt")))
         computed = [n for n in names if kinds.get(n) == "nt"]
         if computed:
-            joins = []
-            for n in computed:
-                intern(self.con, "_rb", f"v_{n}", into=f"_m_{n}")
-                # each row's nt is in the map: when no two of its nts share a hash, the
-                # hash alone finds it (an integer join instead of comparing strings)
-                unique = self.con.execute(f"SELECT count(DISTINCT h) = count(*) FROM _m_{n}"
-                                          ).fetchone()[0]
-                on = f"m_{n}.h = hash(_rb.v_{n})" if unique else f"m_{n}.nt = _rb.v_{n}"
-                joins.append(f"JOIN _m_{n} m_{n} ON {on}")
+            # one interning for all computed columns; each row's nt is in the map, and when no
+            # two of its nts share a hash, the hash alone finds it (no string comparison)
+            intern(self.con, "_rb", [f"v_{n}" for n in computed], into="_m")
+            unique = self.con.execute("SELECT count(DISTINCT h) = count(*) FROM _m"
+                                      ).fetchone()[0]
+            joins = " ".join(f"JOIN _m m_{n} ON " + (f"m_{n}.h = hash(_rb.v_{n})" if unique
+                                                      else f"m_{n}.nt = _rb.v_{n}")
+                             for n in computed)
             sel = ", ".join(f"m_{n}.id AS v_{n}" if n in computed else f"_rb.v_{n}"
                             for n in names)
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _rb AS SELECT {sel} FROM _rb "
-                             + " ".join(joins))
-            self.con.execute("".join(f"DROP TABLE _m_{n};" for n in computed))
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _rb AS SELECT {sel} FROM _rb {joins}")
+            self.con.execute("DROP TABLE _m")
         added = sum(self._insert_head(atom) for atom in rule.head)
         self.con.execute("DROP TABLE IF EXISTS _rb")
         return added

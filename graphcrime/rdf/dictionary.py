@@ -239,8 +239,9 @@ def known_sql(candidates: str, h: str = "h") -> str:
             f"AND t.nt = _hm.nt")
 
 
-def intern(con, relation_sql: str, column: str, into: str | None = None) -> int:
-    """Add every distinct non-NULL nt of ``column`` in the relation that is not yet a term.
+def intern(con, relation_sql: str, column: str | list[str], into: str | None = None) -> int:
+    """Add every distinct non-NULL nt of ``column`` (or of several columns) in the relation
+    that is not yet a term.
 
     ``relation_sql`` is a table/view name or a query. Returns the number of terms added;
     new ids follow the existing ones (dense; their order among themselves is unspecified).
@@ -249,13 +250,15 @@ def intern(con, relation_sql: str, column: str, into: str | None = None) -> int:
     whole dictionary.
     """
     start = next_id(con)
-    col = f"n.{column}"
+    columns = [column] if isinstance(column, str) else column
+    rel = _relation(relation_sql)
+    nts = " UNION ALL ".join(f"SELECT n.{c} AS nt FROM {rel} AS n" for c in columns)
     table = into or "_gc_intern"
     # distinct candidates first, then the ones that are terms already (see known_sql)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS "
-        f"WITH c AS MATERIALIZED (SELECT DISTINCT {col} AS nt, hash({col}) AS h FROM "
-        f"{_relation(relation_sql)} AS n WHERE {col} IS NOT NULL), "
+        f"WITH c AS MATERIALIZED (SELECT DISTINCT nt, hash(nt) AS h FROM ({nts}) "
+        f"WHERE nt IS NOT NULL), "
         f"e AS MATERIALIZED ({known_sql('c')}) "
         f"SELECT nt, id, hash(nt) AS h FROM e UNION ALL SELECT nt, "
         f"{start} + row_number() OVER () - 1, h FROM (SELECT c.nt, c.h FROM c ANTI JOIN e "
