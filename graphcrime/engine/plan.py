@@ -35,6 +35,7 @@ from graphcrime.lang.ast import (
     TupleAtom,
     Var,
 )
+from graphcrime.rdf.dictionary import q
 from graphcrime.vocab import RDF_TYPE
 
 #: atom versions: which rounds of a table an atom reads, given the current round k
@@ -94,6 +95,10 @@ class Joined:
     valued: frozenset[str] = frozenset()
     #: recursive atoms among ``atoms``: the table holds their rows from before the stratum
     pre: frozenset[int] = frozenset()
+    #: value columns that hold one value in every row, as SQL constants (``date__dt`` ->
+    #: ``'...#dateTime'``): compiled in, they let DuckDB fold away the typed comparisons'
+    #: branches that cannot apply (and not read those columns)
+    consts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -230,12 +235,14 @@ class BodyPlan:
         value columns ``<name>__<field>`` for the names in ``j.valued``)."""
         alias = self._alias("j")
         self.froms.append(f"{j.table} AS {alias}")
+        consts = dict(j.consts)
         for n in j.names:
             col = f"{alias}.v_{n}"
             if n in j.valued and not self.bound(n):
                 self.env[n] = Binding(id=col, val=SqlVal(
                     id=col, nt_sql=f"{alias}.{n}__nt",
-                    **{f: f"{alias}.{n}__{f}" for f in _FIELDS}))  # type: ignore[arg-type]
+                    **{f: consts.get(f"{n}__{f}", f"{alias}.{n}__{f}")  # type: ignore[arg-type]
+                       for f in _FIELDS}))
             else:
                 self._match(col, Var(n))
 
@@ -341,6 +348,37 @@ def joined_sql(ctx: Context, body: tuple[BodyLiteral, ...], atoms: frozenset[int
         assert v is not None
         cols += [f"{v.nt()} AS {n}__nt"] + [f"{getattr(v, f)} AS {n}__{f}" for f in _FIELDS]
     return plan.sql_select(cols or ["1 AS one_"], distinct=True)
+
+
+def constant_columns(con, table: str, valued: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """The value columns of ``table`` (see :func:`joined_sql`) that hold one value (or only
+    NULL) in every row, each with that value as an SQL constant of the column's type.
+
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE TABLE j AS SELECT 2::UTINYINT AS d__kind, 'x' AS d__lex, "
+    ...                 "NULL::VARCHAR AS d__dt, NULL::VARCHAR AS d__lang, range::DOUBLE AS "
+    ...                 "d__num, NULL::TIMESTAMP AS d__ts, NULL::BOOLEAN AS d__bool FROM range(3)")
+    >>> constant_columns(con, "j", frozenset({"d"}))  # doctest: +NORMALIZE_WHITESPACE
+    (('d__kind', "CAST('2' AS UTINYINT)"), ('d__lex', "CAST('x' AS VARCHAR)"),
+     ('d__dt', 'CAST(NULL AS VARCHAR)'), ('d__lang', 'CAST(NULL AS VARCHAR)'),
+     ('d__ts', 'CAST(NULL AS TIMESTAMP)'), ('d__bool', 'CAST(NULL AS BOOLEAN)'))
+    """
+    cols = [f"{n}__{f}" for n in sorted(valued) for f in _FIELDS]
+    if not cols:
+        return ()
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})"
+                             ).fetchall())
+    # per column: one value (or none) in every row, and that value as text
+    parts = ", ".join(f"count(DISTINCT {c}) + (count({c}) < count(*))::INTEGER <= 1, "
+                      f"any_value({c})::VARCHAR" for c in cols)
+    row = con.execute(f"SELECT {parts} FROM {table}").fetchone()
+    out = []
+    for i, c in enumerate(cols):
+        if row[2 * i]:
+            value = "NULL" if row[2 * i + 1] is None else q(row[2 * i + 1])
+            out.append((c, f"CAST({value} AS {types[c]})"))
+    return tuple(out)
 
 
 def literal_vars(lit: BodyLiteral) -> set[str]:

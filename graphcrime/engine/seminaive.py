@@ -34,6 +34,7 @@ from graphcrime.engine.plan import (
     BodyPlan,
     Context,
     Joined,
+    constant_columns,
     head_terms,
     joined_sql,
     late_binds,
@@ -533,7 +534,8 @@ class Evaluator(StratumLoop):
             if n >= cap:
                 self.con.execute(f"DROP TABLE {table}")
                 continue
-            out.append(Joined(frozenset(g), table, names, valued, pre))
+            out.append(Joined(frozenset(g), table, names, valued, pre,
+                              constant_columns(self.con, table, valued)))
         return tuple(out)
 
 
