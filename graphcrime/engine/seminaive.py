@@ -407,7 +407,7 @@ class Evaluator(StratumLoop):
     def _insert(self, table: str, names: list[str], cols: list[str], where: str = "",
                 rows: str = "_rb", key: tuple[int, int] | None = None) -> int:
         sel = ", ".join(f"{c} AS {n}" for c, n in zip(cols, names, strict=True)) or "1 AS x"
-        src = f"SELECT DISTINCT {sel} FROM {rows}" + (f" WHERE {where}" if where else "")
+        unique = False  # whether the rows' first column alone is distinct (then so are the rows)
         if names and key is not None:
             lo, hi = key
         elif names:
@@ -415,11 +415,13 @@ class Evaluator(StratumLoop):
             ask = (rows, cols[0], where)  # head atoms often share their first column
             if ask not in self._row_ranges:
                 self._row_ranges[ask] = self.con.execute(
-                    f"SELECT min({cols[0]}), max({cols[0]}) FROM {rows}"
-                    + (f" WHERE {where}" if where else "")).fetchone()
-            lo, hi = self._row_ranges[ask]
+                    f"SELECT min({cols[0]}), max({cols[0]}), count(DISTINCT {cols[0]}) = "
+                    f"count(*) FROM {rows}" + (f" WHERE {where}" if where else "")).fetchone()
+            lo, hi, unique = self._row_ranges[ask]
             if lo is None:
                 return 0
+        src = (f"SELECT {'' if unique else 'DISTINCT '}{sel} FROM {rows}"
+               + (f" WHERE {where}" if where else ""))
         # no check when every key is a term this rule application minted: no stored fact has it
         if names and (lo < self._minted or table in self._touched):
             match = " AND ".join(f"t.{n} = n.{n}" for n in names)
