@@ -495,7 +495,8 @@ class Evaluator(StratumLoop):
 
     def stratum_joins(self, rule: Rule, rec: list[int]) -> tuple[Joined, ...]:
         """Materialise the joins that stay the same in every round of a stratum: connected
-        groups of two or more atoms that read lower strata only, each joined with the rows
+        groups of two or more atoms that read lower strata only (or one small atom whose
+        values FILTERs or BINDs read, such as a parameter), each joined with the rows
         from before the stratum of the recursive atoms that share a variable with one of its
         atoms (the rows a recursive atom gains in the stratum are joined per round, see
         :func:`_split`). A group whose join comes out larger than twice its biggest table is
@@ -513,7 +514,7 @@ class Evaluator(StratumLoop):
             groups = [g for g in groups if g not in touching] + [merged]
         out: list[Joined] = []
         late = late_binds(rule.body)
-        for g in (g for g in groups if len(g) > 1):
+        for g in groups:
             inside = set().union(*(literal_vars(rule.body[i]) for i in g))
             rest = [lit for i, lit in enumerate(rule.body) if i not in g]
             outside = {t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)}
@@ -526,6 +527,10 @@ class Evaluator(StratumLoop):
             valued = frozenset(n for n in names if any(n in literal_vars(lit) for lit in early))
             sizes = [self.con.execute(f"SELECT count(*) FROM {self._table_of(rule.body[i])}"
                                       ).fetchone()[0] for i in g]
+            # a lone atom only when it is a few rows whose values the FILTERs/BINDs read (a
+            # parameter): its values become constants (see constant_columns)
+            if len(g) == 1 and not (valued and sizes[0] <= SMALL_ATOM):
+                continue
             cap = 2 * max(sizes) + 1
             table = f"_j{len(self._joined_tables)}"
             self._joined_tables.append(table)
@@ -539,6 +544,10 @@ class Evaluator(StratumLoop):
             out.append(Joined(frozenset(g), table, names, valued, pre,
                               constant_columns(self.con, table, valued)))
         return tuple(out)
+
+
+#: a single body atom of at most this many rows is materialised like a join (see stratum_joins)
+SMALL_ATOM = 16
 
 
 def _split(versions: dict[int, str], joined: tuple[Joined, ...]) -> list[dict[int, str]]:
