@@ -26,7 +26,7 @@ from typing import TypeVar
 import duckdb
 
 from graphcrime.engine.sqlexpr import register_functions
-from graphcrime.rdf.dictionary import create_terms, intern_values, lookup, next_id
+from graphcrime.rdf.dictionary import TERM_ROWS, create_terms, intern_values, lookup, next_id
 
 
 def parse_size(text: str | int | None) -> int | None:
@@ -169,7 +169,7 @@ class FactStore:
                     self.con.execute(f"DELETE FROM {t} WHERE rowid >= {ends[t]}")
                 else:
                     self.con.execute(f"DROP TABLE IF EXISTS {t}")
-            self.con.execute(f"DELETE FROM terms WHERE id >= {start}")
+            self.con.execute(f"DELETE FROM {TERM_ROWS} WHERE id >= {start}")
             self.preds, self.tuple_tables = preds, tuples
             raise
 

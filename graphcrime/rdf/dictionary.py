@@ -28,15 +28,19 @@ from graphcrime.vocab import (
     XSD_STRING,
 )
 
-#: ``lex`` is stored for literals only (``slex``); for IRIs and blank nodes it is computed
-#: from ``nt`` when read, which keeps the longest strings out of storage and compression.
+#: The stored dictionary; read it through the view ``terms`` (which adds ``lex``), write here.
+TERM_ROWS = "term_rows"
+#: ``lex`` is stored for literals only (``slex``); for IRIs and blank nodes the view computes
+#: it from ``nt`` when read, which keeps the longest strings out of storage and compression
+#: (a view rather than a generated column: DuckDB evaluates those on every insert).
 #: ``nt`` is never compressed: in a compressed store (see ``FactStore``) FSST-compressing the
 #: dictionary was most of each checkpoint's time (single-threaded), for a third of its memory.
 TERMS_DDL = (
-    "CREATE TABLE IF NOT EXISTS terms(id INTEGER, nt VARCHAR USING COMPRESSION uncompressed, "
-    "kind UTINYINT, slex VARCHAR, "
-    "dt VARCHAR, lang VARCHAR, num DOUBLE, ts TIMESTAMP, bool BOOLEAN, h UBIGINT, "
-    "lex VARCHAR AS (CASE kind WHEN 0 THEN nt[2:-2] WHEN 1 THEN nt[3:] ELSE slex END))"
+    f"CREATE TABLE IF NOT EXISTS {TERM_ROWS}(id INTEGER, "
+    "nt VARCHAR USING COMPRESSION uncompressed, kind UTINYINT, slex VARCHAR, dt VARCHAR, "
+    "lang VARCHAR, num DOUBLE, ts TIMESTAMP, bool BOOLEAN, h UBIGINT); "
+    f"CREATE VIEW IF NOT EXISTS terms AS SELECT *, CASE kind WHEN 0 THEN nt[2:-2] "
+    f"WHEN 1 THEN nt[3:] ELSE slex END AS lex FROM {TERM_ROWS}"
 )
 
 #: Integer-valued XSD types with their inclusive value ranges (None = unbounded).
@@ -215,7 +219,7 @@ def typed_columns_sql(lex: str = "lex", dt: str = "dt", assign: bool = False) ->
 
 
 def create_terms(con) -> None:
-    """Create the ``terms`` table (if missing) in the DuckDB connection."""
+    """Create the dictionary (table ``term_rows``, view ``terms``) if missing."""
     con.execute(TERMS_DDL)
 
 
@@ -268,7 +272,7 @@ def intern(con, relation_sql: str, column: str | list[str], into: str | None = N
                         f"bool_or(left(nt, 1) NOT IN ('<', '_')) FROM ({source})").fetchone()
     added = 0
     if any(kinds):
-        added = int(con.execute("INSERT INTO terms " + terms_rows_sql(
+        added = int(con.execute(f"INSERT INTO {TERM_ROWS} " + terms_rows_sql(
             source, kinds=tuple(bool(k) for k in kinds))).fetchone()[0])
     if into is None:
         con.execute(f"DROP TABLE {table}")

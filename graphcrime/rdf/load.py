@@ -29,7 +29,14 @@ import pyarrow as pa
 from graphcrime.errors import DataError
 from graphcrime.rdf import slowparse
 from graphcrime.rdf.chunks import newlines
-from graphcrime.rdf.dictionary import create_terms, known_sql, next_id, q, terms_rows_sql
+from graphcrime.rdf.dictionary import (
+    TERM_ROWS,
+    create_terms,
+    known_sql,
+    next_id,
+    q,
+    terms_rows_sql,
+)
 from graphcrime.rdf.syntax import canonical_sql, ok_sql, skip_sql, split_sql
 
 Progress = Callable[[str, int, int], None]
@@ -116,7 +123,7 @@ class _Loader:
             self.tick("intern")
             self._encode(target, start)
         except BaseException:
-            con.execute("DELETE FROM terms WHERE id >= ?", [start])
+            con.execute(f"DELETE FROM {TERM_ROWS} WHERE id >= ?", [start])
             raise
         self.tick("encode")
         return int(con.execute(f"SELECT count(*) FROM {target}").fetchone()[0])
@@ -208,7 +215,7 @@ class _Loader:
                     f"{start} + row_number() OVER () - 1 AS id FROM _gc_u u "
                     f"WHERE NOT EXISTS (SELECT 1 FROM _gc_e e WHERE e.hn = u.hn)")
         source = "SELECT id, nt FROM _gc_n"
-        con.execute("INSERT INTO terms " + terms_rows_sql(source))
+        con.execute(f"INSERT INTO {TERM_ROWS} " + terms_rows_sql(source))
 
     def _encode(self, target: str, start: int) -> None:
         """Token -> id maps keyed by 64-bit hashes, then integer joins over all lines.
