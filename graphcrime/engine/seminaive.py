@@ -286,7 +286,7 @@ class Evaluator(StratumLoop):
                          progress=progress)
         self._joined_tables: list[str] = []
         self._minted, self._touched = 0, set[str]()  # see run_rule / _insert
-        self._row_ranges: dict[tuple[str, str, str], tuple] = {}  # of _rb's columns, see _insert
+        self._row_ranges: dict[tuple[str, str, str], tuple] = {}  # (min, max, unique): _insert
         self._round_ranges: dict[tuple, tuple[dict[int, tuple], list[int]]] = {}  # _rounds
 
     # -- one rule -------------------------------------------------------------------------
