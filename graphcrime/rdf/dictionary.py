@@ -124,9 +124,11 @@ def _unescape_sql(raw: str) -> str:
             f"lambda _x: {simple.format(x='_x')}), '\\') END")
 
 
-def _num_sql(lex: str, dt: str) -> str:
+def _num_sql(lex: str, dt: str, dts: frozenset[str] | None = None) -> str:
     cases = []
     for name, (lo, hi) in _INT_RANGES.items():
+        if dts is not None and XSD + name not in dts:
+            continue
         cond = f"regexp_full_match({lex}, '^[+-]?[0-9]+$')"
         if lo is not None or hi is not None:
             v = f"TRY_CAST({lex} AS HUGEINT)"
@@ -134,18 +136,23 @@ def _num_sql(lex: str, dt: str) -> str:
                              f" AND {v} <= {hi}" if hi is not None else ""])
         cases.append(f"WHEN {dt} = {q(XSD + name)} THEN CASE WHEN {cond} "
                      f"THEN TRY_CAST({lex} AS DOUBLE) END")
-    cases.append(f"WHEN {dt} = {q(XSD_DECIMAL)} THEN CASE WHEN regexp_full_match({lex}, "
-                 f"{q(_DECIMAL_RE)}) THEN TRY_CAST({lex} AS DOUBLE) END")
-    cases.append(f"WHEN {dt} IN ({q(XSD_DOUBLE)}, {q(XSD_FLOAT)}) THEN CASE "
-                 f"WHEN regexp_full_match({lex}, {q(_DOUBLE_RE)}) THEN TRY_CAST({lex} AS DOUBLE) "
-                 f"WHEN {lex} IN ('INF', '+INF') THEN 'Infinity'::DOUBLE "
-                 f"WHEN {lex} = '-INF' THEN '-Infinity'::DOUBLE "
-                 f"WHEN {lex} = 'NaN' THEN 'NaN'::DOUBLE END")
-    return "CASE " + " ".join(cases) + " END"
+    if dts is None or XSD_DECIMAL in dts:
+        cases.append(f"WHEN {dt} = {q(XSD_DECIMAL)} THEN CASE WHEN regexp_full_match({lex}, "
+                     f"{q(_DECIMAL_RE)}) THEN TRY_CAST({lex} AS DOUBLE) END")
+    if dts is None or XSD_DOUBLE in dts or XSD_FLOAT in dts:
+        cases.append(f"WHEN {dt} IN ({q(XSD_DOUBLE)}, {q(XSD_FLOAT)}) THEN CASE "
+                     f"WHEN regexp_full_match({lex}, {q(_DOUBLE_RE)}) "
+                     f"THEN TRY_CAST({lex} AS DOUBLE) "
+                     f"WHEN {lex} IN ('INF', '+INF') THEN 'Infinity'::DOUBLE "
+                     f"WHEN {lex} = '-INF' THEN '-Infinity'::DOUBLE "
+                     f"WHEN {lex} = 'NaN' THEN 'NaN'::DOUBLE END")
+    return ("CASE " + " ".join(cases) + " END") if cases else "NULL::DOUBLE"
 
 
-def _ts_sql(lex: str, dt: str) -> str:
+def _ts_sql(lex: str, dt: str, dts: frozenset[str] | None = None) -> str:
     """SQL: UTC TIMESTAMP of an xsd:dateTime / xsd:date (no zone = UTC), NULL when invalid."""
+    if dts is not None and not dts & {XSD_DATETIME, XSD_DATE}:
+        return "NULL::TIMESTAMP"
     has_off = (f"(length({lex}) > 6 AND substr({lex}, -6, 1) IN ('+', '-') "
                f"AND substr({lex}, -3, 1) = ':')")
     main = (f"CASE WHEN suffix({lex}, 'Z') THEN {lex}[:-2] WHEN {has_off} THEN {lex}[:-7] "
@@ -162,14 +169,16 @@ def _ts_sql(lex: str, dt: str) -> str:
             f"THEN TRY_CAST(TRY_CAST({main} AS DATE) AS TIMESTAMP) - to_minutes({off}) END")
 
 
-def _bool_sql(lex: str, dt: str) -> str:
+def _bool_sql(lex: str, dt: str, dts: frozenset[str] | None = None) -> str:
+    if dts is not None and XSD_BOOLEAN not in dts:
+        return "NULL::BOOLEAN"
     return (f"CASE WHEN {dt} = {q(XSD_BOOLEAN)} THEN CASE {lex} WHEN 'true' THEN true "
             f"WHEN '1' THEN true WHEN 'false' THEN false WHEN '0' THEN false END END")
 
 
 def term_columns_sql(source: str, typed: bool = False,
                      kinds: tuple[bool, bool, bool] = (True, True, True),
-                     names_lex: bool = True) -> str:
+                     names_lex: bool = True, dts: frozenset[str] | None = None) -> str:
     """SQL query: ``id, nt, kind, lex, dt, lang`` for the rows ``(id, nt)`` of query ``source``.
 
     IRIs, blank nodes and literals take separate branches, so literal parsing (the part after
@@ -177,6 +186,8 @@ def term_columns_sql(source: str, typed: bool = False,
     (IRI, blank node, literal) can occur, to leave the others out. With ``typed`` the
     columns ``num, ts, bool`` follow (computed for literals only). Without ``names_lex`` the
     ``lex`` of IRIs and blank nodes is NULL (``terms`` computes it from ``nt`` when read).
+    ``dts``, when given, are the only datatypes the literals can have: the typed columns' SQL
+    leaves the others out (a shorter statement plans faster).
     """
     raw = "substr(nt, 2, length(nt) - length(rest) - 2)"
     nulls = ", NULL::DOUBLE AS num, NULL::TIMESTAMP AS ts, NULL::BOOLEAN AS bool" if typed else ""
@@ -187,7 +198,7 @@ def term_columns_sql(source: str, typed: bool = False,
            f"SELECT id, nt, split_part(nt, '\"', -1) AS rest FROM ({source}) "
            f"WHERE left(nt, 1) NOT IN ('<', '_'))")
     if typed:
-        lit = f"SELECT *, {typed_columns_sql()} FROM ({lit})"
+        lit = f"SELECT *, {typed_columns_sql(dts=dts)} FROM ({lit})"
     iri_lex, blank_lex = ("nt[2:-2]", "nt[3:]") if names_lex else ("NULL::VARCHAR",) * 2
     branches = [
         f"SELECT id, nt, 0::UTINYINT AS kind, {iri_lex} AS lex, NULL::VARCHAR AS dt, "
@@ -200,19 +211,24 @@ def term_columns_sql(source: str, typed: bool = False,
     return " UNION ALL ".join(f"({b})" for b in chosen) if len(chosen) > 1 else chosen[0]
 
 
-def terms_rows_sql(source: str, kinds: tuple[bool, bool, bool] = (True, True, True)) -> str:
+def terms_rows_sql(source: str, kinds: tuple[bool, bool, bool] = (True, True, True),
+                   dts: frozenset[str] | None = None) -> str:
     """SQL query: stored ``terms`` rows (typed columns and the hash of ``nt``; ``slex`` only
-    for literals) for the rows ``(id, nt)`` of query ``source``."""
+    for literals) for the rows ``(id, nt)`` of query ``source`` (``kinds``, ``dts``: see
+    :func:`term_columns_sql`)."""
     return (f"SELECT id, nt, kind, lex, dt, lang, num, ts, bool, hash(nt) FROM "
-            f"({term_columns_sql(source, typed=True, kinds=kinds, names_lex=False)})")
+            f"({term_columns_sql(source, typed=True, kinds=kinds, names_lex=False, dts=dts)})")
 
 
-def typed_columns_sql(lex: str = "lex", dt: str = "dt", assign: bool = False) -> str:
+def typed_columns_sql(lex: str = "lex", dt: str = "dt", assign: bool = False,
+                      dts: frozenset[str] | None = None) -> str:
     """SQL select list ``num, ts, bool`` from lexical form and datatype columns.
 
-    With ``assign`` it is an UPDATE's SET list (``num = ..., ts = ..., bool = ...``).
+    With ``assign`` it is an UPDATE's SET list (``num = ..., ts = ..., bool = ...``); with
+    ``dts`` only the branches of those datatypes are written.
     """
-    parts = {"num": _num_sql(lex, dt), "ts": _ts_sql(lex, dt), "bool": _bool_sql(lex, dt)}
+    parts = {"num": _num_sql(lex, dt, dts), "ts": _ts_sql(lex, dt, dts),
+             "bool": _bool_sql(lex, dt, dts)}
     if assign:
         return ", ".join(f"{k} = {v}" for k, v in parts.items())
     return ", ".join(f"{v} AS {k}" for k, v in parts.items())
@@ -268,12 +284,17 @@ def intern(con, relation_sql: str, column: str | list[str], into: str | None = N
         f"{start} + row_number() OVER () - 1, h FROM (SELECT c.nt, c.h FROM c ANTI JOIN e "
         f"ON e.nt = c.nt)")
     source = f"SELECT id, nt FROM {table} WHERE id >= {start}"
-    kinds = con.execute(f"SELECT bool_or(left(nt, 1) = '<'), bool_or(left(nt, 1) = '_'), "
-                        f"bool_or(left(nt, 1) NOT IN ('<', '_')) FROM ({source})").fetchone()
+    # which kinds of term, and what follows literals' closing quotes (their datatypes), occur
+    *kinds, tails = con.execute(
+        f"SELECT bool_or(left(nt, 1) = '<'), bool_or(left(nt, 1) = '_'), "
+        f"bool_or(left(nt, 1) NOT IN ('<', '_')), list(DISTINCT split_part(nt, '\"', -1)) "
+        f"FILTER (left(nt, 1) NOT IN ('<', '_')) FROM ({source})").fetchone()
+    dts = None if tails is None or len(tails) > 32 else frozenset(
+        t[3:-1] for t in tails if t.startswith("^^<"))
     added = 0
     if any(kinds):
         added = int(con.execute(f"INSERT INTO {TERM_ROWS} " + terms_rows_sql(
-            source, kinds=tuple(bool(k) for k in kinds))).fetchone()[0])
+            source, kinds=tuple(bool(k) for k in kinds), dts=dts)).fetchone()[0])
     if into is None:
         con.execute(f"DROP TABLE {table}")
     return added

@@ -125,3 +125,31 @@ def test_literal_round_trip_against_pyoxigraph(lex: str, lang: str | None, datat
         assert t.object == ox.Literal(lex, datatype=ox.NamedNode(datatype))
     assert "\n" not in nt and "\r" not in nt
     assert _row(con, nt)[1] == lex
+
+
+_MIXED = ['"7"^^<http://www.w3.org/2001/XMLSchema#integer>',
+          '"300"^^<http://www.w3.org/2001/XMLSchema#byte>',
+          '"2.50"^^<http://www.w3.org/2001/XMLSchema#decimal>',
+          '"1e3"^^<http://www.w3.org/2001/XMLSchema#double>',
+          '"2021-07-29T08:00:17+02:00"^^<http://www.w3.org/2001/XMLSchema#dateTime>',
+          '"2021-07-29"^^<http://www.w3.org/2001/XMLSchema#date>',
+          '"1"^^<http://www.w3.org/2001/XMLSchema#boolean>',
+          '"x"', '"x"@en', '"q"^^<http://e/custom>', "<http://e/a>", "_:b1"]
+
+
+def _typed(batch: list[str]) -> dict[str, tuple]:
+    con = _con()
+    intern(con, "SELECT unnest(?::VARCHAR[]) AS nt".replace("?", repr(batch)), "nt")
+    return {nt: con.execute("SELECT kind, lex, dt, lang, num, ts, bool FROM terms WHERE nt = ?",
+                            [nt]).fetchone() for nt in batch}
+
+
+@pytest.mark.parametrize("batch", [[nt] for nt in _MIXED] + [_MIXED[:3], _MIXED[4:7]])
+def test_batches_with_few_datatypes_get_the_same_typed_columns(batch: list[str]):
+    """Interning writes typed-column SQL only for the datatypes in the batch: a batch of a few
+    must give the rows a batch of every kind gives (whose values are hand-checked here)."""
+    together = _typed(_MIXED)
+    assert together[_MIXED[0]][4] == 7.0 and together[_MIXED[1]][4] is None  # 300: no byte
+    assert together[_MIXED[4]][5] == dt.datetime(2021, 7, 29, 6, 0, 17)
+    assert together[_MIXED[5]][5] == dt.datetime(2021, 7, 29) and together[_MIXED[6]][6] is True
+    assert _typed(batch) == {nt: together[nt] for nt in batch}
