@@ -130,14 +130,14 @@ class FactStore:
         Returns how many were new. Triples already stored are skipped.
         """
         added = 0
-        preds = [r[0] for r in self.con.execute(f"SELECT DISTINCT p FROM {table}").fetchall()]
-        for p in preds:
+        preds = self.con.execute(f"SELECT p, min(s), max(s) FROM {table} GROUP BY p").fetchall()
+        for p, lo, hi in preds:
             fresh = p not in self.preds
             target = self.pred_table(p)
             src = f"(SELECT DISTINCT s, o FROM {table} WHERE p = {p})"
-            if not fresh:
+            if not fresh:  # only stored rows in the new subjects' id range can be duplicates
                 src = (f"(SELECT s, o FROM {src} n WHERE NOT EXISTS (SELECT 1 FROM {target} t "
-                       f"WHERE t.s = n.s AND t.o = n.o))")
+                       f"WHERE t.s BETWEEN {lo} AND {hi} AND t.s = n.s AND t.o = n.o))")
             added += self.con.execute(f"INSERT INTO {target} SELECT s, o, 0 FROM {src}"
                                       ).fetchone()[0]
         return added
