@@ -287,7 +287,8 @@ class Evaluator(StratumLoop):
         self._joined_tables: list[str] = []
         self._minted, self._touched = 0, set[str]()  # see run_rule / _insert
         self._row_ranges: dict[tuple[str, str, str], tuple] = {}  # (min, max, unique): _insert
-        self._round_ranges: dict[tuple, tuple[dict[int, tuple], list[int]]] = {}  # _rounds
+        self._round_ranges: dict[tuple, dict[int, tuple]] = {}  # see _rounds
+        self._rounds_read: dict[tuple, int] = {}  # rounds r < this are in _round_ranges
 
     # -- one rule -------------------------------------------------------------------------
     def run_rule(self, rule: Rule, variants: list[dict[int, str]],
@@ -473,14 +474,15 @@ class Evaluator(StratumLoop):
         ``table`` derived in r that match ``consts``; only rounds not read before are asked
         for (rows are appended in round order, so zone maps skip the older ones)."""
         key = (table, tuple(consts), tuple(cols))
-        known, done = self._round_ranges.setdefault(key, ({}, [0]))
-        if done[0] < upto:
-            where = [f"r >= {done[0]}", f"r < {upto}"] + [f"{c} = {v}" for c, v in consts]
+        known = self._round_ranges.setdefault(key, {})
+        done = self._rounds_read.get(key, 0)
+        if done < upto:
+            where = [f"r >= {done}", f"r < {upto}"] + [f"{c} = {v}" for c, v in consts]
             sql = ", ".join(f"min({c}), max({c})" for c in cols) or "count(*)"
             for r, *row in self.con.execute(f"SELECT r, {sql} FROM {table} WHERE "
                                             f"{' AND '.join(where)} GROUP BY r").fetchall():
                 known[r] = tuple(row)
-            done[0] = upto
+            self._rounds_read[key] = upto
         return known
 
     def end_round(self) -> None:
@@ -525,11 +527,13 @@ class Evaluator(StratumLoop):
             early = [lit for i, lit in enumerate(rule.body) if i not in g and i not in late
                      and isinstance(lit, (Filter, Bind))]
             valued = frozenset(n for n in names if any(n in literal_vars(lit) for lit in early))
+            if len(g) == 1 and not valued:
+                continue
             sizes = [self.con.execute(f"SELECT count(*) FROM {self._table_of(rule.body[i])}"
                                       ).fetchone()[0] for i in g]
             # a lone atom only when it is a few rows whose values the FILTERs/BINDs read (a
             # parameter): its values become constants (see constant_columns)
-            if len(g) == 1 and not (valued and sizes[0] <= SMALL_ATOM):
+            if len(g) == 1 and sizes[0] > SMALL_ATOM:
                 continue
             cap = 2 * max(sizes) + 1
             table = f"_j{len(self._joined_tables)}"

@@ -173,11 +173,10 @@ class FactStore:
             self.preds, self.tuple_tables = preds, tuples
             raise
 
-    def pack(self, force: bool = False) -> None:
+    def pack(self) -> None:
         """Compress the tables (a CHECKPOINT of the in-memory catalog) when they have grown
-        by ``pack_bytes`` since the last time, or always with ``force``."""
-        used = self.table_bytes()
-        if force or used - self._packed_bytes >= self.pack_bytes:
+        by ``pack_bytes`` since the last time."""
+        if self.table_bytes() - self._packed_bytes >= self.pack_bytes:
             self.con.execute("CHECKPOINT gc")
             self._packed_bytes = self.table_bytes()
 

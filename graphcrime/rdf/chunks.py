@@ -83,9 +83,7 @@ def _plain_blocks(path: Path, size: int) -> Iterator[Writer]:
                     if not _copy_range(src, dst, start, end):
                         raise DataError("the file got shorter while it was read", file=str(path),
                                         hint="load files that are no longer being written")
-                src.seek(end - 1)
-                unended = src.read(1) != b"\n"  # a last line without a newline
-                return newlines(src, start, end) + unended
+                return count_lines(src, start, end)
 
             yield write
             start = end
@@ -103,6 +101,15 @@ def _line_end(src: BinaryIO, pos: int, total: int) -> int:
             return pos + nl + 1
         pos += len(window)
     return total
+
+
+def count_lines(src: BinaryIO, start: int, end: int) -> int:
+    """Lines in bytes ``[start, end)`` of ``src`` (a last line without a newline counts)."""
+    if end <= start:
+        return 0
+    src.seek(end - 1)
+    unended = src.read(1) != b"\n"
+    return newlines(src, start, end) + unended
 
 
 def newlines(src: BinaryIO | bytes, start: int = 0, end: int | None = None) -> int:

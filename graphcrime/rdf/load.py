@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from graphcrime.errors import DataError
 from graphcrime.rdf import slowparse
-from graphcrime.rdf.chunks import newlines
+from graphcrime.rdf.chunks import count_lines
 from graphcrime.rdf.dictionary import (
     TERM_ROWS,
     create_terms,
@@ -62,13 +62,8 @@ def _count_lines(con, path: Path, lines_sql: str) -> int:
     """Lines in the file: newlines counted by numpy (plain files) or by DuckDB (gzip)."""
     if path.name.lower().endswith(".gz"):
         return int(con.execute(f"SELECT count(*) FROM {lines_sql}").fetchone()[0])
-    size = path.stat().st_size
-    if size == 0:
-        return 0
     with open(path, "rb") as fh:
-        fh.seek(size - 1)
-        unended = fh.read(1) != b"\n"
-        return newlines(fh, 0, size) + unended
+        return count_lines(fh, 0, path.stat().st_size)
 
 
 def _is_fast(path: Path) -> bool:
