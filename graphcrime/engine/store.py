@@ -71,6 +71,10 @@ class FactStore:
         # a compressed in-memory catalog: CHECKPOINT packs the integer columns (bit-packing,
         # RLE) and the term strings (FSST, dictionary) - several times less memory per fact
         self.con.execute("ATTACH ':memory:' AS gc (COMPRESS); USE gc")
+        # DuckDB would also checkpoint by itself after every 16 MB of changes, compressing
+        # whatever the statement in flight happened to be (0.5-0.9 s pauses mid-reasoning);
+        # :meth:`pack` decides when instead
+        self.con.execute("SET checkpoint_threshold = '1000TB'")
         try:  # graphcrime draws its own progress; in Jupyter DuckDB refuses without ipywidgets
             self.con.execute("SET enable_progress_bar = false")
         except duckdb.Error:
