@@ -113,6 +113,9 @@ class BodyPlan:
     env: dict[str, Binding] = field(default_factory=dict)
     #: per computed variable, the test that its BIND did not fail (see :meth:`sql_select`)
     bound_checks: dict[str, str] = field(default_factory=dict)
+    #: per alias of a table atom or materialised join: its relation and its constant
+    #: conditions as (column, SQL) pairs, so an aggregate can read the atom again
+    sources: dict[str, tuple[str, list[tuple[str, str]]]] = field(default_factory=dict)
     _n: int = 0
 
     def _alias(self, tag: str) -> str:
@@ -163,7 +166,11 @@ class BodyPlan:
             else:
                 self.env[t.name] = Binding(id=col)
         else:
-            self.where.append(f"{col} = {self.ctx.const_id(term_nt(t))}")
+            const = str(self.ctx.const_id(term_nt(t)))
+            self.where.append(f"{col} = {const}")
+            alias, _, column = col.partition(".")
+            if alias in self.sources:
+                self.sources[alias][1].append((column, const))
 
     # -- atoms ----------------------------------------------------------------------------
     def _version(self, table: str, version: str) -> str:
@@ -174,6 +181,7 @@ class BodyPlan:
         alias = self._alias("")
         if isinstance(a, TupleAtom):
             table = self.ctx.tuple_table(a.name, len(a.args))
+            self.sources[alias] = (self._version(table, version), [])
             self.froms.append(f"{self._version(table, version)} AS {alias}")
             for i, t in enumerate(a.args):
                 self._match(f"{alias}.c{i}", t)
@@ -195,7 +203,9 @@ class BodyPlan:
                 self._match(f"{alias}.p", a.p)
             else:
                 pid = self.ctx.const_id(term_nt(a.p))
-                self.froms.append(f"{self._version(self.ctx.pred_table(pid), version)} AS {alias}")
+                rel = self._version(self.ctx.pred_table(pid), version)
+                self.sources[alias] = (rel, [])
+                self.froms.append(f"{rel} AS {alias}")
             self._match(f"{alias}.s", a.s)
         self._match(f"{alias}.o", a.o)
 
@@ -235,6 +245,7 @@ class BodyPlan:
         value columns ``<name>__<field>`` for the names in ``j.valued``)."""
         alias = self._alias("j")
         self.froms.append(f"{j.table} AS {alias}")
+        self.sources[alias] = (j.table, [])
         consts = dict(j.consts)
         for n in j.names:
             col = f"{alias}.v_{n}"
@@ -275,6 +286,10 @@ class BodyPlan:
         groups = [v.name for v in agg.group_by]
         groups += sorted(n for n in inner.env if n not in groups and self.bound(n))
         cols = [f"{inner.id_of(g)} AS g{i}" for i, g in enumerate(groups)]
+        for g in groups:  # only the groups the atoms before can join with
+            keys = self._key_values(g)
+            if keys:
+                inner.where.append(f"{inner.id_of(g)} IN ({keys})")
         outs: list[tuple[AggregateBind, str, bool]] = []
         for j, b in enumerate(agg.binds):
             sql, is_id = _aggregate_sql(inner, b)
@@ -296,6 +311,20 @@ class BodyPlan:
                 val = SqlVal(**{f: f"{alias}.{col}_{f}" for f in _FIELDS})
                 self.where.append(f"{val.kind} IS NOT NULL")
                 self._bind_value(b.var.name, Binding(val=val))
+
+    def _key_values(self, name: str) -> str | None:
+        """SQL of a superset of the ids variable ``name`` can take in this body: the column of
+        the atom that bound it, under that atom's constant conditions (None when an
+        expression or another plan bound it). An aggregate restricted to these groups
+        computes only the groups the join keeps: ``MIN`` over the transactions of 2k chains,
+        not of all 2M."""
+        b = self.env.get(name)
+        alias, _, column = (b.id or "").partition(".") if b else ("", "", "")
+        if alias not in self.sources or not column.replace("_", "").isalnum():
+            return None
+        rel, conds = self.sources[alias]
+        where = " AND ".join(f"_k.{c} = {v}" for c, v in conds)
+        return f"SELECT _k.{column} FROM {rel} AS _k" + (f" WHERE {where}" if where else "")
 
     def _bind_value(self, name: str, b: Binding) -> None:
         if self.bound(name):

@@ -84,7 +84,30 @@ def programs(draw: st.DrawFn) -> str:
     for head in HEADS:
         for _ in range(draw(st.integers(1, 2))):
             lines.append(draw(rules(head)))
+    lines.append(draw(aggregate_rules()))
     return "\n".join(lines)
+
+
+@st.composite
+def aggregate_rules(draw: st.DrawFn) -> str:
+    """A rule for ``:agg`` (read by no rule) whose AGGREGATE groups on ``?x``, which atoms
+    before it bind too, sometimes under a constant (the aggregate computes only the groups
+    those atoms can join with: the restriction must not change a group's value)."""
+    body = []
+    base = [p for p in PREDS if p[0] in (":e", ":f")]  # mostly the facts: non-empty groups
+    for i in range(draw(st.integers(1, 2))):
+        pred = draw(st.sampled_from(base * 3 + PREDS))
+        args = [draw(st.sampled_from(["?x", "?w", "?w"] + NODES)) for _ in range(pred[3])]
+        if i == 0 and "?x" not in args:
+            args[draw(st.integers(0, len(args) - 1))] = "?x"
+        body.append(_atom(pred, args))
+    pred = draw(st.sampled_from(base * 3 + [p for p in PREDS if p[3] == 2]))
+    inner = [_atom(pred, draw(st.permutations(["?x", "?y"])))]
+    func = draw(st.sampled_from(["COUNT(?y)", "MIN(?k)", "MAX(?k)", "SUM(?k)"]))
+    if "?k" in func:
+        inner.append(":val[?y, ?k]")
+    body.append(f"AGGREGATE({', '.join(inner)} ON ?x BIND {func} AS ?c)")
+    return f":agg[?x, ?c] :- {', '.join(body)} ."
 
 
 @st.composite
