@@ -99,6 +99,10 @@ class Joined:
     #: ``'...#dateTime'``): compiled in, they let DuckDB fold away the typed comparisons'
     #: branches that cannot apply (and not read those columns)
     consts: tuple[tuple[str, str], ...] = ()
+    #: the table is one row and ``consts`` holds all of its columns (``v_<name>`` too): the
+    #: query reads the constants and leaves the table out (one relation less to order -
+    #: DuckDB's join ordering time grows steeply with the relations of a star join)
+    inline: bool = False
 
 
 @dataclass
@@ -244,14 +248,15 @@ class BodyPlan:
         """Bind variables from a materialised join (columns ``v_<name>``; with the typed
         value columns ``<name>__<field>`` for the names in ``j.valued``)."""
         alias = self._alias("j")
-        self.froms.append(f"{j.table} AS {alias}")
-        self.sources[alias] = (j.table, [])
         consts = dict(j.consts)
+        if not j.inline:
+            self.froms.append(f"{j.table} AS {alias}")
+            self.sources[alias] = (j.table, [])
         for n in j.names:
-            col = f"{alias}.v_{n}"
+            col = consts[f"v_{n}"] if j.inline else f"{alias}.v_{n}"
             if n in j.valued and not self.bound(n):
                 self.env[n] = Binding(id=col, val=SqlVal(
-                    id=col, nt_sql=f"{alias}.{n}__nt",
+                    id=col, nt_sql=consts.get(f"{n}__nt", f"{alias}.{n}__nt"),
                     **{f: consts.get(f"{n}__{f}", f"{alias}.{n}__{f}")  # type: ignore[arg-type]
                        for f in _FIELDS}))
             else:
@@ -379,21 +384,26 @@ def joined_sql(ctx: Context, body: tuple[BodyLiteral, ...], atoms: frozenset[int
     return plan.sql_select(cols or ["1 AS one_"], distinct=True)
 
 
-def constant_columns(con, table: str, valued: frozenset[str]) -> tuple[tuple[str, str], ...]:
+def constant_columns(con, table: str, valued: frozenset[str],
+                     names: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
     """The value columns of ``table`` (see :func:`joined_sql`) that hold one value (or only
-    NULL) in every row, each with that value as an SQL constant of the column's type.
+    NULL) in every row, each with that value as an SQL constant of the column's type; the id
+    columns ``v_<name>`` of ``names`` are asked about too.
 
     >>> import duckdb
     >>> con = duckdb.connect()
-    >>> _ = con.execute("CREATE TABLE j AS SELECT 2::UTINYINT AS d__kind, 'x' AS d__lex, "
-    ...                 "NULL::VARCHAR AS d__dt, NULL::VARCHAR AS d__lang, range::DOUBLE AS "
-    ...                 "d__num, NULL::TIMESTAMP AS d__ts, NULL::BOOLEAN AS d__bool FROM range(3)")
-    >>> constant_columns(con, "j", frozenset({"d"}))  # doctest: +NORMALIZE_WHITESPACE
-    (('d__kind', "CAST('2' AS UTINYINT)"), ('d__lex', "CAST('x' AS VARCHAR)"),
-     ('d__dt', 'CAST(NULL AS VARCHAR)'), ('d__lang', 'CAST(NULL AS VARCHAR)'),
-     ('d__ts', 'CAST(NULL AS TIMESTAMP)'), ('d__bool', 'CAST(NULL AS BOOLEAN)'))
+    >>> _ = con.execute("CREATE TABLE j AS SELECT 7 AS v_d, range::VARCHAR AS d__nt, "
+    ...                 "2::UTINYINT AS d__kind, 'x' AS d__lex, NULL::VARCHAR AS d__dt, "
+    ...                 "NULL::VARCHAR AS d__lang, range::DOUBLE AS d__num, "
+    ...                 "NULL::TIMESTAMP AS d__ts, NULL::BOOLEAN AS d__bool FROM range(3)")
+    >>> constant_columns(con, "j", frozenset({"d"}), ("d",))  # doctest: +NORMALIZE_WHITESPACE
+    (('v_d', "CAST('7' AS INTEGER)"), ('d__kind', "CAST('2' AS UTINYINT)"),
+     ('d__lex', "CAST('x' AS VARCHAR)"), ('d__dt', 'CAST(NULL AS VARCHAR)'),
+     ('d__lang', 'CAST(NULL AS VARCHAR)'), ('d__ts', 'CAST(NULL AS TIMESTAMP)'),
+     ('d__bool', 'CAST(NULL AS BOOLEAN)'))
     """
-    cols = [f"{n}__{f}" for n in sorted(valued) for f in _FIELDS]
+    cols = [f"v_{n}" for n in names] + [f"{n}__{f}" for n in sorted(valued)
+                                        for f in ("nt",) + _FIELDS]
     if not cols:
         return ()
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})"

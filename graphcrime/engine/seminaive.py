@@ -545,8 +545,12 @@ class Evaluator(StratumLoop):
             if n >= cap:
                 self.con.execute(f"DROP TABLE {table}")
                 continue
-            out.append(Joined(frozenset(g), table, names, valued, pre,
-                              constant_columns(self.con, table, valued)))
+            if n == 1:  # every column is a constant: the query need not read the table
+                consts = constant_columns(self.con, table, valued, names)
+                out.append(Joined(frozenset(g), table, names, valued, pre, consts, inline=True))
+            else:
+                out.append(Joined(frozenset(g), table, names, valued, pre,
+                                  constant_columns(self.con, table, valued)))
         return tuple(out)
 
 
