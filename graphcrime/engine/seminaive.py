@@ -471,19 +471,43 @@ class Evaluator(StratumLoop):
     def _rounds(self, table: str, consts: list[tuple[str, int]], cols: list[str],
                 upto: int) -> dict[int, tuple]:
         """Per round r < ``upto``: the (min, max) of ``cols`` (or the count) over the rows of
-        ``table`` derived in r that match ``consts``; only rounds not read before are asked
-        for (rows are appended in round order, so zone maps skip the older ones)."""
-        key = (table, tuple(consts), tuple(cols))
+        ``table`` derived in r that match ``consts``."""
+        key = (table, tuple(consts))
         known = self._round_ranges.setdefault(key, {})
-        done = self._rounds_read.get(key, 0)
-        if done < upto:
-            where = [f"r >= {done}", f"r < {upto}"] + [f"{c} = {v}" for c, v in consts]
-            sql = ", ".join(f"min({c}), max({c})" for c in cols) or "count(*)"
-            for r, *row in self.con.execute(f"SELECT r, {sql} FROM {table} WHERE "
-                                            f"{' AND '.join(where)} GROUP BY r").fetchall():
-                known[r] = tuple(row)
-            self._rounds_read[key] = upto
-        return known
+        if self._rounds_read.get(key, 0) < upto:
+            assert upto <= self.round, "only finished rounds have final ranges"
+            self._read_rounds()
+        names = self._columns(table)
+        at = [names.index(c) for c in cols]
+        return {r: tuple(x for i in at for x in row[1 + 2 * i:3 + 2 * i]) if cols else row[:1]
+                for r, row in known.items()}
+
+    def _read_rounds(self) -> None:
+        """Read the per-round (count, min, max of every column) of the finished rounds not
+        read yet, for every (table, constants) asked about so far, in one statement (rows
+        are appended in round order, so zone maps skip the older rounds)."""
+        stale = [(key, self._rounds_read.get(key, 0)) for key in self._round_ranges
+                 if self._rounds_read.get(key, 0) < self.round]
+        width = max(len(self._columns(t)) for (t, _), _ in stale)
+        parts = []
+        for i, ((table, consts), done) in enumerate(stale):
+            names = self._columns(table)
+            aggs = [f"{f}({c})" for c in names for f in ("min", "max")]
+            aggs += ["NULL::INTEGER"] * (2 * (width - len(names)))
+            where = [f"r >= {done}", f"r < {self.round}"] + [f"{c} = {v}" for c, v in consts]
+            parts.append(f"SELECT {i} AS k, r, count(*), {', '.join(aggs)} FROM {table} "
+                         f"WHERE {' AND '.join(where)} GROUP BY r")
+        for k, r, *row in self.con.execute(" UNION ALL ".join(parts)).fetchall():
+            self._round_ranges[stale[k][0]][r] = tuple(row)
+        for key, _ in stale:
+            self._rounds_read[key] = self.round
+
+    def _columns(self, table: str) -> list[str]:
+        """The id columns of a store table (``s, o``, or ``c0..`` of a tuple table)."""
+        for (_, arity), name in self.store.tuple_tables.items():
+            if name == table:
+                return [f"c{i}" for i in range(arity)]
+        return ["s", "o"]
 
     def end_round(self) -> None:
         self.store.pack()

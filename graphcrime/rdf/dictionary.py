@@ -247,7 +247,7 @@ def _relation(relation_sql: str) -> str:
 
 def next_id(con) -> int:
     """The id the next interned term gets (ids are dense from 0)."""
-    return int(con.execute("SELECT count(*) FROM terms").fetchone()[0])
+    return int(con.execute(f"SELECT count(*) FROM {TERM_ROWS}").fetchone()[0])
 
 
 def known_sql(candidates: str, h: str = "h") -> str:
