@@ -43,7 +43,18 @@ from graphcrime.engine.plan import (
 )
 from graphcrime.engine.store import FactStore
 from graphcrime.errors import LimitExceeded
-from graphcrime.lang.ast import Bind, Filter, Program, Rule, TripleAtom, TupleAtom, Var
+from graphcrime.compile.checks import expr_vars
+from graphcrime.lang.ast import (
+    Aggregate,
+    Bind,
+    Filter,
+    Negation,
+    Program,
+    Rule,
+    TripleAtom,
+    TupleAtom,
+    Var,
+)
 from graphcrime.rdf.dictionary import intern, next_id
 from graphcrime.vocab import PARAM_TABLE
 
@@ -289,6 +300,9 @@ class Evaluator(StratumLoop):
         self._row_ranges: dict[tuple[str, str, str], tuple] = {}  # (min, max, unique): _insert
         self._round_ranges: dict[tuple, dict[int, tuple]] = {}  # see _rounds
         self._rounds_read: dict[tuple, int] = {}  # rounds r < this are in _round_ranges
+        #: (table, round) -> whether the first column is distinct over that round's rows
+        self._unique_rounds: dict[tuple[str, int], bool] = {}
+        self._inserts: dict[tuple[str, int], int] = {}  # inserts into (table, round)
 
     # -- one rule -------------------------------------------------------------------------
     def run_rule(self, rule: Rule, variants: list[dict[int, str]],
@@ -314,12 +328,14 @@ class Evaluator(StratumLoop):
         # distinct rows, unless the only head atom's insert makes its rows distinct anyway
         once = len(rule.head) > 1 or late or any(kinds[n] != "id" for n in first)
         key = None if once else self._key_range(rule, variants, rule.head[0])
+        distinct = (once or key is not None) and not self._rows_distinct(
+            rule, variants, set(first), late)
         self._minted, self._touched, self._row_ranges = next_id(self.con), set(), {}
         if key is not None:  # one head atom of term ids: insert straight from the join
             return self._insert_head(rule.head[0], "(" + " UNION ALL ".join(selects) + ")",
-                                     key)
+                                     key, distinct)
         n = self.con.execute(f"CREATE OR REPLACE TEMP TABLE _rb AS SELECT "
-                             f"{'DISTINCT ' if once else ''}* FROM ("
+                             f"{'DISTINCT ' if distinct else ''}* FROM ("
                              + " UNION ALL ".join(selects) + ")").fetchone()[0]
         if not n:
             return 0
@@ -388,14 +404,15 @@ class Evaluator(StratumLoop):
         return (min(los), max(his)) if los else None
 
     def _insert_head(self, atom: TripleAtom | TupleAtom, rows: str = "_rb",
-                     key: tuple[int, int] | None = None) -> int:
+                     key: tuple[int, int] | None = None, distinct: bool = True) -> int:
         """Insert the new facts of head ``atom`` from the relation ``rows`` (columns
-        ``v_<name>``); ``key`` is a known (min, max) of its first column."""
+        ``v_<name>``); ``key`` is a known (min, max) of its first column; ``distinct`` False
+        says the rows are distinct already."""
         if isinstance(atom, TupleAtom):
             table = self.store.tuple_table(atom.name, len(atom.args))
             cols = [self._col(t) for t in atom.args]
             return self._insert(table, [f"c{i}" for i in range(len(cols))], cols, rows=rows,
-                                key=key)
+                                key=key, distinct=distinct)
         s, o = self._col(atom.s), self._col(atom.o)
         if isinstance(atom.p, Var):
             preds = [r[0] for r in self.con.execute(
@@ -403,10 +420,12 @@ class Evaluator(StratumLoop):
             return sum(self._insert(self.store.pred_table(p), ["s", "o"], [s, o],
                                     f"v_{atom.p.name} = {p}") for p in preds)
         pid = self._const_id(term_nt(atom.p))
-        return self._insert(self.store.pred_table(pid), ["s", "o"], [s, o], rows=rows, key=key)
+        return self._insert(self.store.pred_table(pid), ["s", "o"], [s, o], rows=rows, key=key,
+                            distinct=distinct)
 
     def _insert(self, table: str, names: list[str], cols: list[str], where: str = "",
-                rows: str = "_rb", key: tuple[int, int] | None = None) -> int:
+                rows: str = "_rb", key: tuple[int, int] | None = None,
+                distinct: bool = True) -> int:
         sel = ", ".join(f"{c} AS {n}" for c, n in zip(cols, names, strict=True)) or "1 AS x"
         unique = False  # whether the rows' first column alone is distinct (then so are the rows)
         if names and key is not None:
@@ -421,7 +440,7 @@ class Evaluator(StratumLoop):
             lo, hi, unique = self._row_ranges[ask]
             if lo is None:
                 return 0
-        src = (f"SELECT {'' if unique else 'DISTINCT '}{sel} FROM {rows}"
+        src = (f"SELECT {'DISTINCT ' if distinct and not unique else ''}{sel} FROM {rows}"
                + (f" WHERE {where}" if where else ""))
         # no check when every key is a term this rule application minted: no stored fact has it
         if names and (lo < self._minted or table in self._touched):
@@ -436,6 +455,13 @@ class Evaluator(StratumLoop):
                              f"{', '.join(names) + ', ' if names else ''}{self.round} FROM ({src})"
                              ).fetchone()[0]
         self._count(n)
+        # what the new rows' first column is known to be: distinct, when this is the round's
+        # only insert into the table (see _first_unique)
+        inserts = self._inserts[(table, self.round)] = self._inserts.get((table, self.round), 0) + 1
+        if unique and inserts == 1:
+            self._unique_rounds[(table, self.round)] = True
+        else:
+            self._unique_rounds.pop((table, self.round), None)
         if n:
             self.fresh.add(table)
             # cached ranges over all of the table's rows are out of date (the other versions
@@ -443,6 +469,70 @@ class Evaluator(StratumLoop):
             self._range_cache = {k: v for k, v in self._range_cache.items()
                                  if k[:2] != (table, "all")}
         return int(n)
+
+    # -- distinct rows without DISTINCT ---------------------------------------------------
+    def _rows_distinct(self, rule: Rule, variants: list[dict[int, str]], kept: set[str],
+                       skip: frozenset[int]) -> bool:
+        """Whether every variant's body rows (without the literals in ``skip``) are distinct on
+        the ``kept`` variables already, so no DISTINCT is needed.
+
+        They are when each other variable is a function of the kept ones: bound by an atom
+        whose first column is known and unique in the rows the atom reads (a chain's one
+        parent, the one beneficiary of a parent) or by a BIND of known values. Stored rows
+        are sets and the variants read disjoint rows, so distinct full rows stay distinct.
+        """
+        lits = [(i, lit) for i, lit in enumerate(rule.body) if i not in skip]
+        if any(isinstance(lit, Aggregate) for _, lit in lits):
+            return False
+        need = set().union(*(literal_vars(lit) for _, lit in lits
+                             if not isinstance(lit, Negation)))
+        for versions in variants:
+            known, grew = set(kept), True
+            while grew and need - known:
+                grew = False
+                for i, lit in lits:
+                    if isinstance(lit, Bind):
+                        new = {lit.var.name} - known
+                        if new and all(v.name in known for v in expr_vars(lit.expr)):
+                            known |= new
+                            grew = True
+                        continue
+                    if not isinstance(lit, (TripleAtom, TupleAtom)) or (
+                            isinstance(lit, TripleAtom) and isinstance(lit.p, Var)):
+                        continue
+                    terms = [lit.s, lit.o] if isinstance(lit, TripleAtom) else list(lit.args)
+                    new = {t.name for t in terms[1:] if isinstance(t, Var)} - known
+                    if not new or (isinstance(terms[0], Var) and terms[0].name not in known):
+                        continue
+                    if self._first_unique(lit, versions.get(i, "all")):
+                        known |= new
+                        grew = True
+            if need - known:
+                return False
+        return True
+
+    def _first_unique(self, atom: TripleAtom | TupleAtom, version: str) -> bool:
+        """Whether the first column of ``atom``'s table is unique over the rows of
+        ``version``: unique within each round read, and the rounds' id ranges disjoint."""
+        table = self._table_of(atom)
+        rounds = self.ctx.version_rounds(version, self.round)
+        if rounds is None:  # all rows: known only while the current round added none
+            if table in self.fresh:
+                return False
+            rounds = (0, self.round)
+        a, b = rounds
+        col = "s" if isinstance(atom, TripleAtom) else "c0"
+        spans = sorted((lo, hi, r) for r, (lo, hi) in self._rounds(table, [], [col], b).items()
+                       if a <= r < b and lo is not None)
+        if any(nxt[0] <= cur[1] for cur, nxt in zip(spans, spans[1:])):
+            return False
+        todo = [r for _, _, r in spans if (table, r) not in self._unique_rounds]
+        if todo:
+            for r, ok in self.con.execute(
+                    f"SELECT r, count(DISTINCT {col}) = count(*) FROM {table} WHERE r IN "
+                    f"({', '.join(map(str, todo))}) GROUP BY r").fetchall():
+                self._unique_rounds[(table, r)] = bool(ok)
+        return all(self._unique_rounds.get((table, r), False) for _, _, r in spans)
 
     def _range_row(self, table: str, version: str, consts: list[tuple[str, int]],
                    cols: list[str]) -> tuple | None:
