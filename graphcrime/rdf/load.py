@@ -205,7 +205,7 @@ class _Loader:
                     "SELECT nt FROM _gc_to UNION SELECT s FROM _gc_slow UNION "
                     "SELECT p FROM _gc_slow UNION SELECT o FROM _gc_slow)")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_e AS SELECT hash(nt) AS hn, id FROM "
-                    f"({known_sql('_gc_u', h='hn')})")
+                    f"({known_sql('_gc_u', h='hn', many=True)})")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_n AS SELECT u.nt, u.hn, "
                     f"{start} + row_number() OVER () - 1 AS id FROM _gc_u u "
                     f"WHERE NOT EXISTS (SELECT 1 FROM _gc_e e WHERE e.hn = u.hn)")
