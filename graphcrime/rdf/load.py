@@ -206,10 +206,13 @@ class _Loader:
                     "SELECT p FROM _gc_slow UNION SELECT o FROM _gc_slow)")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_e AS SELECT hash(nt) AS hn, id FROM "
                     f"({known_sql('_gc_u', h='hn', many=True)})")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_n AS SELECT u.nt, u.hn, "
-                    f"{start} + row_number() OVER () - 1 AS id FROM _gc_u u "
-                    f"WHERE NOT EXISTS (SELECT 1 FROM _gc_e e WHERE e.hn = u.hn)")
-        source = "SELECT id, nt FROM _gc_n"
+        # new terms; their ids are start + rowid (dense from 0 in a new table; row_number()
+        # would be a single-threaded window over all of them)
+        con.execute("CREATE OR REPLACE TEMP TABLE _gc_n AS SELECT u.nt, u.hn FROM _gc_u u "
+                    "WHERE NOT EXISTS (SELECT 1 FROM _gc_e e WHERE e.hn = u.hn)")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _gc_nv AS SELECT nt, hn, {start} + rowid AS id "
+                    f"FROM _gc_n")
+        source = "SELECT id, nt FROM _gc_nv"
         con.execute(f"INSERT INTO {TERM_ROWS} " + terms_rows_sql(source))
 
     def _encode(self, target: str, start: int) -> None:
@@ -220,7 +223,7 @@ class _Loader:
         """
         con = self.con
         con.execute("CREATE OR REPLACE TEMP TABLE _gc_h AS SELECT hn, id "
-                    "FROM _gc_n UNION ALL SELECT hn, id FROM _gc_e")
+                    "FROM _gc_nv UNION ALL SELECT hn, id FROM _gc_e")
         exact = HASH_JOINS and con.execute(
             "SELECT (SELECT count(DISTINCT hn) = count(*) FROM _gc_u) AND "
             "(SELECT count(DISTINCT h) = count(*) FROM _gc_to)").fetchone()[0]
@@ -275,6 +278,7 @@ def load_ntriples(con, paths: Iterable[str | Path], target: str = "loaded",
     try:
         return _Loader(con, [Path(p) for p in paths], progress, lines, distinct).run(target)
     finally:
+        con.execute("DROP VIEW IF EXISTS _gc_nv")
         for t in _TMP:
             con.execute(f"DROP TABLE IF EXISTS {t}")
         if old_threads is not None:
