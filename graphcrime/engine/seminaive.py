@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphcrime.compile.analysis import keys_overlap, merge_recursive, pred_key
+from graphcrime.compile.checks import expr_vars
 from graphcrime.compile.stratify import stratify
 from graphcrime.engine.naive import param_nt
 from graphcrime.engine.plan import (
@@ -43,7 +44,6 @@ from graphcrime.engine.plan import (
 )
 from graphcrime.engine.store import FactStore
 from graphcrime.errors import LimitExceeded
-from graphcrime.compile.checks import expr_vars
 from graphcrime.lang.ast import (
     Aggregate,
     Bind,
@@ -457,11 +457,12 @@ class Evaluator(StratumLoop):
         self._count(n)
         # what the new rows' first column is known to be: distinct, when this is the round's
         # only insert into the table (see _first_unique)
-        inserts = self._inserts[(table, self.round)] = self._inserts.get((table, self.round), 0) + 1
-        if unique and inserts == 1:
-            self._unique_rounds[(table, self.round)] = True
+        at = (table, self.round)
+        self._inserts[at] = self._inserts.get(at, 0) + 1
+        if unique and self._inserts[at] == 1:
+            self._unique_rounds[at] = True
         else:
-            self._unique_rounds.pop((table, self.round), None)
+            self._unique_rounds.pop(at, None)
         if n:
             self.fresh.add(table)
             # cached ranges over all of the table's rows are out of date (the other versions
@@ -524,7 +525,7 @@ class Evaluator(StratumLoop):
         col = "s" if isinstance(atom, TripleAtom) else "c0"
         spans = sorted((lo, hi, r) for r, (lo, hi) in self._rounds(table, [], [col], b).items()
                        if a <= r < b and lo is not None)
-        if any(nxt[0] <= cur[1] for cur, nxt in zip(spans, spans[1:])):
+        if any(nxt[0] <= cur[1] for cur, nxt in zip(spans, spans[1:], strict=False)):
             return False
         todo = [r for _, _, r in spans if (table, r) not in self._unique_rounds]
         if todo:
