@@ -25,8 +25,10 @@ ALL_TRIPLES = "SELECT ?S ?P ?O WHERE { ?S ?P ?O }\n"
 # the reference rules and queries, chains up to 6 transactions: a job of a few seconds
 REFERENCE = {"data": ["data/*.nt"], "rules": ["rules/*.dlog"], "queries": ["queries/*.rq"],
              "parameters": {"min_amount": 100, "max_chain_length": 6}}
+# every pair of subjects, from every pair of triples: ?p and ?q are not functions of the
+# pair, so the engine has to de-duplicate ~100M rows (a hash table bigger than 64 MiB)
 CROSS_PRODUCT = """@prefix : <http://e/> .
-[?x, :pair, ?y] :- [?x, a, ?c], [?y, a, ?d] .
+[?x, :pair, ?y] :- [?x, ?p, ?c], [?y, ?q, ?d] .
 """
 
 
