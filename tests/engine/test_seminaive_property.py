@@ -1,11 +1,12 @@
 """Property: semi-naive materialisation equals the naive oracle on random small programs.
 
 Hypothesis draws stratified programs over triple predicates (``:b``, ``:d``, ``type:K``) and
-tuple tables (``A``, ``C``, base ``G``) with recursion, NOT on lower strata and FILTER
-comparisons (on integers via ``:val`` and on IRIs), plus a random small graph. The engine
-(:func:`graphcrime.engine.seminaive.materialise` on a :class:`FactStore`) must give exactly the
-facts of :func:`graphcrime.engine.naive.evaluate`, and loading the same graph from shuffled,
-re-split N-Triples files through :class:`graphcrime.api.Store` must not change the result.
+tuple tables (``A``, ``C``, base ``G``) with recursion, NOT on lower strata, FILTER
+comparisons (on integers via ``:val`` and on IRIs) and one AGGREGATE rule, plus a random
+small graph. The engine (:func:`graphcrime.engine.seminaive.materialise` on a
+:class:`FactStore`) must give exactly the facts of :func:`graphcrime.engine.naive.evaluate`,
+and loading the same graph from shuffled, re-split N-Triples files through
+:class:`graphcrime.api.Store` must not change the result.
 """
 
 from __future__ import annotations
