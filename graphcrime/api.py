@@ -119,10 +119,11 @@ class Store:
             self.con.execute("DROP TABLE IF EXISTS _loaded")
             return n
 
-        big = [f for f in files if chunks.is_big(f)]
+        size = chunks.piece_bytes(self._facts.budget)
+        big = [f for f in files if chunks.is_big(f, size)]
         added = batch([f for f in files if f not in big]) if len(big) < len(files) else 0
         for f in big:
-            for piece, before, lines in chunks.pieces(f, self._facts.temp_dir):
+            for piece, before, lines in chunks.pieces(f, self._facts.temp_dir, size):
                 try:
                     added += batch([piece], {str(piece): lines})
                 except DataError as e:

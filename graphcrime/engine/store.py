@@ -81,7 +81,8 @@ class FactStore:
             pass
         budget = limit or parse_size(self.con.execute(
             "SELECT current_setting('memory_limit')").fetchone()[0])
-        self.pack_bytes = int((budget or 1 << 33) * PACK_SHARE)
+        self.budget = budget or 1 << 33  # bytes
+        self.pack_bytes = int(self.budget * PACK_SHARE)
         self._packed_bytes = 0
         create_terms(self.con)
         register_functions(self.con)

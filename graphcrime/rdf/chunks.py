@@ -30,7 +30,22 @@ import numpy as np
 from graphcrime.errors import DataError
 
 #: files (uncompressed size, gzip counted at 4x) above this are loaded piece by piece
-PIECE_BYTES = 256 << 20
+PIECE_BYTES = 512 << 20
+#: the share of the memory budget a piece may have (a piece's lines, split into strings and
+#: hashed, take a few times its size while it is encoded)
+PIECE_SHARE = 1 / 16
+
+
+def piece_bytes(budget: int) -> int:
+    """The piece size for a memory ``budget`` (bytes): 1/16 of it, at most ``PIECE_BYTES``.
+
+    Fewer pieces are faster (each is matched against the whole dictionary); smaller ones keep
+    a small job's load within its memory.
+
+    >>> piece_bytes(19 << 30) >> 20, piece_bytes(2 << 30) >> 20
+    (512, 128)
+    """
+    return min(PIECE_BYTES, max(int(budget * PIECE_SHARE), 1))
 
 
 def is_big(path: Path, size: int | None = None) -> bool:

@@ -76,3 +76,27 @@ def _small(tmp: Path, name: str = "small.nt") -> Path:
     p = tmp / name
     p.write_text(f"<http://e/{name}> <http://e/p> <http://e/o> .\n")
     return p
+
+
+def test_piece_size_follows_the_memory_budget(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store with a small memory limit loads a file in pieces of 1/16 of it."""
+    generate(tmp_path / "d", transactions=3000, parties=300, seed=5, files=1)
+    files = sorted((tmp_path / "d").glob("*.nt"))
+    sizes: list[int | None] = []
+    real = chunks.pieces
+
+    def spy(path: Path, tmp: Path, size: int | None = None):
+        sizes.append(size)
+        return real(path, tmp, size)
+
+    monkeypatch.setattr(chunks, "pieces", spy)
+    monkeypatch.setattr(chunks, "PIECE_SHARE", 1 / 256)  # 64 MiB -> 256 KiB pieces
+    st = Store(temp_dir=tmp_path, memory_limit="64MiB")
+    st.load(*files)
+    assert sizes and all(s == (64 << 20) // 256 for s in sizes)
+    expected: set[ox.Triple] = set()
+    for f in files:
+        expected |= _triples(f)
+    st.dump(tmp_path / "out.nt")
+    assert _triples(tmp_path / "out.nt") == expected
