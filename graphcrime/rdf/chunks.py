@@ -29,7 +29,8 @@ import numpy as np
 
 from graphcrime.errors import DataError
 
-#: files (uncompressed size, gzip counted at 4x) above this are loaded piece by piece
+#: the largest piece: files (uncompressed size, gzip counted at 4x) above the piece size
+#: (:func:`piece_bytes`; this, where no size is given) are loaded piece by piece
 PIECE_BYTES = 512 << 20
 #: the share of the memory budget a piece may have (a piece's lines, split into strings and
 #: hashed, take a few times its size while it is encoded)
