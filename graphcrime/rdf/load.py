@@ -204,7 +204,7 @@ class _Loader:
                     "SELECT tok AS nt FROM _gc_ts UNION SELECT tok FROM _gc_tp UNION "
                     "SELECT nt FROM _gc_to UNION SELECT s FROM _gc_slow UNION "
                     "SELECT p FROM _gc_slow UNION SELECT o FROM _gc_slow)")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_e AS SELECT hash(nt) AS hn, id FROM "
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_e AS SELECT h AS hn, id FROM "
                     f"({known_sql('_gc_u', h='hn', many=True)})")
         # new terms; their ids are start + rowid (dense from 0 in a new table; row_number()
         # would be a single-threaded window over all of them)
