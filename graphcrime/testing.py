@@ -21,8 +21,6 @@ import re
 from typing import Any
 
 from graphcrime.compile.analysis import analyse
-from graphcrime.engine.naive import evaluate as naive_evaluate
-from graphcrime.engine.naive_expr import literal_nt, parse_nt
 from graphcrime.errors import RuleError
 from graphcrime.lang.ast import (
     Bind,
@@ -36,6 +34,8 @@ from graphcrime.lang.ast import (
     TupleAtom,
     Var,
 )
+from graphcrime.nt import literal_nt, parse_nt
+from graphcrime.oracle.naive import evaluate as naive_evaluate
 from graphcrime.vocab import XSD_INTEGER, XSD_STRING
 
 _TOKEN = re.compile(r'\s*(?:(?P<str>"[^"]*")|(?P<num>\d+)|(?P<id>[A-Za-z_][A-Za-z0-9_]*)'

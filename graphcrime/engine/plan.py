@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from graphcrime.compile.checks import expr_vars
-from graphcrime.engine.naive_expr import term_nt
 from graphcrime.engine.sqlexpr import NULL, ExprCompiler, SqlVal, column_val, num_val
 from graphcrime.errors import RuleError
 from graphcrime.lang.ast import (
@@ -34,6 +33,7 @@ from graphcrime.lang.ast import (
     TripleAtom,
     TupleAtom,
     Var,
+    term_nt,
 )
 from graphcrime.rdf.dictionary import q
 from graphcrime.vocab import RDF_TYPE

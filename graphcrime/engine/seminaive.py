@@ -29,7 +29,6 @@ from typing import Any
 from graphcrime.compile.analysis import keys_overlap, merge_recursive, pred_key
 from graphcrime.compile.checks import expr_vars
 from graphcrime.compile.stratify import stratify
-from graphcrime.engine.naive import param_nt
 from graphcrime.engine.plan import (
     Binding,
     BodyPlan,
@@ -55,6 +54,7 @@ from graphcrime.lang.ast import (
     TupleAtom,
     Var,
 )
+from graphcrime.nt import literal_nt, param_nt
 from graphcrime.rdf.dictionary import intern, next_id
 from graphcrime.vocab import PARAM_TABLE
 
@@ -749,7 +749,6 @@ def add_program_facts(store: FactStore, program: Program,
 
 
 def term_nt_str(text: str) -> str:
-    from graphcrime.engine.naive_expr import literal_nt
     return literal_nt(str(text))
 
 

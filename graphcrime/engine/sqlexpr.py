@@ -22,6 +22,7 @@ from urllib.parse import urljoin
 
 from graphcrime.errors import RuleError
 from graphcrime.lang.ast import IRI, BinOp, BNode, Call, Expr, Literal, UnaryOp, Var
+from graphcrime.nt import literal_nt, parse_nt
 from graphcrime.vocab import (
     RDF_LANGSTRING,
     XSD,
@@ -186,8 +187,6 @@ def _py_ts(lex: str, dt: str) -> str | None:
 
 def const_val(nt: str) -> SqlVal:
     """A constant term (canonical N-Triples) as a value, typed columns computed here."""
-    from graphcrime.engine.naive_expr import parse_nt
-
     kind, lex, dt, lang = parse_nt(nt)
     if kind != "literal":
         return SqlVal(kind="0" if kind == "iri" else "1", lex=q(lex), nt_sql=q(nt),
@@ -470,7 +469,6 @@ class ExprCompiler:
         if isinstance(e, BNode):
             return const_val(f"_:{e.label}")
         if isinstance(e, Literal):
-            from graphcrime.engine.naive_expr import literal_nt
             return const_val(literal_nt(e.lex, e.datatype, e.lang))
         if isinstance(e, UnaryOp):
             return _unary(e.op, self.compile(e.arg))

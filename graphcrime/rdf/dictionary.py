@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 from graphcrime.errors import DataError
+from graphcrime.nt import literal_nt
 from graphcrime.vocab import (
     RDF_LANGSTRING,
     XSD,
@@ -96,21 +97,6 @@ def nt_literal_sql(lex_sql: str, dt_sql: str, lang_sql: str) -> str:
             f"WHEN coalesce({lang_sql}, '') <> '' THEN '@' || lower({lang_sql}) "
             f"WHEN {dt_sql} IS NULL OR {dt_sql} = {q(XSD_STRING)} THEN '' "
             f"ELSE '^^<' || {dt_sql} || '>' END)")
-
-
-def literal_nt(lex: str, dt: str | None = None, lang: str | None = None) -> str:
-    """Canonical nt of a literal, in Python (for small lists and the slow parse path).
-
-    >>> literal_nt('say "hi"\\n', lang="EN-gb")
-    '"say \\\\"hi\\\\"\\\\n"@en-gb'
-    """
-    body = (lex.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-            .replace("\r", "\\r"))
-    if lang:
-        return f'"{body}"@{lang.lower()}'
-    if dt is None or dt == XSD_STRING:
-        return f'"{body}"'
-    return f'"{body}"^^<{dt}>'
 
 
 def _unescape_sql(raw: str) -> str:

@@ -18,8 +18,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from graphcrime.engine.naive_expr import parse_nt
 from graphcrime.errors import QueryError
+from graphcrime.nt import parse_nt
 from graphcrime.sparql import formats
 
 _SUFFIX = {"nt": "nt", "ttl": "ttl", "csv": "csv", "tsv": "tsv", "json": "json", "srj": "json",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from graphcrime.engine.naive import evaluate
+from graphcrime.oracle.naive import evaluate
 from graphcrime.lang.parser import parse_files
 
 GOLDEN = Path(__file__).parent / "golden"

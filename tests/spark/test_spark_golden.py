@@ -10,7 +10,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from graphcrime.engine.naive import evaluate
+from graphcrime.oracle.naive import evaluate
 from graphcrime.lang.parser import parse_files
 
 pytestmark = pytest.mark.slow

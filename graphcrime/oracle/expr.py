@@ -1,4 +1,4 @@
-"""SPARQL expression semantics for the naive evaluator, on canonical N-Triples strings.
+"""SPARQL expression semantics for the naive evaluator (the test oracle), on nt strings.
 
 Independent of the engine: plain Python values, ``hashlib`` for digests, ``urllib.parse``
 for IRI resolution. An expression error raises :class:`ExprError`; the caller drops the row.
@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urljoin
 
-from graphcrime.lang.ast import IRI, BinOp, BNode, Call, Expr, Literal, UnaryOp, Var
+from graphcrime.lang.ast import IRI, BinOp, Call, Expr, Literal, UnaryOp, Var, term_nt
+from graphcrime.nt import literal_nt, parse_nt
 from graphcrime.vocab import (
     RDF_LANGSTRING,
     XSD,
@@ -36,50 +37,6 @@ Row = dict[str, str]
 
 class ExprError(Exception):
     """A SPARQL expression error: the binding is dropped."""
-
-
-def _esc(s: str) -> str:
-    return s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-
-
-def literal_nt(lex: str, dt: str = XSD_STRING, lang: str | None = None) -> str:
-    """Canonical N-Triples form of a literal."""
-    if lang:
-        return f'"{_esc(lex)}"@{lang.lower()}'
-    return f'"{_esc(lex)}"' if dt == XSD_STRING else f'"{_esc(lex)}"^^<{dt}>'
-
-
-def term_nt(t: object) -> str:
-    if isinstance(t, IRI):
-        return f"<{t.value}>"
-    if isinstance(t, BNode):
-        return f"_:{t.label}"
-    if isinstance(t, Literal):
-        return literal_nt(t.lex, t.datatype, t.lang)
-    raise ExprError(f"not a constant: {t!r}")
-
-
-def parse_nt(nt: str) -> tuple[str, str, str | None, str | None]:
-    """(kind, lex, datatype, lang) with kind in iri/bnode/literal."""
-    if nt.startswith("<"):
-        return "iri", nt[1:-1], None, None
-    if nt.startswith("_:"):
-        return "bnode", nt[2:], None, None
-    end = nt.rindex('"')
-    raw, rest = nt[1:end], nt[end + 1:]
-    lex, i = [], 0
-    while i < len(raw):
-        if raw[i] == "\\":
-            lex.append({"n": "\n", "r": "\r", '"': '"', "\\": "\\"}.get(raw[i + 1], raw[i + 1]))
-            i += 2
-        else:
-            lex.append(raw[i])
-            i += 1
-    if rest.startswith("@"):
-        return "literal", "".join(lex), RDF_LANGSTRING, rest[1:]
-    if rest.startswith("^^<"):
-        return "literal", "".join(lex), rest[3:-1], None
-    return "literal", "".join(lex), XSD_STRING, None
 
 
 _RANK = {XSD_INTEGER: 0, XSD_DECIMAL: 1, XSD_FLOAT: 2, XSD_DOUBLE: 3}
