@@ -15,7 +15,7 @@ and interned only when a head needs them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin
@@ -64,6 +64,10 @@ def _esc_sql(lex: str) -> str:
             f"chr(10), '\\n'), chr(13), '\\r')")
 
 
+#: The SQL expressions of a :class:`SqlVal` that together are one term's value.
+FIELDS = ("kind", "lex", "dt", "lang", "num", "ts", "bool")
+
+
 @dataclass(frozen=True)
 class SqlVal:
     """One RDF term (or an error) as SQL expressions; ``id`` is set when it is a stored term."""
@@ -79,6 +83,16 @@ class SqlVal:
     nt_sql: str | None = None
     rank: int | None = None  # numeric rank when known at compile time
     static: str | None = None  # "str", "iri" or "bool" when known; NULL lex/bool = error
+
+    @classmethod
+    def from_fields(cls, sql: Mapping[str, str]) -> SqlVal:
+        """A value whose :data:`FIELDS` are ``sql[field]`` (a CASE over values, columns).
+
+        >>> SqlVal.from_fields({f: f"t.v_{f}" for f in FIELDS}).num
+        't.v_num'
+        """
+        return cls(kind=sql["kind"], lex=sql["lex"], dt=sql["dt"], lang=sql["lang"],
+                   num=sql["num"], ts=sql["ts"], bool=sql["bool"])
 
     def nt(self) -> str:
         """SQL for the canonical N-Triples form (NULL for an error)."""
@@ -352,15 +366,13 @@ def _seconds(a: list[SqlVal]) -> SqlVal:
 
 def _if(a: list[SqlVal]) -> SqlVal:
     c = a[0].ebv()
-    fields = ("kind", "lex", "dt", "lang", "num", "ts", "bool")
-    return SqlVal(**{f: f"(CASE WHEN {c} THEN {getattr(a[1], f)} WHEN NOT {c} THEN "
-                        f"{getattr(a[2], f)} END)" for f in fields})
+    return SqlVal.from_fields({f: f"(CASE WHEN {c} THEN {getattr(a[1], f)} WHEN NOT {c} "
+                                  f"THEN {getattr(a[2], f)} END)" for f in FIELDS})
 
 
 def _coalesce(a: list[SqlVal]) -> SqlVal:
-    fields = ("kind", "lex", "dt", "lang", "num", "ts", "bool")
-    return SqlVal(**{f: "(CASE " + " ".join(f"WHEN {v.kind} IS NOT NULL THEN {getattr(v, f)}"
-                                            for v in a) + " END)" for f in fields})
+    return SqlVal.from_fields({f: "(CASE " + " ".join(
+        f"WHEN {v.kind} IS NOT NULL THEN {getattr(v, f)}" for v in a) + " END)" for f in FIELDS})
 
 
 def _in(negate: bool) -> Callable[[list[SqlVal]], SqlVal]:

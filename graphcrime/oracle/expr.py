@@ -139,19 +139,20 @@ def arith(op: str, a: str, b: str) -> str:
     if na is None or nb is None:
         raise ExprError("arithmetic on a non-number")
     rank = max(na[0], nb[0])
-    x, y = na[1], nb[1]
     if rank >= 2:
-        x, y = float(x), float(y)
-    else:
-        x, y = Decimal(x), Decimal(y)
-    if op == "/":
-        if y == 0 and rank < 2:
-            raise ExprError("division by zero")
-        rank = max(rank, 1)
-        r = x / y if y != 0 else (float("nan") if x == 0 else float("inf") * (1 if x > 0 else -1))
+        fx, fy = float(na[1]), float(nb[1])
+        if op == "/":
+            r: float | Decimal = fx / fy if fy != 0 else (
+                float("nan") if fx == 0 else float("inf") * (1 if fx > 0 else -1))
+        else:
+            r = {"+": fx + fy, "-": fx - fy, "*": fx * fy}[op]
         return num_nt(rank, r)
-    r = {"+": x + y, "-": x - y, "*": x * y}[op]  # type: ignore[operator]
-    return num_nt(rank, r)
+    dx, dy = Decimal(na[1]), Decimal(nb[1])
+    if op == "/":
+        if dy == 0:
+            raise ExprError("division by zero")
+        return num_nt(max(rank, 1), dx / dy)
+    return num_nt(rank, {"+": dx + dy, "-": dx - dy, "*": dx * dy}[op])
 
 
 def _string(nt: str) -> tuple[str, str | None]:
@@ -248,14 +249,14 @@ def call(name: str, args: tuple[Expr, ...], row: Row) -> str:
         s, lang = _string(v[0])
         return literal_nt(s.upper() if name == "UCASE" else s.lower(), XSD_STRING, lang)
     if name in ("CONTAINS", "STRSTARTS", "STRENDS"):
-        a, b = _string(v[0])[0], _string(v[1])[0]
-        return bool_nt({"CONTAINS": b in a, "STRSTARTS": a.startswith(b),
-                        "STRENDS": a.endswith(b)}[name])
+        hay, needle = _string(v[0])[0], _string(v[1])[0]
+        return bool_nt({"CONTAINS": needle in hay, "STRSTARTS": hay.startswith(needle),
+                        "STRENDS": hay.endswith(needle)}[name])
     if name in ("STRAFTER", "STRBEFORE"):
-        a, b = _string(v[0])[0], _string(v[1])[0]
-        if b not in a:
+        hay, needle = _string(v[0])[0], _string(v[1])[0]
+        if needle not in hay:
             return literal_nt("")
-        head, _, tail = a.partition(b)
+        head, _, tail = hay.partition(needle)
         return literal_nt(tail if name == "STRAFTER" else head)
     if name in ("ISIRI", "ISURI", "ISBLANK", "ISLITERAL"):
         want = {"ISIRI": "iri", "ISURI": "iri", "ISBLANK": "bnode", "ISLITERAL": "literal"}
@@ -281,12 +282,17 @@ def call(name: str, args: tuple[Expr, ...], row: Row) -> str:
         if n is None:
             raise ExprError(f"{name} of a non-number")
         import math
-        x = n[1]
-        f = {"ABS": abs, "CEIL": math.ceil, "FLOOR": math.floor,
-             "ROUND": lambda z: math.floor(z + Decimal("0.5") if not isinstance(z, float)
-                                           else z + 0.5)}[name]
-        r = f(x)
-        return num_nt(n[0], r if n[0] != 3 else float(r))
+        num = n[1]
+        out: int | Decimal | float
+        if name == "ABS":
+            out = -num if num < 0 else num
+        elif name == "CEIL":
+            out = math.ceil(num)
+        elif name == "FLOOR":
+            out = math.floor(num)
+        else:
+            out = math.floor(num + 0.5 if isinstance(num, float) else num + Decimal("0.5"))
+        return num_nt(n[0], out if n[0] != 3 else float(out))
     raise ExprError(f"function {name} is not supported by the naive evaluator")
 
 
@@ -308,7 +314,7 @@ def eval_expr(e: Expr, row: Row) -> str:
         return num_nt(n[0], -n[1] if e.op == "-" else n[1])
     if isinstance(e, BinOp):
         if e.op in ("||", "&&"):
-            results = []
+            results: list[bool | None] = []
             for side in (e.left, e.right):
                 try:
                     results.append(ebv(eval_expr(side, row)))

@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+from graphcrime.db import scalar
 from graphcrime.errors import DataError
 from graphcrime.nt import literal_nt
 from graphcrime.vocab import (
@@ -233,7 +234,7 @@ def _relation(relation_sql: str) -> str:
 
 def next_id(con) -> int:
     """The id the next interned term gets (ids are dense from 0)."""
-    return int(con.execute(f"SELECT count(*) FROM {TERM_ROWS}").fetchone()[0])
+    return int(scalar(con, f"SELECT count(*) FROM {TERM_ROWS}"))
 
 
 def known_sql(candidates: str, h: str = "h", many: bool = False) -> str:
@@ -288,8 +289,8 @@ def intern(con, relation_sql: str, column: str | list[str], into: str | None = N
         t[3:-1] for t in tails if t.startswith("^^<"))
     added = 0
     if any(kinds):
-        added = int(con.execute(f"INSERT INTO {TERM_ROWS} " + terms_rows_sql(
-            source, kinds=tuple(bool(k) for k in kinds), dts=dts)).fetchone()[0])
+        added = int(scalar(con, f"INSERT INTO {TERM_ROWS} " + terms_rows_sql(
+            source, kinds=(bool(kinds[0]), bool(kinds[1]), bool(kinds[2])), dts=dts)))
     if into is None:
         con.execute(f"DROP TABLE {table}")
     return added

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphcrime.api import Store
-from graphcrime.oracle.naive import evaluate as naive_evaluate
 from graphcrime.lang.parser import parse_program
+from graphcrime.oracle.naive import evaluate as naive_evaluate
 from graphcrime.testing import engine_evaluate
 from graphcrime.vocab import RDF_TYPE
 
