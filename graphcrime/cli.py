@@ -278,8 +278,9 @@ def reason(
     """
     import time
 
-    from graphcrime.api import Store, peak_rss_bytes
+    from graphcrime.api import Store
     from graphcrime.errors import UsageError
+    from graphcrime.machine import peak_rss_bytes
 
     params = parse_params(param)
     tty = sys.stderr.isatty()
