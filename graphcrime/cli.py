@@ -11,6 +11,7 @@ import sys
 import typer
 
 from graphcrime import __version__
+from graphcrime.cliargs import SpreadingGroup
 from graphcrime.errors import GraphcrimeError
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=SpreadingGroup,  # --rules a.dlog b.dlog: several values after one list option
 )
 
 
@@ -239,8 +241,10 @@ def check(files: list[str] = _CHECK_FILES, param: list[str] = _CHECK_PARAMS) -> 
     raise typer.Exit(2 if failed else 0)
 
 
-_REASON_DATA = typer.Option(..., "--data", help="N-Triples file or glob (repeatable; .gz ok).")
-_REASON_RULES = typer.Option(..., "--rules", help="Rule file (.dlog), repeatable, in order.")
+_REASON_DATA = typer.Option(..., "--data", help="N-Triples files or globs (.gz ok): --data a.nt "
+                            "b.nt, or --data repeated.")
+_REASON_RULES = typer.Option(..., "--rules", help="Rule files (.dlog), in order: --rules "
+                             "rules/*.dlog, or --rules repeated.")
 _REASON_OUT = typer.Option(None, "--output", "-o",
                            help="Write the derived triples here (.nt/.nq/.ttl, +.gz).")
 
