@@ -151,7 +151,9 @@ def watch(
     inbox: str = typer.Argument(..., help="Folder to watch for *.json job specs."),
     output_root: str = typer.Option(..., "--output-root", help="Job folders go here."),
     workers: int | None = typer.Option(None, help="Jobs at once (default: cores)."),
-    once: bool = typer.Option(False, "--once", help="Process what is there, then exit."),
+    once: bool = typer.Option(False, "--once", help="Process what is there (and wait for jobs "
+                              "a crashed watcher left running), then exit; 1 if interrupted "
+                              "before the queue is empty."),
     poll_interval: float = typer.Option(1.0, help="Seconds between scans of INBOX."),
     serve_root: str | None = typer.Option(None, help="Paths must stay in here (default: INBOX)."),
     notify_command: str | None = _NOTIFY_COMMAND,
@@ -178,6 +180,10 @@ def watch(
                 log=lambda m: typer.echo(m, err=True))
     n = w.run(once=once)
     typer.echo(f"processed {n} job(s)")
+    if w.left:  # --once was interrupted: the queue is not empty
+        typer.echo(f"not finished: {len(w.left)} job(s) still queued or running "
+                   f"({', '.join(w.left)}); a later watcher takes them", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()

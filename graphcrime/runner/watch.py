@@ -95,6 +95,7 @@ class Watcher:
         self.running: list[Running] = []
         self.settling = Settling(settle)
         self.stopping = False
+        self.left: list[str] = []  # after run(once=True) was stopped: specs not yet filed
 
     def fits(self, cores: int | None, memory: int) -> bool:
         """Whether a job declaring ``cores`` (None counts as 1) and ``memory`` starts now."""
@@ -186,6 +187,21 @@ class Watcher:
             finally:
                 os.close(fd)
         return filed
+
+    def held_elsewhere(self) -> list[Path]:
+        """Specs in ``running/`` that are not this watcher's and whose lock someone holds: a
+        live worker whose watcher died (adopted when it ends), or another watcher's job."""
+        held = []
+        mine = {r.spec.name for r in self.running}
+        for spec in sorted((self.inbox / "running").glob("*.json")):
+            if spec.name in mine:
+                continue
+            fd = lock(spec)
+            if fd is None:
+                held.append(spec)
+            else:
+                os.close(fd)
+        return held
 
     # -- scanning and scheduling -----------------------------------------------------------
     def ready(self) -> tuple[list[Path], bool]:
@@ -332,9 +348,18 @@ class Watcher:
             self.log(f"requeued {r.spec.name}")
 
     def run(self, once: bool = False) -> int:
-        """Process specs until SIGINT/SIGTERM (or, with ``once``, until the inbox is empty)."""
+        """Process specs until SIGINT/SIGTERM (or, with ``once``, until the inbox is empty).
+
+        With ``once``, it also waits for the jobs in ``running/`` whose workers outlived an
+        earlier watcher, and files them when they end; :attr:`left` names the specs still
+        queued or running when it returns (only after a signal).
+        """
         self._dirs()
         processed = self.recover()
+        orphans = {p.name for p in self.held_elsewhere()} if once else set()
+        if orphans:
+            self.log(f"waiting for {len(orphans)} job(s) in running/ whose worker outlived its "
+                     f"watcher: {', '.join(sorted(orphans))}")
         handlers = {}
         if threading.current_thread() is threading.main_thread():  # signals only reach it
             handlers = {s: signal.signal(s, self.stop) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -349,7 +374,9 @@ class Watcher:
                     if self.stopping or not self.fits(cores, memory):
                         break
                     self._start(spec)
-                if once and not self.running and not specs and not pending:
+                if orphans:
+                    orphans &= {p.name for p in self.held_elsewhere()}
+                if once and not self.running and not specs and not pending and not orphans:
                     break
                 time.sleep(min(self.poll_interval, 0.1) if once else self.poll_interval)
             if self.stopping:
@@ -357,6 +384,8 @@ class Watcher:
         finally:
             for s, h in handlers.items():
                 signal.signal(s, h)
+        self.left = sorted(orphans | {p.name for p in self.inbox.glob("*.json")}) \
+            if self.stopping and once else []
         return processed
 
 
