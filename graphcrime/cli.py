@@ -459,6 +459,9 @@ app.add_typer(import_app, name="import")
 _SUSPICIOUS = typer.Option("labels", help="labels: accounts in laundering rows are suspicious; "
                                           "none: no account is.")
 _FORCE = typer.Option(False, "--force", help="Write into a non-empty OUT_DIR.")
+_SKIP_SELF = typer.Option(False, "--skip-self-transfers",
+                          help="Drop transactions from an account to itself (kept by default; "
+                               "the summary counts them and their laundering labels).")
 
 
 @import_app.command("amlworld")
@@ -468,12 +471,14 @@ def import_amlworld(
                                             "ground-truth.csv."),
     suspicious: str = _SUSPICIOUS,
     force: bool = _FORCE,
+    skip_self_transfers: bool = _SKIP_SELF,
 ) -> None:
     """IBM AMLworld (Kaggle "IBM Transactions for Anti Money Laundering") -> the data model."""
     from graphcrime.investigate.importers import import_amlworld as run
 
     try:
-        typer.echo(run(file, out_dir, suspicious=suspicious, force=force).summary(out_dir))
+        typer.echo(run(file, out_dir, suspicious=suspicious, force=force,
+                       skip_self_transfers=skip_self_transfers).summary(out_dir))
     except GraphcrimeError as err:
         raise fail(err) from None
 
@@ -486,12 +491,14 @@ def import_amlsim(
     suspicious: str = _SUSPICIOUS,
     base_date: str = typer.Option("2017-01-01", help="Day 0 of step-number timestamps."),
     force: bool = _FORCE,
+    skip_self_transfers: bool = _SKIP_SELF,
 ) -> None:
     """IBM AMLSim output (transactions, accounts, alerts) -> the data model."""
     from graphcrime.investigate.importers import import_amlsim as run
 
     try:
-        r = run(folder, out_dir, suspicious=suspicious, base_date=base_date, force=force)
+        r = run(folder, out_dir, suspicious=suspicious, base_date=base_date, force=force,
+                skip_self_transfers=skip_self_transfers)
         typer.echo(r.summary(out_dir))
     except GraphcrimeError as err:
         raise fail(err) from None
