@@ -51,7 +51,8 @@ def generate(
     amounts: str = typer.Option("mixed", help="mixed (cents, $0.50 to $10M) or published."),
     gzip: bool = typer.Option(False, "--gzip", help="Write .nt.gz files."),
     typologies: str = typer.Option(
-        "", help="Plant typologies: all, or e.g. layering=20,cycle,fan-out=5 (default 10 each)."
+        "", help="Plant typologies: all, or e.g. layering=20,cycle,fan-out=5 (default 10 each), "
+        "or proportional (every typology, sized to the data: see the summary's proportion)."
     ),
     end: str = typer.Option("2021-07-30T00:00:00", help="Reference time (no time zone)."),
     workers: int | None = typer.Option(None, help="Rendering threads (never changes output)."),
@@ -105,6 +106,9 @@ def generate(
     if m.ground_truth:
         planted = ", ".join(f"{k} {v}" for k, v in c["instances"].items())
         typer.echo(f"planted {planted}: see {m.ground_truth}")
+        from generator.manifest import planted_proportion
+
+        typer.echo(planted_proportion(c))
 
 
 _NOTIFY_COMMAND = typer.Option(None, "--notify-command", help="Run CMD; status JSON on stdin.")
