@@ -84,8 +84,9 @@ def planted_proportion(counts: dict) -> str:
     (chains start at suspicious parties, so their mix is the chains' mix).
 
     >>> planted_proportion({"transactions": 1000, "planted_transactions": 50,
-    ...                     "random_suspicious_parties": 6, "planted_suspicious_parties": 2})[-42:]
-    'where chains start) 6 background + 2 planted (25% planted)'
+    ...                     "random_suspicious_parties": 6, "planted_suspicious_parties": 2})
+    'proportion: 50 planted of 1,000 transactions (5.00%); suspicious parties (where chains \
+start) 6 background + 2 planted (25% planted)'
     """
     tx, planted = counts["transactions"], counts["planted_transactions"]
     rnd, marked = counts["random_suspicious_parties"], counts["planted_suspicious_parties"]
