@@ -217,7 +217,7 @@ def draw(g: nx.MultiDiGraph, out: str | Path) -> Path:
     elif suffix in (".html", ".htm"):
         from graphcrime.investigate.html_page import graph_html
 
-        out.write_text(graph_html(g, layout(g), _rads(g)), encoding="utf-8")
+        out.write_text(graph_html(g), encoding="utf-8")
     else:
         raise UsageError(f"cannot draw to {out.name!r}", hint="use --out NAME.png or NAME.html")
     return out
