@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import networkx as nx
@@ -66,11 +67,11 @@ class Label:
     visible: bool = True
     t: float = 0.5  # edge labels: where on the edge (0 source .. 1 target)
 
-    @property
+    @cached_property
     def w(self) -> float:
         return max((text_width(s, self.size) for s in self.lines), default=0.0) + 6
 
-    @property
+    @cached_property
     def h(self) -> float:
         return len(self.lines) * self.size * LINE + 4
 
@@ -241,7 +242,7 @@ def _place_edge_label(pic: Picture, place: Placer, e: tuple[str, str, str], lab:
                 place.take(box)
                 pic.edge_labels[e] = lab
                 return
-            hits = sum(overlap(box, b, GAP) for b in place.taken)
+            hits = sum(overlap(box, b, GAP) for b in place.taken) if always else 0
             if best is None or hits < best[0]:
                 best = (hits, rad, t)
     assert best is not None
@@ -257,16 +258,7 @@ def _place_edge_label(pic: Picture, place: Placer, e: tuple[str, str, str], lab:
 
 def force_layout(g: nx.MultiDiGraph) -> Picture:
     """Fruchterman-Reingold positions; labels only where they fit (others on hover)."""
-    n = g.number_of_nodes()
-    side = min(2400.0, max(700.0, 110.0 * math.sqrt(n)))
-    width, height = side * 1.5, side
-    pos = nx.spring_layout(nx.Graph(g), seed=7, k=2.0 / math.sqrt(max(n, 1)), iterations=100)
-    xs = [p[0] for p in pos.values()]
-    ys = [p[1] for p in pos.values()]
-    sx = (width - 2 * PAD) / ((max(xs) - min(xs)) or 1.0)
-    sy = (height - 2 * PAD) / ((max(ys) - min(ys)) or 1.0)
-    xy = {v: (round(PAD + (x - min(xs)) * sx, 1), round(PAD + (y - min(ys)) * sy, 1))
-          for v, (x, y) in pos.items()}
+    xy, width, height = packed_components(g)
     pic = Picture(width, height, xy)
     place = Placer(width, height, xy)
     rank = {"focus": 0, "originator": 1, "beneficiary": 1}
@@ -292,6 +284,63 @@ def force_layout(g: nx.MultiDiGraph) -> Picture:
         _place_edge_label(pic, place, e, Label(edge_lines(d["label"]), EDGE_FONT),
                           [pic.rads[e]], always=False)
     return pic
+
+
+SPACING = 120.0  # px per node along a component's side (sqrt of its node count)
+
+
+def packed_components(g: nx.MultiDiGraph) -> tuple[dict[str, tuple[float, float]], float, float]:
+    """Each connected component by its own force layout in a square growing with the root of
+    its size, the squares packed in rows (largest first): small components no longer
+    squeeze the main one into the middle of the canvas."""
+    und = nx.Graph(g)
+    comps = sorted(nx.connected_components(und), key=lambda c: (-len(c), min(map(str, c))))
+    total = sum(max(SPACING, SPACING * math.sqrt(len(c))) ** 2 for c in comps)
+    row_width = max(1100.0, math.sqrt(total) * 1.5)
+    xy: dict[str, tuple[float, float]] = {}
+    x = y = row_h = 0.0
+    width = 0.0
+    for comp in comps:
+        side = max(SPACING, SPACING * math.sqrt(len(comp)))
+        if x > 0 and x + side > row_width:
+            x, y, row_h = 0.0, y + row_h, 0.0
+        sub = und.subgraph(comp)
+        pos = (nx.spring_layout(sub, seed=7, k=1.5 / math.sqrt(len(comp)), iterations=100)
+               if len(comp) > 1 else {next(iter(comp)): (0.0, 0.0)})
+        xs = [p[0] for p in pos.values()]
+        ys = [p[1] for p in pos.values()]
+        inner = side - SPACING / 2 if len(comp) > 1 else 0.0
+        sx = inner / ((max(xs) - min(xs)) or 1.0)
+        sy = inner / ((max(ys) - min(ys)) or 1.0)
+        for v, (px, py) in pos.items():
+            xy[v] = (PAD + x + SPACING / 4 + (px - min(xs)) * sx,
+                     PAD + y + SPACING / 4 + (py - min(ys)) * sy)
+        x += side
+        row_h = max(row_h, side)
+        width = max(width, x)
+    width, height = width + 2 * PAD, y + row_h + 2 * PAD
+    return spread(xy, width, height), width, height
+
+
+def spread(xy: dict[str, tuple[float, float]], width: float, height: float,
+           least: float = 3 * R, rounds: int = 60) -> dict[str, tuple[float, float]]:
+    """Push apart nodes closer than ``least`` px (the force layout packs hubs tightly),
+    keeping them on the canvas; numpy over all pairs, a few dozen rounds."""
+    import numpy as np
+
+    names = list(xy)
+    p = np.array([xy[n] for n in names], dtype=float).reshape(-1, 2)
+    for _ in range(rounds):
+        d = p[:, None, :] - p[None, :, :]
+        dist = np.sqrt((d ** 2).sum(-1)) + np.eye(len(p)) * least
+        close = dist < least
+        if not close.any():
+            break
+        push = np.where(close, (least - dist) / np.maximum(dist, 1e-3) / 2, 0.0)
+        p += (d * push[:, :, None]).sum(1)
+        p[:, 0] = p[:, 0].clip(PAD, width - PAD)
+        p[:, 1] = p[:, 1].clip(PAD, height - PAD)
+    return {n: (round(float(x), 1), round(float(y), 1)) for n, (x, y) in zip(names, p, strict=True)}
 
 
 def layout_picture(g: nx.MultiDiGraph) -> Picture:
