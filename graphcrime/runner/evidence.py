@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from graphcrime.rdf.dictionary import q
 from graphcrime.rdf.write import write_triples
 from graphcrime.vocab import PROP, RDF_TYPE, RDFS, TYPE
 
@@ -27,39 +28,39 @@ CLASSES = (TYPE + "Transaction", TYPE + "Party")
 _T = "_gc_ev"  # prefix of the temporary tables
 
 
-def triple_results(results: list[Any]) -> list[str]:
-    """SQL relations ``(nt)`` of the subjects of every triple-shaped query result."""
-    out = []
-    for r in results:
-        sql = getattr(r, "sql", None)
-        if not sql:
-            continue
-        if r.kind == "graph":
-            out.append(f"SELECT DISTINCT s AS nt FROM ({sql}) x")
-        elif r.kind == "select" and [v.upper() for v in r.variables] == ["S", "P", "O"]:
-            out.append(f"SELECT DISTINCT n0 AS nt FROM ({sql}) x")
-    return out
+def subjects_sql(files: list[Path]) -> str:
+    """SQL relation ``(nt)``: the distinct subjects of N-Triples files (read by DuckDB).
+
+    A subject never holds a space, so it is the text before a line's first space; lines the
+    reader cannot take (a raw U+0001 in a literal) are skipped: their subject has other lines.
+    """
+    paths = ", ".join(q(str(f)) for f in files)
+    return (f"SELECT DISTINCT split_part(line, ' ', 1) AS nt FROM read_csv([{paths}], "
+            "columns={'line': 'VARCHAR'}, header=false, delim=E'\\x01', quote='', escape='', "
+            "auto_detect=false, strict_mode=false, ignore_errors=true, max_line_size=1048576) "
+            "WHERE starts_with(line, '<') OR starts_with(line, '_:')")
 
 
-def write_chain_transactions(facts: Any, results: list[Any], path: str | Path) -> dict[str, Any]:
-    """Write the result chains' transactions and parties to ``path``; counts and seconds.
+def write_chain_transactions(facts: Any, results: list[Path], path: str | Path
+                             ) -> dict[str, Any]:
+    """Write the chains that the N-Triples files ``results`` mention as subjects: their
+    transactions and parties, to ``path``; counts and seconds.
 
-    ``facts`` is the job's :class:`~graphcrime.engine.store.FactStore` and ``results`` the
-    :class:`~graphcrime.sparql.QueryResult` objects of its queries (on the same connection).
+    ``facts`` is the job's :class:`~graphcrime.engine.store.FactStore`.
     """
     t0 = time.perf_counter()
     con = facts.con
     ids = {iri: facts.term_id(f"<{iri}>") for iri in
            (PROP + "containsTransaction", RDF_TYPE, *TX_PROPS, *PARTY_PROPS, *CLASSES)}
     table = {iri: facts.preds.get(i) for iri, i in ids.items() if i is not None}
-    subjects = triple_results(results)
+    subjects = subjects_sql(results) if results else None
     contains = table.get(PROP + "containsTransaction")
     empty = "(SELECT NULL::INTEGER AS s, NULL::INTEGER AS p, NULL::INTEGER AS o LIMIT 0)"
     try:
         if subjects and contains:
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {_T}_chains AS SELECT DISTINCT t.id AS c "
-                f"FROM ({' UNION '.join(subjects)}) x "
+                f"FROM ({subjects}) x "
                 f"JOIN terms t ON t.h = hash(x.nt) AND t.nt = x.nt")
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {_T}_tx AS SELECT DISTINCT ct.o AS id "

@@ -1,7 +1,8 @@
 """What a job read, recorded in its own folder: ``inputs.json`` and copies of its rules/queries.
 
 At run time :class:`InputRecorder` hashes every resolved input file (sha256, read in 1 MiB
-blocks in a background thread while the store loads, so big jobs do not wait for it) and
+blocks in a low-priority background thread while the store loads, so big jobs barely wait
+for it) and
 :meth:`InputRecorder.write` puts ``inputs.json`` in the job folder: the spec, the served
 root, the base folder, the parameters and limits, and per role (``data``, ``rules``,
 ``queries``) each file's resolved path, size and sha256. Rule and query files (small) are
@@ -75,6 +76,10 @@ class InputRecorder:
 
     def _hash(self) -> None:
         t0 = time.perf_counter()
+        try:  # the load comes first: hash on the CPU time it leaves (Linux: per-thread nice)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (AttributeError, OSError):
+            pass
         try:
             for role in ROLES:
                 self.records[role] = [file_record(p) for p in getattr(self.spec, role)]

@@ -278,7 +278,7 @@ def _run(spec: JobSpec, job: JobFolder, store: Any, stats: dict, results: list[d
 
     t = time.perf_counter()
     taken: set[str] = set()
-    answers = []
+    answers: list[Path] = []
     for q in spec.queries:
         if timeout is not None and time.perf_counter() - t0 > timeout:
             raise LimitExceeded(f"job ran past limits.timeout_seconds={timeout}",
@@ -288,7 +288,8 @@ def _run(spec: JobSpec, job: JobFolder, store: Any, stats: dict, results: list[d
         result = store.query(q.read_text(encoding="utf-8"))
         path = job.result_path(q, result_suffix(result), taken)
         result.write(path)
-        answers.append(result)
+        if path.suffix == ".nt":
+            answers.append(path)
         rows = count_lines(path) - (path.suffix == ".csv")
         results.append({"query": str(q), "file": f"results/{path.name}",
                         "kind": getattr(result, "kind", None), "rows": max(rows, 0),

@@ -189,3 +189,26 @@ def test_folder_alone_after_inputs_deleted(tmp_path: Path) -> None:
     assert expected[0]["transaction"].rsplit("#", 1)[1] in r.output and "None" not in r.output
     r = runner.invoke(app, ["show", str(moved), chain, "--out", str(tmp_path / "x.png")])
     assert r.exit_code == 2 and "chain-transactions.nt" in r.output
+
+
+@pytest.mark.slow
+def test_demo_commands_after_its_data_is_deleted(tmp_path: Path) -> None:
+    """The README's path: `graphcrime demo`, then the explain/show commands it prints, also
+    once the demo's data folder is gone."""
+    from graphcrime.runner.demo import run_demo
+
+    lines: list[str] = []
+    assert run_demo(tmp_path / "demo", transactions=5000, echo=lines.append) == 0
+    commands = [ln.split(": ", 1)[1].split(" (or")[0] for ln in lines
+                if ln.startswith(("explain the top chain:", "draw it:"))]
+    assert len(commands) == 2
+    shutil.rmtree(tmp_path / "demo" / "data")
+    runner = CliRunner()
+    for cmd in commands:
+        args = cmd.split()[1:]
+        for out in (["--out", str(tmp_path / "c.png")], ["--out", str(tmp_path / "c.html")]):
+            if "--out" in args:
+                args = [*args[:args.index("--out")], *out]
+            r = runner.invoke(app, args)
+            assert r.exit_code == 0, (args, r.output)
+            assert "None" not in r.output
