@@ -25,7 +25,7 @@ import html
 
 import networkx as nx
 
-from graphcrime.investigate.svg_layout import LINE, R, Label, Picture, control, layout_picture
+from graphcrime.investigate.svg_layout import LINE, Label, Picture, R, control, layout_picture
 
 SCRIPT = """
 (function () {

@@ -212,9 +212,9 @@ def fit(pic: Picture) -> None:
         xs += [x - R, x + R]
         ys += [y - R, y + R]
     for lab in [*pic.node_labels.values(), *pic.edge_labels.values()]:
-        b = lab.box()
-        xs += [b[0], b[2]]
-        ys += [b[1], b[3]]
+        box = lab.box()
+        xs += [box[0], box[2]]
+        ys += [box[1], box[3]]
     for (o, b, _k), rad in pic.rads.items():
         for i in range(11):
             x, y = point(pic.xy[o], pic.xy[b], rad, i / 10)

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from graphcrime.db import first_row
 from graphcrime.rdf.dictionary import q
 from graphcrime.rdf.write import write_triples
 from graphcrime.vocab import PROP, RDF_TYPE, RDFS, TYPE
@@ -89,9 +90,9 @@ def write_chain_transactions(facts: Any, results: list[Path], path: str | Path
                              f"WHERE f.o IN ({', '.join(classes)})")
         relation = "(" + " UNION ".join(parts) + ")" if parts else empty
         triples = write_triples(con, relation, path, sort=True)
-        counts = con.execute(
-            f"SELECT (SELECT count(*) FROM {_T}_chains), (SELECT count(*) FROM {_T}_tx), "
-            f"(SELECT count(*) FROM {_T}_parties)").fetchone()
+        counts = first_row(
+            con, f"SELECT (SELECT count(*) FROM {_T}_chains), (SELECT count(*) FROM {_T}_tx), "
+            f"(SELECT count(*) FROM {_T}_parties)")
     finally:
         for name in ("chains", "tx", "parties"):
             con.execute(f"DROP TABLE IF EXISTS {_T}_{name}")
