@@ -71,7 +71,7 @@ def query_results(job: Path, *, inputs: bool) -> ox.Store:
 def top_chain(job: Path) -> str:
     q = PREFIXES + "SELECT ?c { ?c a type:HighValueChain ; prop:hasFinalAmount ?a ; " \
                    "prop:hasLength ?l } ORDER BY DESC(?l) DESC(?a) ?c LIMIT 1"
-    return next(iter(query_results(job, inputs=False).query(q)))["c"].value
+    return list(query_results(job, inputs=False).query(q))[0]["c"].value
 
 
 def oracle_transactions(job: Path, chain: str) -> list[dict]:
