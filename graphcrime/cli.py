@@ -455,6 +455,8 @@ def show(
         raise fail(err) from None
     typer.echo(f"wrote {out}: {g.number_of_nodes()} parties, {g.number_of_edges()} transfers"
                + (" (truncated)" if g.graph.get("truncated") else ""))
+    for note in g.graph.get("notes", []):
+        typer.echo(f"note: {note}", err=True)
 
 
 import_app = typer.Typer(help="Import public AML datasets (CSV) as N-Triples + ground truth.",

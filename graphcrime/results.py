@@ -1,9 +1,10 @@
 """Open a finished job's folder for investigation: its results as a queryable store.
 
 ``gc.open(job_dir)`` loads ``<job_dir>/results/*.nt`` (and ``.nt.gz``) into a
-:class:`graphcrime.api.Store`; ``with_inputs=True`` also loads the job's input data (found
-through the spec named in ``status.json``), which :meth:`JobResults.transactions` needs to
-give the parties, amounts and dates of a chain's transactions.
+:class:`graphcrime.api.Store`. The results include ``chain-transactions.nt``, the result
+chains' transactions and parties, so :meth:`JobResults.transactions` gives parties, amounts
+and dates from the folder alone; ``with_inputs=True`` also loads the input data files the
+job recorded in ``inputs.json`` (every transfer, not only the chains').
 
 >>> import graphcrime as gc                      # doctest: +SKIP
 >>> job = gc.open("out/reference_2021-07-30_001")  # doctest: +SKIP
@@ -83,21 +84,8 @@ def _read_json(path: Path) -> dict[str, Any]:
                         hint="the job folder is damaged; rerun the job") from None
 
 
-def job_spec(job_dir: str | Path, wanted: str = "spec") -> Any:
-    """The :class:`~graphcrime.runner.spec.JobSpec` a job folder was run from (must still exist).
-
-    ``wanted`` names what the caller needs it for, in the error message.
-    """
-    from graphcrime.runner.spec import load_spec
-
-    folder = Path(job_dir)
-    status = _read_json(folder / "status.json")
-    spec_file = status.get("spec")
-    if not spec_file or not Path(spec_file).is_file():
-        raise DataError(f"the job's spec {spec_file!r} is gone; cannot find its {wanted}",
-                        file=str(folder / "status.json"),
-                        hint="rerun the job, or keep the spec and inputs where they were")
-    return load_spec(spec_file)
+#: Transaction details :meth:`JobResults.transactions` needs, and where the job put them.
+DETAILS = ("originator", "beneficiary", "amount", "date")
 
 
 class JobResults:
@@ -127,10 +115,14 @@ class JobResults:
             self.input_files = self.spec_paths("data")
             self.store.load(*self.input_files)
 
-    # -- the job's spec --------------------------------------------------------------------
+    # -- what the job read -----------------------------------------------------------------
     def spec_paths(self, member: str) -> list[Path]:
-        """The spec's resolved ``data``/``rules``/``queries`` paths (the spec must still exist)."""
-        return list(getattr(job_spec(self.folder, member), member))
+        """The ``data``/``rules``/``queries`` files the job read, as recorded in
+        ``inputs.json`` (rules and queries: the job folder's copies); a
+        :class:`~graphcrime.errors.DataError` names any that is gone or changed."""
+        from graphcrime.runner.manifest import recorded_paths
+
+        return recorded_paths(self.folder, member)
 
     # -- queries ---------------------------------------------------------------------------
     def query(self, sparql: str) -> Any:
@@ -148,9 +140,13 @@ class JobResults:
             return rows
         return pd.DataFrame(rows, columns=list(CHAIN_COLUMNS))
 
-    def transactions(self, chain: str) -> list[dict[str, Any]]:
+    def transactions(self, chain: str, *, complete: bool = False) -> list[dict[str, Any]]:
         """The transactions a chain contains, by date: transaction, originator, beneficiary,
-        amount, date (parties/amount/date are None unless opened ``with_inputs``)."""
+        amount, date (None where neither the folder nor the loaded inputs say).
+
+        ``complete=True`` raises a :class:`~graphcrime.errors.DataError` naming the
+        transactions whose details are missing (and where they were looked for) instead.
+        """
         iri = chain.strip("<>")
         q = PREFIXES + f"""
         SELECT ?transaction ?originator ?beneficiary ?amount ?date WHERE {{
@@ -160,9 +156,19 @@ class JobResults:
           OPTIONAL {{ ?transaction prop:hasAmount ?amount }}
           OPTIONAL {{ ?transaction prop:hasDate ?date }}
         }} ORDER BY ?date ?transaction"""
-        cols = ("transaction", "originator", "beneficiary", "amount", "date")
-        return [dict(zip(cols, map(python_value, r), strict=True))
-                for r in self.query(q).rows()]
+        cols = ("transaction", *DETAILS)
+        rows = [dict(zip(cols, map(python_value, r), strict=True)) for r in self.query(q).rows()]
+        missing = [r["transaction"] for r in rows if any(r[k] is None for k in DETAILS)]
+        if complete and missing:
+            looked = "results/*.nt" + (" and the job's inputs" if self.input_files else "")
+            raise DataError(
+                f"{len(missing)} of the {len(rows)} transactions of <{iri}> have no "
+                f"originator, beneficiary, amount or date in {looked}: "
+                + ", ".join(m.rsplit("#", 1)[-1] for m in missing[:5])
+                + (" ..." if len(missing) > 5 else ""), file=str(self.folder / "results"),
+                hint="older job folders lack results/chain-transactions.nt: rerun the job, "
+                     "or open it with_inputs=True while its inputs are in place")
+        return rows
 
     def close(self) -> None:
         self.store.close()

@@ -56,7 +56,8 @@ def test_status_and_stats(job: Path) -> None:
         assert res.status == json.loads((job / "status.json").read_text())
         assert res.status["status"] == "succeeded"
         assert res.stats["input_facts"] > 0
-        assert [p.name for p in res.result_files] == ["high-value-chains.nt",
+        assert [p.name for p in res.result_files] == ["chain-transactions.nt",
+                                                      "high-value-chains.nt",
                                                       "suspicious-chains.nt"]
 
 

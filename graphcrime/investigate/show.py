@@ -69,29 +69,18 @@ def _party_facts(res: JobResults, parties: Iterable[str]) -> tuple[set[str], dic
     return sus, labels
 
 
-def _with_inputs(job_dir: str | Path) -> JobResults:
-    res = JobResults(job_dir, with_inputs=True)
-    if not res.input_files:
-        res.close()
-        raise DataError("the job has no input data files to draw transactions from",
-                        file=str(job_dir), hint="keep the job's spec and data in place")
-    return res
-
-
 def chain_graph(res: JobResults, chain: str) -> nx.MultiDiGraph:
     """The chain's transactions in date order; roles originator/intermediary/beneficiary.
 
-    ``res`` must be opened ``with_inputs=True``. The graph's ``chain`` attribute holds the
-    IRI and ``order`` the transactions in date order.
+    ``res`` needs the chain's transaction details (the job folder's
+    ``results/chain-transactions.nt``, or its inputs). The graph's ``chain`` attribute holds
+    the IRI and ``order`` the transactions in date order.
     """
     iri = chain.strip("<>")
-    txs = res.transactions(iri)
+    txs = res.transactions(iri, complete=True)
     if not txs:
         raise DataError(f"no chain <{iri}> with transactions in the job's results",
                         file=str(res.folder), hint="take a chain IRI from res.chains()")
-    if any(t["originator"] is None for t in txs):
-        raise DataError("the chain's transactions have no parties: input data not loaded",
-                        file=str(res.folder), hint="open the job with with_inputs=True")
     tuples = [(t["transaction"], t["originator"], t["beneficiary"], t["amount"], t["date"])
               for t in txs]
     sus, labels = _party_facts(res, {p for t in tuples for p in t[1:3]})
@@ -228,7 +217,7 @@ def draw(g: nx.MultiDiGraph, out: str | Path) -> Path:
     elif suffix in (".html", ".htm"):
         from graphcrime.investigate.html_page import graph_html
 
-        out.write_text(graph_html(g, layout(g), _rads(g)), encoding="utf-8")
+        out.write_text(graph_html(g), encoding="utf-8")
     else:
         raise UsageError(f"cannot draw to {out.name!r}", hint="use --out NAME.png or NAME.html")
     return out
@@ -236,13 +225,32 @@ def draw(g: nx.MultiDiGraph, out: str | Path) -> Path:
 
 def show(job_dir: str | Path, iri: str, out: str | Path, hops: int = 1,
          max_edges: int = 200) -> nx.MultiDiGraph:
-    """Draw a chain (if ``iri`` is a chain in the results) or a party's neighbourhood."""
+    """Draw a chain (if ``iri`` is a chain in the results) or a party's neighbourhood.
+
+    A chain is drawn from the job folder alone; a neighbourhood from the job's recorded
+    inputs, or (noted in ``g.graph["notes"]``) the folder's chain transactions once they are
+    gone.
+    """
+    g = graph_for(job_dir, iri, hops=hops, max_edges=max_edges)
+    draw(g, out)
+    return g
+
+
+def graph_for(job_dir: str | Path, iri: str, hops: int = 1,
+              max_edges: int = 200) -> nx.MultiDiGraph:
+    """The graph :func:`show` draws: a chain's, or a party's neighbourhood."""
+    from graphcrime.investigate.source import open_for_chain, open_with_inputs
+
     iri = iri.strip("<>")
-    with _with_inputs(job_dir) as res:
+    with JobResults(job_dir) as res:
         is_chain = bool(res.query(PREFIXES + f"ASK {{ <{iri}> prop:containsTransaction ?t }}"))
+    opened, notes = open_for_chain(job_dir, iri) if is_chain else open_with_inputs(job_dir)
+    with opened as res:
         g = (chain_graph(res, iri) if is_chain
              else neighbourhood_graph(res, iri, hops=hops, max_edges=max_edges))
-    draw(g, out)
+    g.graph["notes"] = notes
+    if notes and not is_chain:
+        g.graph["title"] += " - inputs gone: chain transactions only"
     return g
 
 
@@ -264,9 +272,8 @@ def summary_data(res: JobResults) -> dict[str, Any]:
     lengths = {int(r[0].value): (int(r[1].value), int(r[2].value))
                for r in res.query(SUMMARY_LENGTHS).rows()}
     amounts: dict[int, list[float]] = {}
-    if res.input_files:
-        for pos, a in res.query(SUMMARY_AMOUNTS).rows():
-            amounts.setdefault(int(pos.value), []).append(float(a.value))
+    for pos, a in res.query(SUMMARY_AMOUNTS).rows():
+        amounts.setdefault(int(pos.value), []).append(float(a.value))
     return {"lengths": lengths, "amounts": dict(sorted(amounts.items()))}
 
 
@@ -280,11 +287,7 @@ def draw_summary(job_dir: str | Path, out: str | Path) -> dict[str, Any]:
     out = Path(out)
     if out.suffix.lower() != ".png":
         raise UsageError(f"the summary is a PNG, not {out.name!r}", hint="use --out NAME.png")
-    try:
-        res = JobResults(job_dir, with_inputs=True)
-    except DataError:
-        res = JobResults(job_dir)
-    with res:
+    with JobResults(job_dir) as res:  # results/chain-transactions.nt has the amounts
         data = summary_data(res)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 5))
     ls = sorted(data["lengths"])
@@ -301,7 +304,7 @@ def draw_summary(job_dir: str | Path, out: str | Path) -> dict[str, Any]:
         a2.set(xlabel="position in chain", ylabel="amount ($, log)",
                title="Amounts along suspicious chains")
     else:
-        a2.text(0.5, 0.5, "no chains (or input data not found)", ha="center")
+        a2.text(0.5, 0.5, "no chains (or no results/chain-transactions.nt)", ha="center")
         a2.axis("off")
     fig.tight_layout()
     fig.savefig(out, dpi=100)

@@ -1,8 +1,9 @@
 """Parameter sweeps: rerun a job's rules over its input for each value of one parameter and
 score every run against the ground truth (precision/recall per typology per value).
 
-Each run is in-process (:class:`graphcrime.api.Store`: load the spec's data, reason with the
-spec's parameters plus the swept one, under the spec's limits); nothing is written. The
+Each run is in-process (:class:`graphcrime.api.Store`: load the data files the job recorded
+in ``inputs.json``, reason with its copies of the rules, its parameters plus the swept one,
+under its limits); nothing is written. The
 ground truth's labels stay fixed (they were planted for the default parameters, or come
 from a labelled dataset), so a sweep shows how a parameter trades precision against recall.
 
@@ -43,19 +44,21 @@ def sweep(job_dir: str | Path, ground_truth: str | Path, name: str,
     """``{"parameter", "runs": [{"value", "derived_facts", "seconds", "report"}]}``."""
     from generator import read_ground_truth
     from graphcrime.api import Store
-    from graphcrime.results import job_spec
+    from graphcrime.runner.manifest import read_manifest, recorded_paths
 
-    spec = job_spec(job_dir, "rules and data")
+    record = read_manifest(job_dir)
+    data, rules = recorded_paths(job_dir, "data"), recorded_paths(job_dir, "rules")
+    limits = record.get("limits") or {}
     gt = read_ground_truth(ground_truth)
     runs = []
     for value in values:
-        params = {**spec.parameters, name: value}
+        params = {**(record.get("parameters") or {}), name: value}
         t0 = time.perf_counter()
         with Store() as store:
-            store.load(*spec.data)
-            done = store.reason(spec.rules, params,
-                                max_derived_facts=spec.limits.max_derived_facts,
-                                timeout_seconds=spec.limits.timeout_seconds)
+            store.load(*data)
+            done = store.reason(rules, params,
+                                max_derived_facts=limits.get("max_derived_facts"),
+                                timeout_seconds=limits.get("timeout_seconds"))
             rep = report(store, gt)
         runs.append({"value": value, "derived_facts": done["derived_facts"],
                      "seconds": round(time.perf_counter() - t0, 3), "report": rep})

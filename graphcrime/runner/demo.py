@@ -131,5 +131,9 @@ def run_demo(out: str | Path, *, transactions: int = 100_000, top: int = 5,
     else:
         echo("no suspicious chains found")
     echo(f"results: {job.folder}")
+    if chains:
+        echo(f"explain the top chain: graphcrime explain {job.folder} {chains[0]['chain']}")
+        echo(f"draw it: graphcrime show {job.folder} {chains[0]['chain']} --out chain.png "
+             "(or chain.html)")
     echo(f"load them: graphcrime load {job.folder} --endpoint http://127.0.0.1:7878/store")
     return 0

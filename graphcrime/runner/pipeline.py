@@ -26,6 +26,9 @@ from typing import Any
 
 from graphcrime.errors import GraphcrimeError, LimitExceeded
 from graphcrime.machine import machine_cores, peak_rss_bytes
+from graphcrime.runner.evidence import FILE as EVIDENCE_FILE
+from graphcrime.runner.evidence import write_chain_transactions
+from graphcrime.runner.manifest import MANIFEST, InputRecorder
 from graphcrime.runner.neptune import loader_request
 from graphcrime.runner.notify import Notifier
 from graphcrime.runner.outputs import (
@@ -119,10 +122,12 @@ def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str |
     stats: dict[str, Any] = {"seconds": {}}
     results: list[dict] = []
     store = None
+    recorder = None
     try:
         if error is not None:
             raise error
         assert spec is not None
+        recorder = InputRecorder(spec, serve_root, base)  # hashes while the store loads
         factory = store_factory or (spark_store_factory(spec.engine)
                                     if spec.engine.get("name") == "spark"
                                     else default_store_factory)
@@ -153,6 +158,7 @@ def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str |
             except Exception:  # noqa: BLE001 - statistics never fail a job
                 pass
             store.close()
+    inputs = _record_inputs(recorder, job)
     seconds = time.perf_counter() - t0
     stats["seconds"]["total"] = round(seconds, 3)
     stats["peak_memory_bytes"] = peak_rss_bytes()
@@ -162,6 +168,10 @@ def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str |
         "seconds": round(seconds, 3), "results": results,
         "counts": {k: stats[k] for k in ("input_facts", "derived_facts") if k in stats},
     }
+    if inputs:
+        doc["inputs"] = inputs
+    if "chain_transactions" in stats:
+        doc["chain_transactions"] = stats["chain_transactions"]
     code = 0
     if error is not None:
         if isinstance(error, GraphcrimeError):
@@ -184,6 +194,30 @@ def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str |
             with open(folder / "job.log", "a", encoding="utf-8") as f:
                 f.writelines(f"{utc_now()} {m}\n" for m in failures)
     return JobOutcome(job.job_id, folder, doc, code)
+
+
+def _record_inputs(recorder: InputRecorder | None, job: JobFolder) -> dict[str, Any] | None:
+    """Write ``inputs.json`` (what the job read); a summary for ``status.json``."""
+    if recorder is None:
+        return None
+    try:
+        doc = recorder.write(job.tmp)
+    except OSError as e:  # never lose the job's own outcome over its record
+        job.try_log(f"could not record the job's inputs: {e}")
+        return None
+    files = [r for role in ("data", "rules", "queries") for r in doc.get(role, [])]
+    job.log(f"recorded {len(files)} input file(s) in {MANIFEST} "
+            f"(sha256 in {doc['hash_seconds']} s, beside the load)")
+    return {"file": MANIFEST, "files": len(files), "bytes": sum(r["size"] for r in files),
+            "served_root": doc["served_root"]}
+
+
+def _sql_facts(store: Any) -> Any:
+    """The DuckDB fact store that answered the queries (Spark: the driver's), or None."""
+    from graphcrime.engine.store import FactStore
+
+    facts = getattr(getattr(store, "driver_store", None) or store, "facts", None)
+    return facts if isinstance(facts, FactStore) else None
 
 
 def _known_failure(e: BaseException, spec: JobSpec | None) -> BaseException:
@@ -243,6 +277,7 @@ def _run(spec: JobSpec, job: JobFolder, store: Any, stats: dict, results: list[d
 
     t = time.perf_counter()
     taken: set[str] = set()
+    answers: list[Path] = []
     for q in spec.queries:
         if timeout is not None and time.perf_counter() - t0 > timeout:
             raise LimitExceeded(f"job ran past limits.timeout_seconds={timeout}",
@@ -252,12 +287,25 @@ def _run(spec: JobSpec, job: JobFolder, store: Any, stats: dict, results: list[d
         result = store.query(q.read_text(encoding="utf-8"))
         path = job.result_path(q, result_suffix(result), taken)
         result.write(path)
+        if path.suffix == ".nt":
+            answers.append(path)
         rows = count_lines(path) - (path.suffix == ".csv")
         results.append({"query": str(q), "file": f"results/{path.name}",
                         "kind": getattr(result, "kind", None), "rows": max(rows, 0),
                         "seconds": round(time.perf_counter() - tq, 3)})
         job.log(f"query {q.name}: {rows} row(s) -> results/{path.name}")
     secs["query"] = round(time.perf_counter() - t, 3)
+    facts = _sql_facts(store)
+    if facts is not None:
+        path = job.result_path(Path(EVIDENCE_FILE), ".nt", taken)
+        ev = write_chain_transactions(facts, answers, path)
+        stats["chain_transactions"] = ev
+        secs["chain_transactions"] = ev["seconds"]
+        job.log(f"{ev['transactions']} transaction(s) of {ev['chains']} result chain(s), "
+                f"{ev['parties']} parties: {ev['triples']} triples -> {ev['file']} "
+                f"in {ev['seconds']} s")
+    else:
+        job.log(f"note: no {EVIDENCE_FILE}: this engine's store cannot be read with SQL")
     tables = [r["file"] for r in results if r["file"].endswith(".csv")]
     if tables:
         job.log(f"note: neptune-loader.json loads results/ as N-Triples; upload only the .nt "

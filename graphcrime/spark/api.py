@@ -88,6 +88,12 @@ class SparkStore(Reasoning):
                 self._local.load(path)
         return self._local.query(sparql)
 
+    @property
+    def driver_store(self) -> Any:
+        """The embedded :class:`~graphcrime.api.Store` on the driver that answers
+        :meth:`query` (None before the first query); jobs read chain transactions from it."""
+        return self._local
+
     def _drop_local(self) -> None:
         if self._local is not None:
             self._local.close()

@@ -19,7 +19,8 @@ def test_success_writes_every_output(served: Path, tmp_path: Path, store_factory
     assert out.exit_code == 0 and out.job_id == f"day_{today}_001"
     folder = tmp_path / "out" / out.job_id
     assert sorted(p.name for p in folder.iterdir()) == [
-        "job.log", "neptune-loader.json", "results", "stats.json", "status.json"]
+        "inputs", "inputs.json", "job.log", "neptune-loader.json", "results", "stats.json",
+        "status.json"]
     assert sorted(p.name for p in (folder / "results").iterdir()) == [
         "ask.csv", "big.csv", "spo.nt"]
     # hand-worked: amounts above 100 are t1 (500) and t3 (7000)
