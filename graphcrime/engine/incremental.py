@@ -31,9 +31,19 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from graphcrime.compile.analysis import keys_overlap, pred_key
 from graphcrime.compile.stratify import stratify
-from graphcrime.engine.plan import VERSIONS, head_terms, term_nt
-from graphcrime.engine.seminaive import Evaluator, program_facts, table_of
+from graphcrime.engine.plan import (
+    VERSIONS,
+    Binding,
+    BodyPlan,
+    head_terms,
+    is_type_atom,
+    late_binds,
+    literal_vars,
+    term_nt,
+)
+from graphcrime.engine.seminaive import Evaluator, program_facts
 from graphcrime.engine.store import FactStore
 from graphcrime.lang.ast import (
     Aggregate,
@@ -202,32 +212,53 @@ class Maintainer(Evaluator):
                     names = ", ".join(cols) or "x_"
                     op(table, f"(SELECT * FROM (VALUES {values}) v({names}))", True)
 
-    def drop_derived(self, table: str) -> None:
-        """Every derived fact of ``table`` becomes a deletion (its rules are gone)."""
-        cols = self.store.columns(table)
-        x = explicit_table(self.store, table)
-        d = self._del_table(table)
-        self.con.execute(f"INSERT INTO {d} SELECT {', '.join(f't.{c}' for c in cols + ['r'])}"
-                         f", 0 FROM {table} t WHERE NOT EXISTS "
-                         f"(SELECT 1 FROM {x} x WHERE {_match(cols, 'x', 't')})")
-        self._delete_marked(table)
+    def drop_derived(self, rules: tuple[Rule, ...]) -> None:
+        """Every derived fact the heads of ``rules`` can match becomes a deletion (those
+        rules are gone)."""
+        for table, cond in self.head_rows(rules).items():
+            cols = self.store.columns(table)
+            x = explicit_table(self.store, table)
+            d = self._del_table(table)
+            self.con.execute(f"INSERT INTO {d} SELECT "
+                             f"{', '.join(f't.{c}' for c in cols + ['r'])}, 0 FROM {table} t "
+                             f"WHERE {cond} AND NOT EXISTS (SELECT 1 FROM {x} x "
+                             f"WHERE {_match(cols, 'x', 't')}) AND NOT EXISTS (SELECT 1 FROM "
+                             f"{d} d WHERE {_match(cols, 'd', 't')})")
+            self._delete_marked(table)
 
     # -- the strata -----------------------------------------------------------------------
     def maintain(self, strata: Any, dirty: Callable[[Any], bool] = lambda s: False) -> None:
         """Visit the strata in order; ``dirty(stratum)`` says its rules changed."""
         from graphcrime.compile.analysis import merge_recursive
 
+        earlier: list[Rule] = []
         for stratum in merge_recursive(tuple(strata)):
             rules = tuple(r for r in stratum.rules if r.body)
             if not rules:
                 continue
+            # the rules of earlier strata with a head table of this one join it: a fact this
+            # stratum deletes may follow from them (or feed them), and a recomputed table
+            # is recomputed with all of its rules
+            own = rules
+            keys = {pred_key(a) for r in rules for a in r.head}
+            while True:
+                more = tuple(r for r in earlier if r not in rules and any(
+                    keys_overlap(pred_key(a), k) for a in r.head for k in keys))
+                if not more:
+                    break
+                rules = more + rules
+                keys |= {pred_key(a) for r in more for a in r.head}
+            earlier += own
             heads = self._head_tables(rules)
             changed = self.added | {t for t in self.dels if self._has_dels(t)}
             pos, nonmono = self._reads(rules)
+            recursive = stratum.recursive or (own != rules and any(
+                keys_overlap(pred_key(lit), k) for r in rules for lit in r.body
+                if isinstance(lit, (TripleAtom, TupleAtom)) for k in keys))
             if dirty(stratum) or (nonmono & changed) or ("*" in nonmono and changed):
-                self.recompute(rules, stratum.heads, stratum.recursive, heads)
+                self.recompute(rules, frozenset(keys), recursive)
             elif (pos & changed) or ("*" in pos and changed) or (heads & changed):
-                self.monotone(rules, stratum.heads, stratum.recursive, heads)
+                self.monotone(rules, frozenset(keys), recursive, heads)
             else:
                 continue
             self.report.strata += 1
@@ -238,6 +269,24 @@ class Maintainer(Evaluator):
 
     def _has_dels(self, table: str) -> bool:
         return bool(self.con.execute(f"SELECT count(*) FROM _del_{table}").fetchone()[0])
+
+    def head_rows(self, rules: tuple[Rule, ...]) -> dict[str, str]:
+        """Per table, an SQL condition on its rows (alias ``t``) that holds for every fact the
+        ``rules`` can derive in it: the classes of ``rdf:type`` heads (one table holds every
+        class), else ``true``."""
+        out: dict[str, set[str] | None] = {}
+        for rule in rules:
+            for atom in rule.head:
+                t = self._table_of(atom)
+                for table in (self.store.preds.values() if t == "*" else [t]):
+                    cls = (atom.o if isinstance(atom, TripleAtom) and not isinstance(atom.p, Var)
+                           and is_type_atom(atom) and not isinstance(atom.o, Var) else None)
+                    if cls is None or out.get(table, set()) is None:
+                        out[table] = None
+                    else:
+                        out.setdefault(table, set()).add(str(self._const_id(term_nt(cls))))
+        return {t: "true" if ids is None else f"t.o IN ({', '.join(sorted(ids))})"
+                for t, ids in out.items()}
 
     def _head_tables(self, rules: tuple[Rule, ...]) -> set[str]:
         out: set[str] = set()
@@ -306,7 +355,8 @@ class Maintainer(Evaluator):
                 atoms = [i for i, lit in enumerate(rule.body)
                          if isinstance(lit, (TripleAtom, TupleAtom))]
                 variants = [{j: "olddb" for j in atoms} | {i: version} for i in atoms
-                            if self._table_of(rule.body[i]) in live | {"*"}]
+                            if self._table_of(rule.body[i]) in live | {"*"}
+                            and not self._none_deleted(rule.body[i], version)]
                 if variants:
                     marked += self._mark(rule, variants)
             self.dround += 1
@@ -317,16 +367,43 @@ class Maintainer(Evaluator):
             if t in self.dels:
                 self._delete_marked(t)
 
+    def _none_deleted(self, atom: TripleAtom | TupleAtom, version: str) -> bool:
+        """Whether the deletions ``version`` has no row that matches ``atom``'s constants."""
+        table = self._table_of(atom)
+        if table == "*":
+            return False
+        terms = ([("s", atom.s), ("o", atom.o)] if isinstance(atom, TripleAtom)
+                 else [(f"c{n}", t) for n, t in enumerate(atom.args)])
+        where = [f"{c} = {self._const_id(term_nt(t))}" for c, t in terms
+                 if not isinstance(t, Var)]
+        return not self.con.execute(
+            f"SELECT count(*) FROM {self._relation(table, version)} d"
+            + (f" WHERE {' AND '.join(where)}" if where else "")).fetchone()[0]
+
     def _mark(self, rule: Rule, variants: list[dict[int, str]]) -> int:
         """Insert the head facts of ``rule``'s ``variants`` that are stored, derived and not
         marked yet into the deletion tables (round ``self.dround``)."""
         names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
         self.ctx.round = self.round
-        selects, kinds = self._selects(rule, variants, names)
+        # as in run_rule: the BINDs only the head reads run over the join's distinct rows
+        late = late_binds(rule.body)
+        inputs = set().union(*(literal_vars(rule.body[i]) for i in late))
+        outs = {rule.body[i].var.name for i in late}  # type: ignore[union-attr]
+        first = sorted((set(names) | inputs) - outs) if late else names
+        selects, kinds = self._selects(rule, variants, first, late)
+        if late and any(kinds[n] != "id" for n in first if n in inputs):
+            late, first = frozenset(), names
+            selects, kinds = self._selects(rule, variants, first, late)
         n = self.con.execute("CREATE OR REPLACE TEMP TABLE _od AS SELECT DISTINCT * FROM ("
                              + " UNION ALL ".join(selects) + ")").fetchone()[0]
         if not n:
             return 0
+        if late:
+            plan = BodyPlan(self.ctx, froms=["_od AS b"],
+                            env={v: Binding(id=f"b.v_{v}") for v in first})
+            plan.body(tuple(rule.body[i] for i in sorted(late)))
+            cols, kinds = plan.output(names)
+            self.con.execute("CREATE OR REPLACE TEMP TABLE _od AS " + plan.sql_select(cols))
         computed = [v for v in names if kinds.get(v) == "nt"]
         if computed:  # minted terms: a fact can only mention a term the dictionary has
             joins = " ".join(f"JOIN terms m_{v} ON m_{v}.h = hash(_od.v_{v}) "
@@ -385,20 +462,20 @@ class Maintainer(Evaluator):
                 self.run_rule(Rule((atom,), body, rule.pos), [versions])
         self.round += 1
 
-    def recompute(self, rules: tuple[Rule, ...], heads: frozenset, recursive: bool,
-                  tables: set[str]) -> None:
+    def recompute(self, rules: tuple[Rule, ...], heads: frozenset, recursive: bool) -> None:
         """Evaluate the stratum again and turn the difference into additions/deletions."""
         start = self.round
-        for t in tables:
+        rows = self.head_rows(rules)
+        for t, cond in rows.items():
             cols = self.store.columns(t)
             x = explicit_table(self.store, t)
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE _old_{t} AS SELECT * FROM {t} t "
-                             f"WHERE NOT EXISTS (SELECT 1 FROM {x} x "
+                             f"WHERE {cond} AND NOT EXISTS (SELECT 1 FROM {x} x "
                              f"WHERE {_match(cols, 'x', 't')})")
             self.con.execute(f"DELETE FROM {t} USING _old_{t} o WHERE {_match(cols, t, 'o')}")
         self.forget()
         self.run_stratum(rules, heads, recursive)
-        for t in tables:
+        for t in rows:
             cols = self.store.columns(t)
             d = self._del_table(t)
             self.con.execute(
@@ -462,16 +539,12 @@ def update(store: FactStore, program: Program, params: Mapping[str, object] | No
             m.change_program_facts(m.program_rows(old_program, old_params or {}),
                                    m.program_rows(program, params))
             old_rules = tuple(r for r in old_program.rules if r.body)
-            new_heads = {table_of(store, m._const_id, a) for r in program.rules if r.body
-                         for a in r.head}
-            for r in old_rules:
-                for a in r.head:
-                    t = table_of(store, m._const_id, a)
-                    if t not in new_heads and t != "*":
-                        m.drop_derived(t)
+            new_keys = {pred_key(a) for r in program.rules if r.body for a in r.head}
+            m.drop_derived(tuple(
+                Rule((a,), r.body) for r in old_rules for a in r.head
+                if not any(keys_overlap(pred_key(a), k) for k in new_keys)))
 
             def dirty(stratum: Any) -> bool:
-                from graphcrime.compile.analysis import keys_overlap, pred_key
                 mine = [r for r in old_rules if any(keys_overlap(pred_key(a), h)
                                                     for a in r.head for h in stratum.heads)]
                 return _rule_texts(tuple(mine)) != _rule_texts(stratum.rules)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 
 from helpers import generators, no_duplicates, store_facts, write_nt
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import graphcrime as gc
@@ -50,7 +50,7 @@ def _check(store: gc.Store, text: str, explicit: set, where: str) -> None:
     no_duplicates(store)
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=25, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                  HealthCheck.data_too_large])
 @given(scenarios())
