@@ -27,9 +27,12 @@ Everything is SQL over whole tables; the caller runs the update in one transacti
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+
+import duckdb
 
 from graphcrime.compile.analysis import keys_overlap, pred_key
 from graphcrime.compile.stratify import stratify
@@ -37,6 +40,7 @@ from graphcrime.engine.plan import (
     VERSIONS,
     Binding,
     BodyPlan,
+    Joined,
     head_terms,
     is_type_atom,
     late_binds,
@@ -70,6 +74,11 @@ def explicit_table(store: FactStore, table: str) -> str:
 
 def _match(cols: list[str], a: str, b: str) -> str:
     return " AND ".join(f"{a}.{c} = {b}.{c}" for c in cols) or "true"
+
+
+#: over-deletion gives up, and the stratum is evaluated again, once it has marked this share
+#: of the stratum's facts (retracting the first of three days removes most chains)
+RECOMPUTE_SHARE = 0.25
 
 
 class Maintainer(Evaluator):
@@ -317,7 +326,9 @@ class Maintainer(Evaluator):
                  tables: set[str]) -> None:
         """DRed's over-delete and re-derive, then the semi-naive additions (module doc)."""
         if any(self._has_dels(t) for t in self.dels):
-            self.overdelete(rules, tables)
+            if not self.overdelete(rules, tables):
+                self.recompute(rules, heads, recursive)  # most of it goes: cheaper
+                return
             self.rederive(rules)
         self.fresh = set()
         self.ctx.first = self.round
@@ -341,10 +352,39 @@ class Maintainer(Evaluator):
         if recursive and self.fresh:
             self.recursive_rounds(rules, heads)
 
-    def overdelete(self, rules: tuple[Rule, ...], tables: set[str]) -> None:
+    def overdelete(self, rules: tuple[Rule, ...], tables: set[str]) -> bool:
         """Mark for deletion every derived fact of the stratum one of whose derivations
-        (over the pre-update facts) uses a deleted fact; then delete the marked facts."""
-        first = True
+        (over the pre-update facts) uses a deleted fact; then delete the marked facts.
+        False (nothing deleted) when the marks pass RECOMPUTE_SHARE of the stratum's facts:
+        evaluating it again is then cheaper than deleting and re-deriving."""
+        stored = sum(self.con.execute(f"SELECT count(*) FROM {t} t WHERE {cond}").fetchone()[0]
+                     for t, cond in self.head_rows(rules).items())
+        pos, _ = self._reads(rules)
+        lower = [t for t in pos - tables if t in self.dels]
+        if lower:  # a big share of the inputs goes: so will most of the stratum
+            gone = sum(self.con.execute(f"SELECT count(*) FROM _del_{t}").fetchone()[0]
+                       for t in lower)
+            kept = sum(self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                       for t in lower)
+            if gone > RECOMPUTE_SHARE * (gone + kept):
+                return False
+        # the joins of lower-strata atoms over the pre-update facts, once for all rounds
+        joins = {}
+        for rule in rules:
+            rec = [i for i, lit in enumerate(rule.body) if isinstance(lit, (TripleAtom, TupleAtom))
+                   and self._table_of(lit) in tables | {"*"}]
+            joins[id(rule)] = self.stratum_joins(rule, rec, version="olddb", merge_rec=False)
+        done = self._overdelete(rules, joins, int(stored * RECOMPUTE_SHARE))
+        self.drop_joins([j for js in joins.values() for j in js])
+        if done:
+            for t in tables:
+                if t in self.dels:
+                    self._delete_marked(t)
+        return done
+
+    def _overdelete(self, rules: tuple[Rule, ...], joins: dict[int, tuple[Joined, ...]],
+                    budget: int) -> bool:
+        first, total = True, 0
         while True:
             marked = 0
             version = "del_all" if first else "del_last"
@@ -358,14 +398,14 @@ class Maintainer(Evaluator):
                             if self._table_of(rule.body[i]) in live | {"*"}
                             and not self._none_deleted(rule.body[i], version)]
                 if variants:
-                    marked += self._mark(rule, variants)
+                    marked += self._mark(rule, variants, joins[id(rule)])
             self.dround += 1
             first = False
+            total += marked
+            if total > budget:
+                return False
             if not marked:
-                break
-        for t in tables:
-            if t in self.dels:
-                self._delete_marked(t)
+                return True
 
     def _none_deleted(self, atom: TripleAtom | TupleAtom, version: str) -> bool:
         """Whether the deletions ``version`` has no row that matches ``atom``'s constants."""
@@ -380,7 +420,8 @@ class Maintainer(Evaluator):
             f"SELECT count(*) FROM {self._relation(table, version)} d"
             + (f" WHERE {' AND '.join(where)}" if where else "")).fetchone()[0]
 
-    def _mark(self, rule: Rule, variants: list[dict[int, str]]) -> int:
+    def _mark(self, rule: Rule, variants: list[dict[int, str]],
+              joined: tuple[Joined, ...] = ()) -> int:
         """Insert the head facts of ``rule``'s ``variants`` that are stored, derived and not
         marked yet into the deletion tables (round ``self.dround``)."""
         names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
@@ -390,10 +431,20 @@ class Maintainer(Evaluator):
         inputs = set().union(*(literal_vars(rule.body[i]) for i in late))
         outs = {rule.body[i].var.name for i in late}  # type: ignore[union-attr]
         first = sorted((set(names) | inputs) - outs) if late else names
-        selects, kinds = self._selects(rule, variants, first, late)
+
+        def selects_of(first: list[str], late: frozenset[int]) -> tuple[list[str], dict]:
+            # a materialised join serves the variants whose deletions it does not read
+            out, kinds = [], {}
+            for v in variants:
+                usable = tuple(j for j in joined if not any(v[i].startswith("del_")
+                                                            for i in j.atoms))
+                sel, kinds = self._selects(rule, [v], first, late, usable)
+                out += sel
+            return out, kinds
+        selects, kinds = selects_of(first, late)
         if late and any(kinds[n] != "id" for n in first if n in inputs):
             late, first = frozenset(), names
-            selects, kinds = self._selects(rule, variants, first, late)
+            selects, kinds = selects_of(first, late)
         n = self.con.execute("CREATE OR REPLACE TEMP TABLE _od AS SELECT DISTINCT * FROM ("
                              + " UNION ALL ".join(selects) + ")").fetchone()[0]
         if not n:
@@ -512,8 +563,11 @@ class Maintainer(Evaluator):
                 "rounds": self.round - self.since}
 
     def close(self) -> None:
-        for t in self.dels:
-            self.con.execute(f"DROP TABLE IF EXISTS _del_{t}")
+        """Drop the update's temporary tables (after a failure the transaction's rollback
+        does, and a statement here would fail: the original error is what matters)."""
+        with contextlib.suppress(duckdb.Error):
+            for t in self.dels:
+                self.con.execute(f"DROP TABLE IF EXISTS _del_{t}")
         self.dels = set()
 
 
