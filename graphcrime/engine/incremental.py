@@ -374,7 +374,7 @@ class Maintainer(Evaluator):
             rec = [i for i, lit in enumerate(rule.body) if isinstance(lit, (TripleAtom, TupleAtom))
                    and self._table_of(lit) in tables | {"*"}]
             joins[id(rule)] = self.stratum_joins(rule, rec, version="olddb", merge_rec=False)
-        done = self._overdelete(rules, joins, int(stored * RECOMPUTE_SHARE))
+        done = self._overdelete(rules, joins, stored * RECOMPUTE_SHARE if stored else 0.0)
         self.drop_joins([j for js in joins.values() for j in js])
         if done:
             for t in tables:
@@ -383,7 +383,7 @@ class Maintainer(Evaluator):
         return done
 
     def _overdelete(self, rules: tuple[Rule, ...], joins: dict[int, tuple[Joined, ...]],
-                    budget: int) -> bool:
+                    budget: float) -> bool:
         first, total = True, 0
         while True:
             marked = 0

@@ -4,56 +4,24 @@ the same input facts (every triple, as N-Triples strings; and the chain counts).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-import pytest
-from helpers import store_facts
+from helpers import DATE, PARAMS, RULES, store_facts
 
 import graphcrime as gc
-
-ROOT = Path(__file__).resolve().parents[2]
-RULES = [ROOT / "rules" / "suspicious-chains.dlog", ROOT / "rules" / "high-value-chains.dlog"]
-DATE = re.compile(r'#hasDate> "(\d{4}-\d\d-\d\d)')
-
-
-@pytest.fixture(scope="module")
-def days(tmp_path_factory) -> tuple[Path, list[Path]]:
-    """Parties, and the transactions of each of 3 days in its own file."""
-    from typer.testing import CliRunner
-
-    from graphcrime.cli import app
-
-    d = tmp_path_factory.mktemp("days")
-    res = CliRunner().invoke(app, ["generate", str(d / "g"), "-n", "1500", "--seed", "5",
-                                   "--suspicious-fraction", "0.03", "--days", "3"])
-    assert res.exit_code == 0, res.output
-    lines = (d / "g" / "transactions-0.nt").read_text().splitlines(keepends=True)
-    by_subject: dict[str, list[str]] = {}
-    for line in lines:
-        by_subject.setdefault(line.split(" ", 1)[0], []).append(line)
-    by_day: dict[str, list[str]] = {}
-    for group in by_subject.values():
-        day = next(m.group(1) for x in group if (m := DATE.search(x)))
-        by_day.setdefault(day, []).extend(group)
-    assert len(by_day) == 3, sorted(by_day)
-    files = []
-    for i, day in enumerate(sorted(by_day)):
-        files.append(d / f"day{i + 1}.nt")
-        files[-1].write_text("".join(by_day[day]))
-    return d / "g" / "parties-0.nt", files
 
 
 def _scratch(files: list[Path]) -> tuple[set, dict]:
     with gc.Store(threads=1) as s:
         s.load(files)
-        s.reason(RULES)
+        s.reason(RULES, PARAMS)
         return store_facts(s)[0], s.derived_counts()["classes"]
 
 
 def test_days_added_retracted_pruned(days, tmp_path) -> None:
     parties, (d1, d2, d3) = days
-    store = gc.Store.create(tmp_path / "store", rules=RULES, threads=1)
+    store = gc.Store.create(tmp_path / "store", rules=RULES, params=PARAMS,
+                            threads=1)
     try:
         store.add(parties)
         current: list[Path] = [parties]
