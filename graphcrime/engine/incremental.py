@@ -78,7 +78,7 @@ def _match(cols: list[str], a: str, b: str) -> str:
 
 #: over-deletion gives up, and the stratum is evaluated again, once it has marked this share
 #: of the stratum's facts (retracting the first of three days removes most chains)
-RECOMPUTE_SHARE = 0.25
+RECOMPUTE_SHARE = 0.2
 
 
 class Maintainer(Evaluator):
@@ -366,7 +366,7 @@ class Maintainer(Evaluator):
                        for t in lower)
             kept = sum(self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                        for t in lower)
-            if gone > RECOMPUTE_SHARE * (gone + kept):
+            if gone >= RECOMPUTE_SHARE * (gone + kept):
                 return False
         # the joins of lower-strata atoms over the pre-update facts, once for all rounds
         joins = {}
