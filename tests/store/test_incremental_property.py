@@ -9,18 +9,14 @@ step the store's triples and tuples must equal :func:`graphcrime.oracle.naive.ev
 
 from __future__ import annotations
 
-import itertools
-
 from helpers import generators, no_duplicates, store_facts, write_nt
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import graphcrime as gc
 import graphcrime.engine.incremental as inc
-from graphcrime.oracle.naive import evaluate as naive_evaluate
 from graphcrime.lang.parser import parse_program
-
-_count = itertools.count()
+from graphcrime.oracle.naive import evaluate as naive_evaluate
 
 
 @st.composite
@@ -53,6 +49,7 @@ def _check(store: gc.Store, text: str, explicit: set, where: str) -> None:
     no_duplicates(store)
 
 
+# no shrinking: each example is a few DuckDB transactions, and shrinking one took > 5 min
 @settings(max_examples=12, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                  HealthCheck.data_too_large])
