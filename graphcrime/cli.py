@@ -45,6 +45,9 @@ def generate(
     suspicious_fraction: float = typer.Option(0.001, help="Share of suspicious parties."),
     days: int = typer.Option(3, help="Dates fall within this many days before --end."),
     files: int = typer.Option(1, help="Split parties and transactions into this many files each."),
+    split_by: str | None = typer.Option(
+        None, "--split-by", help="day: transactions-YYYY-MM-DD.nt per day (daily store runs)."
+    ),
     seed: int = typer.Option(0, help="Random seed; same options and seed, same bytes."),
     amounts: str = typer.Option("mixed", help="mixed (cents, $0.50 to $10M) or published."),
     gzip: bool = typer.Option(False, "--gzip", help="Write .nt.gz files."),
@@ -80,6 +83,7 @@ def generate(
             suspicious_fraction=suspicious_fraction,
             days=days,
             files=files,
+            split_by=split_by,
             seed=seed,
             amounts=amounts,
             gzip=gzip,
