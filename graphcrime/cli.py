@@ -113,6 +113,8 @@ _NOTIFY_COMMAND = typer.Option(None, "--notify-command", help="Run CMD; status J
 _NOTIFY_URL = typer.Option(None, "--notify-url", help="POST the status JSON to URL.")
 _SMTP = typer.Option(None, "--smtp", help="HOST:PORT of an SMTP server for --mail-to.")
 _MAIL_TO = typer.Option(None, "--mail-to", help="Email the job's outcome to ADDRESS.")
+_STORE_ROOT = typer.Option(None, "--store-root",
+                           help='A spec\'s "store": "daily/aml" is the folder daily/aml in here.')
 
 
 @app.command()
@@ -124,8 +126,13 @@ def run(
     notify_url: str | None = _NOTIFY_URL,
     smtp: str | None = _SMTP,
     mail_to: str | None = _MAIL_TO,
+    store_root: str | None = _STORE_ROOT,
 ) -> None:
-    """Run one job: load, reason, every query; write <output-root>/<job-id>/ atomically."""
+    """Run one job: load, reason, every query; write <output-root>/<job-id>/ atomically.
+
+    A spec naming a "store" adds its data to that persistent store (under --store-root),
+    retracts its "retract" files, and queries the whole store.
+    """
     from graphcrime.runner.notify import Notifier
     from graphcrime.runner.pipeline import run_job
 
@@ -134,7 +141,7 @@ def run(
     except GraphcrimeError as err:
         raise fail(err) from None
     out = run_job(spec, output_root, serve_root=serve_root, notifier=notifier,
-                  progress=sys.stderr.isatty())
+                  progress=sys.stderr.isatty(), store_root=store_root)
     if out.exit_code:
         from graphcrime.runner.watch import _error_text
 
@@ -160,8 +167,12 @@ def watch(
     notify_url: str | None = _NOTIFY_URL,
     smtp: str | None = _SMTP,
     mail_to: str | None = _MAIL_TO,
+    store_root: str | None = _STORE_ROOT,
 ) -> None:
-    """Run every spec dropped into INBOX; file it under done/ or failed/ (reason beside it)."""
+    """Run every spec dropped into INBOX; file it under done/ or failed/ (reason beside it).
+
+    Jobs on one store (under --store-root) run one after the other, in inbox order.
+    """
     from graphcrime.errors import UsageError
     from graphcrime.runner.notify import Notifier
     from graphcrime.runner.watch import Watcher
@@ -177,7 +188,7 @@ def watch(
     notify = {"command": notify_command, "url": notify_url, "smtp": smtp, "mail_to": mail_to}
     w = Watcher(inbox, output_root, workers=workers, poll_interval=poll_interval,
                 serve_root=serve_root, notify={k: v for k, v in notify.items() if v},
-                log=lambda m: typer.echo(m, err=True))
+                log=lambda m: typer.echo(m, err=True), store_root=store_root)
     n = w.run(once=once)
     typer.echo(f"processed {n} job(s)")
 
@@ -486,6 +497,11 @@ def import_amlsim(
         typer.echo(r.summary(out_dir))
     except GraphcrimeError as err:
         raise fail(err) from None
+
+
+from graphcrime.store_cli import store_app  # noqa: E402 - the `store` group, its own module
+
+app.add_typer(store_app, name="store")
 
 
 def main() -> None:

@@ -1,0 +1,306 @@
+"""``graphcrime store ...``: persistent on-disk stores, maintained incrementally.
+
+A store is one folder (a DuckDB database and its metadata) holding facts, dictionary,
+rules and parameters between runs; ``add``/``retract``/``prune``/``set-rules`` change it and
+update the derived facts incrementally, each change all or nothing, one writer at a time.
+
+    graphcrime store create stores/aml --rules rules/*.dlog --param max_chain_length=30
+    graphcrime store add stores/aml data/parties-0.nt data/transactions-2021-07-2*.nt
+    graphcrime store retract stores/aml data/transactions-2021-07-27.nt
+    graphcrime store info stores/aml [--json]
+    graphcrime store query stores/aml queries/suspicious-chains.rq -o chains.nt
+    graphcrime store dump stores/aml all.nt.gz [--derived-only]
+    graphcrime store prune stores/aml --before 2021-07-01
+
+Several files may follow ``--rules`` (so a shell-expanded ``rules/*.dlog`` works) as well as
+the repeated form ``--rules a.dlog --rules b.dlog``; give STORE first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from graphcrime.errors import GraphcrimeError, UsageError
+
+#: options that take every following argument up to the next option (shell-expanded globs)
+SPREAD_OPTIONS = ("--rules", "--param")
+
+
+def spread(args: list[str], options: tuple[str, ...] = SPREAD_OPTIONS) -> list[str]:
+    """``--rules a b --x`` -> ``--rules a --rules b --x``: several values after one option.
+
+    >>> spread(["s", "--rules", "a.dlog", "b.dlog", "--param", "k=1", "--json"])
+    ['s', '--rules', 'a.dlog', '--rules', 'b.dlog', '--param', 'k=1', '--json']
+    """
+    out: list[str] = []
+    current: str | None = None
+    taken = 0
+    for arg in args:
+        if arg == "--":
+            current = None
+            out.append(arg)
+        elif arg.startswith("-") and arg != "-":
+            current, taken = (arg if arg in options else None), 0
+            out.append(arg)
+        elif current is not None:
+            if taken:
+                out.append(current)
+            out.append(arg)
+            taken += 1
+        else:
+            out.append(arg)
+    return out
+
+
+class _SpreadGroup(TyperGroup):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, spread(list(args)))
+
+
+store_app = typer.Typer(
+    cls=_SpreadGroup,
+    help="Persistent stores on disk: add and retract data without recomputing everything.",
+    no_args_is_help=True,
+)
+
+_STORE = typer.Argument(..., help="The store's folder (created by `store create`).")
+_FILES = typer.Argument(..., help="N-Triples files or quoted globs (.nt, .nt.gz, .nq, .ttl).")
+_MEMORY = typer.Option(None, "--memory", help="Memory limit, e.g. 4Gi (DuckDB spills beyond).")
+_THREADS = typer.Option(None, "--threads", help="Threads (default: every core).")
+_JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
+_PARAMS = typer.Option([], "--param", help="A rule parameter K=V (repeatable, or several).")
+
+
+def fail(err: GraphcrimeError) -> typer.Exit:
+    """Print a user error on stderr and return the Exit to raise."""
+    typer.echo(f"error: {err}", err=True)
+    return typer.Exit(err.exit_code)
+
+
+def _progress() -> Callable[[str, int], None] | bool:
+    if not sys.stderr.isatty():
+        return False
+
+    def show(stage: str, n: int) -> None:
+        typer.echo(f"\r  {stage}: {n:,} derived facts", nl=False, err=True)
+    return show
+
+
+@contextmanager
+def opened(path: str, memory: str | None = None, threads: int | None = None,
+           *, create: bool = False, **create_args: Any) -> Iterator[Any]:
+    """The store at ``path`` (created with ``create``), errors turned into exit codes."""
+    from graphcrime.api import Store
+
+    tty = sys.stderr.isatty()
+    try:
+        if create:
+            store = Store.create(path, memory_limit=memory, threads=threads,
+                                 progress=_progress(), **create_args)
+        else:
+            store = Store.open(path, memory_limit=memory, threads=threads, progress=_progress())
+        try:
+            yield store
+        finally:
+            store.close()
+            if tty:
+                typer.echo("", err=True)
+    except GraphcrimeError as err:
+        raise fail(err) from None
+
+
+def _count(report: Any, *keys: str) -> int:
+    """The first of ``keys`` in an API report (a dict or an object), else 0."""
+    doc = report if isinstance(report, dict) else vars(report)
+    return int(next((doc[k] for k in keys if doc.get(k) is not None), 0))
+
+
+def _summary(what: str, report: Any, seconds: float) -> str:
+    n = _count(report, "triples", "added", "retracted", "facts")
+    derived = _count(report, "derived", "derived_facts", "derived_added")
+    removed = _count(report, "removed", "derived_removed")
+    return (f"{what} {n:,} triple(s): {derived:,} derived fact(s) added, {removed:,} removed "
+            f"in {seconds:.2f} s")
+
+
+def parse_params(pairs: list[str]) -> dict[str, object]:
+    """``["min_amount=250"]`` -> ``{"min_amount": "250"}`` (see ``graphcrime reason``)."""
+    from graphcrime.cli import parse_params as parse
+
+    return parse(pairs)
+
+
+@store_app.command("create")
+def create(
+    store: str = _STORE,
+    rules: list[str] = typer.Option(..., "--rules", help="Rule files (.dlog), in order; "
+                                    "several may follow one --rules."),
+    param: list[str] = _PARAMS,
+    memory: str | None = _MEMORY,
+    threads: int | None = _THREADS,
+) -> None:
+    """Create an empty store with its rules and parameters (STORE must be new or empty)."""
+    params = parse_params(param)
+    with opened(store, memory, threads, create=True, rules=rules, params=params) as s:
+        info = s.info()
+    typer.echo(f"created {store}: {len(info.get('rules') or [])} rule(s), parameters "
+               f"{json.dumps(info.get('parameters') or params)}")
+
+
+@store_app.command("set-rules")
+def set_rules(
+    store: str = _STORE,
+    rules: list[str] = typer.Option(..., "--rules", help="The new rule files, in order."),
+    param: list[str] = _PARAMS,
+    memory: str | None = _MEMORY,
+    threads: int | None = _THREADS,
+) -> None:
+    """Replace the store's rules and parameters; recomputes only what the change needs."""
+    params = parse_params(param)
+    with opened(store, memory, threads) as s:
+        t = time.perf_counter()
+        report = s.set_rules(rules, params)
+        typer.echo(_summary("rules changed,", report, time.perf_counter() - t)
+                   .replace("changed, 0 triple(s):", "changed:"))
+
+
+@store_app.command("add")
+def add(store: str = _STORE, files: list[str] = _FILES, memory: str | None = _MEMORY,
+        threads: int | None = _THREADS) -> None:
+    """Add the triples of FILES and derive what follows from them (incrementally)."""
+    with opened(store, memory, threads) as s:
+        t = time.perf_counter()
+        report = s.add(files)
+        typer.echo(_summary("added", report, time.perf_counter() - t))
+
+
+@store_app.command("retract")
+def retract(store: str = _STORE, files: list[str] = _FILES, memory: str | None = _MEMORY,
+            threads: int | None = _THREADS) -> None:
+    """Remove the triples of FILES and every derived fact that no longer follows."""
+    with opened(store, memory, threads) as s:
+        t = time.perf_counter()
+        report = s.retract(files)
+        typer.echo(_summary("retracted", report, time.perf_counter() - t))
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?$")
+
+
+@store_app.command("prune")
+def prune(
+    store: str = _STORE,
+    before: str = typer.Option(..., "--before", help="Retract every transaction dated "
+                               "before this day (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)."),
+    memory: str | None = _MEMORY,
+    threads: int | None = _THREADS,
+) -> None:
+    """Retract every transaction dated before --before, with all its triples (retention)."""
+    if not _DATE.match(before):
+        raise fail(UsageError(f"--before: not a date {before!r}",
+                              hint="write --before 2021-07-01 (or 2021-07-01T00:00:00)"))
+    with opened(store, memory, threads) as s:
+        t = time.perf_counter()
+        report = s.prune(before=before)
+        typer.echo(_summary(f"pruned (before {before})", report, time.perf_counter() - t))
+
+
+def info_text(info: dict[str, Any]) -> str:
+    """``store info``'s lines."""
+    params = info.get("parameters") or {}
+    rules = info.get("rules") or []
+    lines = [f"store: {info.get('path')}",
+             f"facts: {info.get('facts', 0):,} ({info.get('input_facts', 0):,} input, "
+             f"{info.get('derived_facts', 0):,} derived)",
+             f"terms: {info.get('terms', 0):,}",
+             f"rules: {len(rules)}" + "".join(f"\n  {r}" for r in rules),
+             "parameters: " + (", ".join(f"{k}={v}" for k, v in sorted(params.items()))
+                               or "none"),
+             f"rounds: {info.get('rounds', 0)}",
+             f"size on disk: {info.get('bytes', 0) / 2**20:,.1f} MiB"]
+    return "\n".join(lines)
+
+
+@store_app.command("info")
+def info(store: str = _STORE, json_out: bool = _JSON) -> None:
+    """Facts (input and derived), terms, rules, parameters, rounds and size on disk."""
+    with opened(store) as s:
+        doc = dict(s.info())
+    doc.setdefault("path", str(Path(store).absolute()))
+    typer.echo(json.dumps(doc, indent=2, default=str) if json_out else info_text(doc))
+
+
+@store_app.command("query")
+def query(
+    store: str = _STORE,
+    queries: list[str] = typer.Argument(..., help="SPARQL query files (.rq)."),
+    output: str | None = typer.Option(
+        None, "--output", "-o", help="Write the answers here; the format follows the suffix "
+        "(.nt .ttl .csv .tsv .json .xml, + .gz). One query only."),
+    output_dir: str | None = typer.Option(
+        None, "--output-dir", help="Write each query's answers to DIR/<query>.nt (triples) "
+        "or DIR/<query>.csv, as a job does."),
+    fmt: str | None = typer.Option(
+        None, "--format", help="Format on stdout: csv, tsv, json, xml (SELECT/ASK) or nt, ttl "
+        "(triples). Default: csv for SELECT, nt for CONSTRUCT, json for ASK."),
+) -> None:
+    """Run SPARQL queries over the whole store (input and derived facts)."""
+    from graphcrime.runner.outputs import result_suffix
+
+    if output and (output_dir or len(queries) > 1):
+        raise fail(UsageError("--output takes one query", hint="use --output-dir DIR for "
+                              "several queries"))
+    texts = []
+    for q in queries:
+        try:
+            texts.append((Path(q), Path(q).read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as e:
+            raise fail(UsageError(f"cannot read the query: {e}", file=q,
+                                  hint="give a SPARQL query file (.rq)")) from None
+    with opened(store) as s:
+        for path, text in texts:
+            try:
+                result = s.query(text)
+                if output:
+                    result.write(output)
+                    typer.echo(f"{path}: {len(result):,} answer(s) -> {output}", err=True)
+                elif output_dir:
+                    target = Path(output_dir) / (path.stem + result_suffix(result))
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    result.write(target)
+                    typer.echo(f"{path}: {len(result):,} answer(s) -> {target}")
+                else:
+                    default = {"select": "csv", "graph": "nt", "ask": "json"}[result.kind]
+                    sys.stdout.buffer.write(result.serialize(fmt or default))
+                    sys.stdout.flush()
+            except GraphcrimeError as err:
+                if err.file is None:
+                    err.file = str(path)
+                raise fail(err) from None
+
+
+@store_app.command("dump")
+def dump(
+    store: str = _STORE,
+    out: str = typer.Argument(..., help="File to write: .nt/.nq/.ttl, optionally .gz."),
+    derived_only: bool = typer.Option(False, "--derived-only", help="Only derived triples."),
+) -> None:
+    """Write every triple of the store (or only the derived ones) to OUT."""
+    with opened(store) as s:
+        t = time.perf_counter()
+        try:
+            n = s.dump(out, derived_only=derived_only)
+        except GraphcrimeError as err:
+            raise fail(err) from None
+    typer.echo(f"wrote {n:,} triple(s) to {out} in {time.perf_counter() - t:.2f} s")
