@@ -351,13 +351,14 @@ def reason(
 
 @app.command()
 def serve(
-    job_dir: str = typer.Argument(..., help="A finished job folder <output-root>/<job-id>/."),
+    job_dir: str = typer.Argument(..., help="A finished job folder <output-root>/<job-id>/, "
+                                  "or a store folder (opened read-only, nothing reloaded)."),
     port: int = typer.Option(7878, help="TCP port (0 picks a free one)."),
     host: str = typer.Option("127.0.0.1", help="Address to bind (keep it on loopback)."),
     with_inputs: bool = typer.Option(False, "--with-inputs",
                                      help="Also load the job's input data files."),
 ) -> None:
-    """Serve a job's results as a read-only SPARQL 1.1 Protocol endpoint at /sparql."""
+    """Serve a job's results (or a store) as a read-only SPARQL 1.1 endpoint at /sparql."""
     from graphcrime.serve import make_server
 
     try:
