@@ -205,9 +205,9 @@ class StoreResults(JobResults):
 
 def is_store(folder: str | Path) -> bool:
     """True when ``folder`` holds a persistent store (rather than a job's results)."""
-    from graphcrime.api import Store
+    from graphcrime.engine.disk import MARKER
 
-    return Path(folder).is_dir() and Store.exists(folder)
+    return (Path(folder) / MARKER).is_file()
 
 
 def open(job_dir: str | Path, *, with_inputs: bool = False) -> JobResults:  # noqa: A001

@@ -79,6 +79,8 @@ _FILES = typer.Argument(..., help="N-Triples files or quoted globs (.nt, .nt.gz,
 _MEMORY = typer.Option(None, "--memory", help="Memory limit, e.g. 4Gi (DuckDB spills beyond).")
 _THREADS = typer.Option(None, "--threads", help="Threads (default: every core).")
 _JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
+_WAIT = typer.Option(0.0, "--lock-timeout", help="Seconds to wait while another process "
+                     "updates the store (default: fail at once, exit 1).")
 _PARAMS = typer.Option([], "--param", help="A rule parameter K=V (repeatable, or several).")
 
 
@@ -99,17 +101,19 @@ def _progress() -> Callable[[str, int], None] | bool:
 
 @contextmanager
 def opened(path: str, memory: str | None = None, threads: int | None = None,
-           *, create: bool = False, **create_args: Any) -> Iterator[Any]:
+           *, wait: float = 0.0, read_only: bool = False, create: bool = False,
+           **create_args: Any) -> Iterator[Any]:
     """The store at ``path`` (created with ``create``), errors turned into exit codes."""
     from graphcrime.api import Store
 
-    tty = sys.stderr.isatty()
+    tty = sys.stderr.isatty() and not read_only
+    options = {"memory_limit": memory, "threads": threads, "timeout": wait}
     try:
         if create:
-            store = Store.create(path, memory_limit=memory, threads=threads,
-                                 progress=_progress(), **create_args)
+            store = Store.create(path, progress=_progress(), **options, **create_args)
         else:
-            store = Store.open(path, memory_limit=memory, threads=threads, progress=_progress())
+            store = Store.open(path, read_only=read_only,
+                               progress=False if read_only else _progress(), **options)
         try:
             yield store
         finally:
@@ -120,18 +124,10 @@ def opened(path: str, memory: str | None = None, threads: int | None = None,
         raise fail(err) from None
 
 
-def _count(report: Any, *keys: str) -> int:
-    """The first of ``keys`` in an API report (a dict or an object), else 0."""
-    doc = report if isinstance(report, dict) else vars(report)
-    return int(next((doc[k] for k in keys if doc.get(k) is not None), 0))
-
-
-def _summary(what: str, report: Any, seconds: float) -> str:
-    n = _count(report, "triples", "added", "retracted", "facts")
-    derived = _count(report, "derived", "derived_facts", "derived_added")
-    removed = _count(report, "removed", "derived_removed")
-    return (f"{what} {n:,} triple(s): {derived:,} derived fact(s) added, {removed:,} removed "
-            f"in {seconds:.2f} s")
+def _summary(report: dict[str, Any], seconds: float) -> str:
+    """``added 5 triple(s), retracted 0; derived 7 fact(s), removed 0; 0.12 s``."""
+    return (f"added {report['added']:,} triple(s), retracted {report['retracted']:,}; derived "
+            f"{report['derived']:,} fact(s), removed {report['removed']:,}; {seconds:.2f} s")
 
 
 def parse_params(pairs: list[str]) -> dict[str, object]:
@@ -154,8 +150,8 @@ def create(
     params = parse_params(param)
     with opened(store, memory, threads, create=True, rules=rules, params=params) as s:
         info = s.info()
-    typer.echo(f"created {store}: {len(info.get('rules') or [])} rule(s), parameters "
-               f"{json.dumps(info.get('parameters') or params)}")
+    typer.echo(f"created {store}: {info['rules']} rule(s), parameters "
+               f"{json.dumps(info['parameters'])}")
 
 
 @store_app.command("set-rules")
@@ -165,34 +161,34 @@ def set_rules(
     param: list[str] = _PARAMS,
     memory: str | None = _MEMORY,
     threads: int | None = _THREADS,
+    wait: float = _WAIT,
 ) -> None:
     """Replace the store's rules and parameters; recomputes only what the change needs."""
     params = parse_params(param)
-    with opened(store, memory, threads) as s:
+    with opened(store, memory, threads, wait=wait) as s:
         t = time.perf_counter()
         report = s.set_rules(rules, params)
-        typer.echo(_summary("rules changed,", report, time.perf_counter() - t)
-                   .replace("changed, 0 triple(s):", "changed:"))
+        typer.echo("rules replaced: " + _summary(report, time.perf_counter() - t))
 
 
 @store_app.command("add")
 def add(store: str = _STORE, files: list[str] = _FILES, memory: str | None = _MEMORY,
-        threads: int | None = _THREADS) -> None:
+        threads: int | None = _THREADS, wait: float = _WAIT) -> None:
     """Add the triples of FILES and derive what follows from them (incrementally)."""
-    with opened(store, memory, threads) as s:
+    with opened(store, memory, threads, wait=wait) as s:
         t = time.perf_counter()
         report = s.add(files)
-        typer.echo(_summary("added", report, time.perf_counter() - t))
+        typer.echo(_summary(report, time.perf_counter() - t))
 
 
 @store_app.command("retract")
 def retract(store: str = _STORE, files: list[str] = _FILES, memory: str | None = _MEMORY,
-            threads: int | None = _THREADS) -> None:
+            threads: int | None = _THREADS, wait: float = _WAIT) -> None:
     """Remove the triples of FILES and every derived fact that no longer follows."""
-    with opened(store, memory, threads) as s:
+    with opened(store, memory, threads, wait=wait) as s:
         t = time.perf_counter()
         report = s.retract(files)
-        typer.echo(_summary("retracted", report, time.perf_counter() - t))
+        typer.echo(_summary(report, time.perf_counter() - t))
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?$")
@@ -205,39 +201,49 @@ def prune(
                                "before this day (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)."),
     memory: str | None = _MEMORY,
     threads: int | None = _THREADS,
+    wait: float = _WAIT,
 ) -> None:
     """Retract every transaction dated before --before, with all its triples (retention)."""
     if not _DATE.match(before):
         raise fail(UsageError(f"--before: not a date {before!r}",
                               hint="write --before 2021-07-01 (or 2021-07-01T00:00:00)"))
-    with opened(store, memory, threads) as s:
+    with opened(store, memory, threads, wait=wait) as s:
         t = time.perf_counter()
         report = s.prune(before=before)
-        typer.echo(_summary(f"pruned (before {before})", report, time.perf_counter() - t))
+        typer.echo(f"pruned transactions before {before}: "
+                   + _summary(report, time.perf_counter() - t))
 
 
 def info_text(info: dict[str, Any]) -> str:
-    """``store info``'s lines."""
-    params = info.get("parameters") or {}
-    rules = info.get("rules") or []
-    lines = [f"store: {info.get('path')}",
-             f"facts: {info.get('facts', 0):,} ({info.get('input_facts', 0):,} input, "
-             f"{info.get('derived_facts', 0):,} derived)",
-             f"terms: {info.get('terms', 0):,}",
-             f"rules: {len(rules)}" + "".join(f"\n  {r}" for r in rules),
-             "parameters: " + (", ".join(f"{k}={v}" for k, v in sorted(params.items()))
-                               or "none"),
-             f"rounds: {info.get('rounds', 0)}",
-             f"size on disk: {info.get('bytes', 0) / 2**20:,.1f} MiB"]
-    return "\n".join(lines)
+    """``store info``'s lines.
+
+    >>> print(info_text({"path": "s", "facts": 12, "input_facts": 10, "derived_facts": 2,
+    ...     "terms": 9, "rules": 3, "parameters": {"k": 1}, "rounds": 4, "size_bytes": 2**20}))
+    store: s
+    facts: 12 (10 input, 2 derived)
+    terms: 9
+    rules: 3
+    parameters: k=1
+    rounds: 4
+    size on disk: 1.0 MiB
+    """
+    params = info["parameters"]
+    return "\n".join([
+        f"store: {info['path']}",
+        f"facts: {info['facts']:,} ({info['input_facts']:,} input, "
+        f"{info['derived_facts']:,} derived)",
+        f"terms: {info['terms']:,}",
+        f"rules: {info['rules']:,}",
+        "parameters: " + (", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "none"),
+        f"rounds: {info['rounds']:,}",
+        f"size on disk: {info['size_bytes'] / 2**20:,.1f} MiB"])
 
 
 @store_app.command("info")
-def info(store: str = _STORE, json_out: bool = _JSON) -> None:
+def info(store: str = _STORE, json_out: bool = _JSON, wait: float = _WAIT) -> None:
     """Facts (input and derived), terms, rules, parameters, rounds and size on disk."""
-    with opened(store) as s:
+    with opened(store, wait=wait, read_only=True) as s:
         doc = dict(s.info())
-    doc.setdefault("path", str(Path(store).absolute()))
     typer.echo(json.dumps(doc, indent=2, default=str) if json_out else info_text(doc))
 
 
@@ -254,6 +260,7 @@ def query(
     fmt: str | None = typer.Option(
         None, "--format", help="Format on stdout: csv, tsv, json, xml (SELECT/ASK) or nt, ttl "
         "(triples). Default: csv for SELECT, nt for CONSTRUCT, json for ASK."),
+    wait: float = _WAIT,
 ) -> None:
     """Run SPARQL queries over the whole store (input and derived facts)."""
     from graphcrime.runner.outputs import result_suffix
@@ -268,7 +275,7 @@ def query(
         except (OSError, UnicodeDecodeError) as e:
             raise fail(UsageError(f"cannot read the query: {e}", file=q,
                                   hint="give a SPARQL query file (.rq)")) from None
-    with opened(store) as s:
+    with opened(store, wait=wait, read_only=True) as s:
         for path, text in texts:
             try:
                 result = s.query(text)
@@ -295,9 +302,10 @@ def dump(
     store: str = _STORE,
     out: str = typer.Argument(..., help="File to write: .nt/.nq/.ttl, optionally .gz."),
     derived_only: bool = typer.Option(False, "--derived-only", help="Only derived triples."),
+    wait: float = _WAIT,
 ) -> None:
     """Write every triple of the store (or only the derived ones) to OUT."""
-    with opened(store) as s:
+    with opened(store, wait=wait, read_only=True) as s:
         t = time.perf_counter()
         try:
             n = s.dump(out, derived_only=derived_only)

@@ -4,15 +4,15 @@ A spec naming ``"store": "daily/aml"`` works on ``<store-root>/daily/aml`` (see
 :func:`graphcrime.runner.spec.store_path` for the confinement). The job
 
 1. opens the store, creating it on first use with the job's rules and parameters, and
-   waits while another job holds it (the engine's writer lock): at most the job's
-   ``limits.timeout_seconds``, else :data:`STORE_WAIT_SECONDS`, then it fails (exit 3) with
-   the reason; a watcher does not even start a second job on a store its running job
-   holds, so the wait only happens between separate runners;
-2. changes the store's rules and parameters when the job's differ (the engine recomputes
-   what depends on the change);
-3. adds its ``data`` and retracts its ``retract`` files, each an all-or-nothing update of
-   the store and its derived facts;
-4. runs its queries on the whole store, and writes its folder as every job does, with
+   waits while another process holds it (the engine's writer lock) for at most the job's
+   ``limits.timeout_seconds``, else :data:`STORE_WAIT_SECONDS`; then it fails (exit 1,
+   ``StoreLocked``) with the reason. A watcher never starts a second job on a store its
+   running job holds, so the wait only happens between separate runners;
+2. in one update of the store (one transaction: a job killed in the middle leaves the
+   store as it was before the job, and a rerun does the whole job), adds its ``data``,
+   retracts its ``retract`` files and, when its rules or parameters differ from the
+   store's, replaces them (the engine recomputes what depends on the change);
+3. runs its queries on the whole store, and writes its folder as every job does, with
    ``stats.json``'s ``update`` saying what was added, retracted, derived and removed.
 """
 
@@ -21,26 +21,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from graphcrime.errors import GraphcrimeError, LimitExceeded, SpecError
+from graphcrime.errors import LimitExceeded, SpecError, StoreLocked
 from graphcrime.runner.outputs import JobFolder
 from graphcrime.runner.spec import JobSpec
 
 #: how long a job waits for a store another job holds, when it declares no timeout
 STORE_WAIT_SECONDS = 3600.0
-_POLL = 0.25
-
-
-def is_busy(err: BaseException) -> bool:
-    """True when ``err`` says another writer holds the store."""
-    from graphcrime import api
-
-    busy = getattr(api, "StoreBusy", None) or getattr(api, "StoreLocked", None)
-    return busy is not None and isinstance(err, busy)
 
 
 def open_job_store(spec: JobSpec, job: JobFolder, progress: bool, t0: float) -> tuple[Any, bool]:
-    """``(store, created)``: the spec's store, created on first use, waiting while it is busy."""
+    """``(store, created)``: the spec's store, created on first use (folder absent or empty),
+    waiting while another process holds it."""
     from graphcrime.api import Store
+    from graphcrime.results import is_store
 
     if spec.store is None:
         raise SpecError("this job names a store but the runner has no store root",
@@ -48,79 +41,73 @@ def open_job_store(spec: JobSpec, job: JobFolder, progress: bool, t0: float) -> 
                         hint="run it with --store-root DIR (graphcrime run/watch)")
     timeout = spec.limits.timeout_seconds
     wait = STORE_WAIT_SECONDS if timeout is None else max(timeout - (time.perf_counter() - t0), 0)
-    deadline = time.monotonic() + wait
-    told = False
     options = {"memory_limit": spec.resources.memory, "threads": spec.resources.cores,
                "progress": progress}
-    while True:
-        created = not Store.exists(spec.store)
+    folder = spec.store
+    for attempt in (0, 1):
+        created = not is_store(folder) and not (folder.is_dir() and any(folder.iterdir()))
         try:
             if created:
-                spec.store.parent.mkdir(parents=True, exist_ok=True)
-                store = Store.create(spec.store, rules=list(spec.rules),
-                                     params=spec.parameters, **options)
-            else:
-                store = Store.open(spec.store, **options)
-            return store, created
-        except GraphcrimeError as e:
-            if not is_busy(e):
-                raise
-            if time.monotonic() >= deadline:
-                raise LimitExceeded(
-                    f"store {spec.store_name} stayed busy for {wait:.0f} s: {e.message}",
-                    json_path="store", hint="another job holds it; rerun this one when it "
-                    "has finished (or raise limits.timeout_seconds)") from None
-            if not told:
-                job.log(f"store {spec.store_name} is busy ({e.message}); waiting up to "
-                        f"{wait:.0f} s")
-                told = True
-            time.sleep(_POLL)
-
-
-def _n(report: Any, *keys: str) -> int:
-    doc = report if isinstance(report, dict) else vars(report) if report is not None else {}
-    return int(next((doc[k] for k in keys if doc.get(k) is not None), 0))
+                folder.parent.mkdir(parents=True, exist_ok=True)
+                return Store.create(folder, rules=list(spec.rules), params=spec.parameters,
+                                    timeout=attempt * wait, **options), True
+            return Store.open(folder, timeout=attempt * wait, **options), False
+        except StoreLocked as e:
+            if attempt or wait <= 0:
+                raise StoreLocked(f"{e.message} (waited {attempt * wait:.0f} s)",
+                                  json_path="store", hint="another job holds it: run this one "
+                                  "again when that has finished (or raise "
+                                  "limits.timeout_seconds to wait longer)") from None
+            job.log(f"store {spec.store_name} is busy ({e.message}); waiting up to "
+                    f"{wait:.0f} s")
+    raise AssertionError("unreachable")
 
 
 def update_store(spec: JobSpec, job: JobFolder, store: Any, created: bool,
                  t0: float) -> dict[str, Any]:
-    """Steps 2 and 3 of the module docstring; returns ``stats.json``'s ``update``."""
+    """Steps 2 and 3 of the module docstring, as one update of the store (all or nothing:
+    a job killed in the middle leaves the store as it was before the job); returns
+    ``stats.json``'s ``update``."""
+    from graphcrime.api import load_program
+    from graphcrime.lang.printer import format_program
+    from graphcrime.store_api import _read
+
+    disk = store._disk
+    program = load_program(list(spec.rules))
+    changed = not created and (format_program(program) != disk.meta("program")
+                               or dict(spec.parameters) != disk.params)
+    if changed:
+        job.log(f"rules or parameters differ from the store's: {len(spec.rules)} rule "
+                f"file(s), parameters {spec.parameters} replace them")
+
+    def read() -> None:
+        if spec.data:
+            _read(store, list(spec.data), "_gc_add")
+        if spec.retract:
+            _read(store, list(spec.retract), "_gc_ret")
+
+    job.log(f"update store {spec.store_name}: add {len(spec.data)} file(s), retract "
+            f"{len(spec.retract)} file(s)")
+    progress = store._progress if callable(store._progress) else None
+    out = disk.update(add="_gc_add" if spec.data else None,
+                      retract="_gc_ret" if spec.retract else None,
+                      program=program if changed else None,
+                      params=dict(spec.parameters) if changed else None, before=read,
+                      max_derived_facts=spec.limits.max_derived_facts, progress=progress)
+    job.log(f"store {spec.store_name}: {out['added']} triple(s) added, {out['retracted']} "
+            f"retracted, {out['derived']} fact(s) derived, {out['removed']} removed in "
+            f"{out['seconds']} s")
+    timeout = spec.limits.timeout_seconds
+    if timeout is not None and time.perf_counter() - t0 > timeout:
+        raise LimitExceeded(f"job ran past limits.timeout_seconds={timeout} (its update of "
+                            f"store {spec.store_name} is kept)",
+                            json_path="limits.timeout_seconds",
+                            hint="raise the limit or add less data per job")
     info = store.info()
     update: dict[str, Any] = {"store": spec.store_name, "path": str(spec.store),
-                              "created": created, "rules_changed": False,
-                              "added": 0, "retracted": 0, "derived": 0, "removed": 0}
-    secs: dict[str, float] = {}
-    rules = [str(r) for r in spec.rules]
-    if not created and (list(info.get("rules") or []) != rules
-                        or dict(info.get("parameters") or {}) != spec.parameters):
-        t = time.perf_counter()
-        job.log(f"rules or parameters differ from the store's: set {len(rules)} rule "
-                f"file(s), parameters {spec.parameters}")
-        changed = store.set_rules(rules, spec.parameters)
-        secs["set_rules"] = round(time.perf_counter() - t, 3)
-        update["rules_changed"] = True
-        update["derived"] += _n(changed, "derived", "derived_facts")
-        update["removed"] += _n(changed, "removed")
-    for step, files in (("add", spec.data), ("retract", spec.retract)):
-        if not files:
-            continue
-        t = time.perf_counter()
-        job.log(f"{step} {len(files)} file(s) to store {spec.store_name}")
-        report = getattr(store, step)(list(files))
-        secs[step] = round(time.perf_counter() - t, 3)
-        n = _n(report, "triples", "added" if step == "add" else "retracted")
-        update["added" if step == "add" else "retracted"] += n
-        update["derived"] += _n(report, "derived", "derived_facts")
-        update["removed"] += _n(report, "removed")
-        job.log(f"{step}: {n} triple(s), derived facts +{_n(report, 'derived')} "
-                f"-{_n(report, 'removed')} in {secs[step]} s")
-        timeout = spec.limits.timeout_seconds
-        if timeout is not None and time.perf_counter() - t0 > timeout:
-            raise LimitExceeded(f"job ran past limits.timeout_seconds={timeout} (the store "
-                                f"keeps what the job changed so far)",
-                                json_path="limits.timeout_seconds",
-                                hint="raise the limit or add less data per job")
-    info = store.info()
-    update.update({k: info.get(k) for k in ("facts", "input_facts", "derived_facts")})
-    update["seconds"] = secs
+                              "created": created, "rules_changed": changed}
+    update.update({k: out[k] for k in ("added", "retracted", "derived", "removed")})
+    update.update({k: info[k] for k in ("facts", "input_facts", "derived_facts", "rounds",
+                                        "size_bytes")})
+    update["seconds"] = out["seconds"]
     return update
