@@ -74,8 +74,21 @@ class Store:
 
     def __init__(self, memory_limit: int | str | None = None, threads: int | None = None,
                  temp_dir: PathLike | None = None,
-                 progress: bool | Callable[[str, int], None] = False) -> None:
-        self._facts = FactStore(memory_limit=memory_limit, threads=threads, temp_dir=temp_dir)
+                 progress: bool | Callable[[str, int], None] = False, *,
+                 path: PathLike | None = None, read_only: bool = False,
+                 timeout: float = 0) -> None:
+        #: the on-disk store (graphcrime.engine.disk) when ``path`` is given: see store_api
+        self._disk: Any = None
+        if path is not None:
+            from graphcrime.engine.disk import DiskStore
+
+            self._disk = DiskStore.open(path, read_only=read_only, timeout=timeout,
+                                        memory_limit=memory_limit, threads=threads,
+                                        temp_dir=temp_dir)
+            self._facts = self._disk.facts
+        else:
+            self._facts = FactStore(memory_limit=memory_limit, threads=threads,
+                                    temp_dir=temp_dir)
         self.con = self._facts.con
         self._progress = progress
         self.seconds: dict[str, float] = {}
@@ -97,7 +110,11 @@ class Store:
         return self._facts.count()
 
     def load(self, *paths: PathLike | Iterable[PathLike]) -> dict[str, Any]:
-        """Load N-Triples (``.nt``/``.nt.gz``; ``.nq``/``.ttl`` too) files or globs."""
+        """Load N-Triples (``.nt``/``.nt.gz``; ``.nq``/``.ttl`` too) files or globs (on an
+        on-disk store: :meth:`add`, which also maintains the materialisation)."""
+        if self._disk is not None:
+            out = self.add(*paths)
+            return {"triples": out["added"], **out}
         files = expand(_flatten(paths))
         t0 = time.perf_counter()
         added = self._facts.all_or_nothing(lambda: self._load_files(files))
@@ -107,15 +124,16 @@ class Store:
         self.seconds["load"] = self.seconds.get("load", 0.0) + secs
         return {"triples": added, "files": len(files), "seconds": round(secs, 3)}
 
-    def _load_files(self, files: list[Path]) -> int:
-        """Small files in one batch, big N-Triples files piece by piece (bounded memory)."""
+    def _load_files(self, files: list[Path], sink: Callable[[str], int] | None = None) -> int:
+        """Small files in one batch, big N-Triples files piece by piece (bounded memory);
+        each batch's encoded triples go to ``sink`` (default: the store, as input facts)."""
         from graphcrime.rdf import chunks
         from graphcrime.rdf.load import load_ntriples
 
         def batch(paths: list[Path], lines: dict[str, int] | None = None) -> int:
             load_ntriples(self.con, [str(f) for f in paths], target="_loaded", lines=lines,
                           distinct=False)  # add_loaded de-duplicates
-            n = self._facts.add_loaded("_loaded")
+            n = (sink or self._facts.add_loaded)("_loaded")
             self.con.execute("DROP TABLE IF EXISTS _loaded")
             return n
 
@@ -136,6 +154,9 @@ class Store:
                max_derived_facts: int | None = None,
                timeout_seconds: float | None = None) -> dict[str, Any]:
         """Materialise rule files (or parsed programs) with job ``params``; return a summary."""
+        if self._disk is not None:
+            out = self.set_rules(rules, params)
+            return {"derived_facts": out["derived"], **out}
         program = load_program(rules)
         t0 = time.perf_counter()
         progress = self._progress if callable(self._progress) else None
@@ -162,7 +183,7 @@ class Store:
 
     def derived_sql(self) -> str:
         """SQL relation (s, p, o) of the derived triples."""
-        parts = [f"SELECT s, {p}::INTEGER AS p, o FROM {t} WHERE r > 0"
+        parts = [f"SELECT s, {p}::INTEGER AS p, o FROM {t} t WHERE {self._facts.derived_where(t)}"
                  for p, t in sorted(self._facts.preds.items())]
         return "(" + (" UNION ALL ".join(parts) or
                       "SELECT NULL::INTEGER s, NULL::INTEGER p, NULL::INTEGER o LIMIT 0") + ")"
@@ -172,7 +193,8 @@ class Store:
         preds: dict[str, int] = {}
         classes: dict[str, int] = {}
         for p, t in sorted(self._facts.preds.items()):
-            n = self.con.execute(f"SELECT count(*) FROM {t} WHERE r > 0").fetchone()[0]
+            derived = self._facts.derived_where(t, t)
+            n = self.con.execute(f"SELECT count(*) FROM {t} WHERE {derived}").fetchone()[0]
             if not n:
                 continue
             iri = self.con.execute(f"SELECT lex FROM terms WHERE id = {p}").fetchone()[0]
@@ -180,7 +202,7 @@ class Store:
             if iri == RDF_TYPE:
                 for lex, c in self.con.execute(
                         f"SELECT terms.lex, count(*) FROM {t} JOIN terms ON terms.id = {t}.o "
-                        f"WHERE r > 0 GROUP BY terms.lex ORDER BY terms.lex").fetchall():
+                        f"WHERE {derived} GROUP BY terms.lex ORDER BY terms.lex").fetchall():
                     classes[lex] = int(c)
         return {"predicates": preds, "classes": classes}
 
@@ -196,7 +218,54 @@ class Store:
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
     def close(self) -> None:
-        self._facts.close()
+        if self._disk is not None:
+            self._disk.close()
+        else:
+            self._facts.close()
+
+    # -- on-disk stores (graphcrime.store_api) ---------------------------------------------
+    @classmethod
+    def create(cls, path: PathLike, rules: PathLike | Program | Iterable[PathLike | Program] = (),
+               params: Mapping[str, object] | None = None, **options: Any) -> Store:
+        """A new on-disk store in folder ``path`` with ``rules`` and ``params``."""
+        from graphcrime.store_api import create
+        return create(cls, path, rules, params, **options)
+
+    @classmethod
+    def open(cls, path: PathLike, **options: Any) -> Store:
+        """Open the on-disk store in folder ``path`` (``read_only``, ``timeout``, ...)."""
+        return cls(path=path, **options)
+
+    def add(self, *paths: PathLike | Iterable[PathLike], **limits: Any) -> dict[str, Any]:
+        """Add the triples of N-Triples files as input facts, maintaining what follows."""
+        from graphcrime.store_api import add
+        return add(self, expand(_flatten(paths)), **limits)
+
+    def retract(self, *paths: PathLike | Iterable[PathLike], **limits: Any) -> dict[str, Any]:
+        """Retract the triples of N-Triples files (input facts), maintaining what follows."""
+        from graphcrime.store_api import retract
+        return retract(self, expand(_flatten(paths)), **limits)
+
+    def prune(self, before: Any, **options: Any) -> dict[str, Any]:
+        """Retract every transaction dated before ``before`` with all of its triples."""
+        from graphcrime.store_api import prune
+        return prune(self, before, **options)
+
+    def set_rules(self, rules: PathLike | Program | Iterable[PathLike | Program],
+                  params: Mapping[str, object] | None = None, **limits: Any) -> dict[str, Any]:
+        """Replace the store's rules and parameters, recomputing what they change."""
+        from graphcrime.store_api import set_rules
+        return set_rules(self, load_program(rules), params, **limits)
+
+    def info(self) -> dict[str, Any]:
+        """Facts, terms, rules, parameters, rounds and size on disk."""
+        from graphcrime.store_api import info
+        return info(self)
+
+    @property
+    def path(self) -> Path | None:
+        """The folder of an on-disk store (None in memory)."""
+        return None if self._disk is None else self._disk.folder
 
 
 def load_program(rules: PathLike | Program | Iterable[PathLike | Program]) -> Program:

@@ -104,3 +104,13 @@ class LimitExceeded(GraphcrimeError):
 
 class UsageError(GraphcrimeError):
     """Bad command-line arguments or options (generator counts, output folders, ...)."""
+
+
+class StoreError(GraphcrimeError):
+    """A folder given as a store that is not one (foreign, corrupt, newer format)."""
+
+
+class StoreLocked(GraphcrimeError):
+    """Another process is updating the store (its lock was not free within the timeout)."""
+
+    exit_code = 1

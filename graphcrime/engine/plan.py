@@ -41,15 +41,21 @@ from graphcrime.vocab import RDF_TYPE
 #: atom versions: which rounds of a table an atom reads, given the current round k
 #: and, for a recursive atom whose full/old version is split in two (see
 #: ``seminaive._split``), the rows from before the stratum (first round ``s``) and the
-#: rows of full/old derived in the stratum
+#: rows of full/old derived in the stratum; an update of an on-disk store
+#: (``engine.incremental``) reads the rows it added (``since`` its first round ``u``) and
+#: those from ``before`` it
 VERSIONS = {"all": "", "full": "r < {k}", "delta": "r = {k} - 1", "old": "r < {k} - 1",
             "pre": "r < {s}", "full_in": "r >= {s} AND r < {k}",
-            "old_in": "r >= {s} AND r < {k} - 1"}
+            "old_in": "r >= {s} AND r < {k} - 1", "since": "r >= {u} AND r < {k}",
+            "before": "r < {u}"}
 #: the same versions (but ``all``) as intervals of rounds [a, b), given (k, s)
 VERSION_ROUNDS: dict[str, Callable[[int, int], tuple[int, int]]] = {
     "full": lambda k, s: (0, k), "delta": lambda k, s: (k - 1, k),
     "old": lambda k, s: (0, k - 1), "pre": lambda k, s: (0, s),
     "full_in": lambda k, s: (s, k), "old_in": lambda k, s: (s, k - 1)}
+#: versions of the update's first round u, as intervals of rounds [a, b) given (k, u)
+UPDATE_ROUNDS: dict[str, Callable[[int, int], tuple[int, int]]] = {
+    "since": lambda k, u: (u, k), "before": lambda k, u: (0, u)}
 
 
 @dataclass
@@ -62,11 +68,16 @@ class Context:
     const_id: Callable[[str], int]
     round: int = 0
     first: int = 0  # the first round of the current stratum
+    since: int = 0  # the first round of the current update (engine.incremental)
+    #: relations of versions that are not round conditions (an update's deleted rows):
+    #: ``relation(table, version)`` gives SQL with the table's columns, or None
+    relation: Callable[[str, str], str | None] | None = None
 
     def version_sql(self, version: str, k: int | None = None) -> str:
         """The row condition of a table version in round ``k`` (default: the current round;
         '' for all rows)."""
-        return VERSIONS[version].format(k=self.round if k is None else k, s=self.first)
+        return VERSIONS[version].format(k=self.round if k is None else k, s=self.first,
+                                        u=self.since)
 
     def version_rounds(self, version: str, k: int | None = None) -> tuple[int, int] | None:
         """The rounds ``[a, b)`` of a table version in round ``k`` (default: the current
@@ -75,8 +86,11 @@ class Context:
         >>> Context(None, None, None, None, round=7, first=3).version_rounds("old_in")
         (3, 6)
         """
+        k = self.round if k is None else k
+        if version in UPDATE_ROUNDS:
+            return UPDATE_ROUNDS[version](k, self.since)
         rounds = VERSION_ROUNDS.get(version)
-        return None if rounds is None else rounds(self.round if k is None else k, self.first)
+        return None if rounds is None else rounds(k, self.first)
 
 
 @dataclass
@@ -178,6 +192,11 @@ class BodyPlan:
 
     # -- atoms ----------------------------------------------------------------------------
     def _version(self, table: str, version: str) -> str:
+        if version not in VERSIONS:
+            assert self.ctx.relation is not None, version
+            rel = self.ctx.relation(table, version)
+            assert rel is not None, (table, version)
+            return rel
         cond = self.ctx.version_sql(version)
         return f"(SELECT * FROM {table} WHERE {cond})" if cond else table
 

@@ -248,8 +248,13 @@ class StratumLoop:
         for rule in rules:
             self.run_rule(rule, [{}])
         self.round += 1
-        if not recursive:
-            return
+        if recursive:
+            self.recursive_rounds(rules, heads)
+
+    def recursive_rounds(self, rules: tuple[Rule, ...], heads: frozenset) -> None:
+        """The rounds of a recursive stratum after its first, until one adds nothing (the
+        rounds before ``self.round`` are complete: every combination of their facts has been
+        joined; ``self.fresh`` holds the tables the last round added to)."""
         rec = {id(rule): [i for i, lit in enumerate(rule.body)
                           if isinstance(lit, (TripleAtom, TupleAtom))
                           and any(keys_overlap(pred_key(lit), h) for h in heads)]

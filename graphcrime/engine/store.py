@@ -26,7 +26,14 @@ from typing import TypeVar
 import duckdb
 
 from graphcrime.engine.sqlexpr import register_functions
-from graphcrime.rdf.dictionary import TERM_ROWS, create_terms, intern_values, lookup, next_id
+from graphcrime.rdf.dictionary import (
+    TERM_ROWS,
+    create_terms,
+    intern_values,
+    lookup,
+    next_id,
+    q,
+)
 
 
 def parse_size(text: str | int | None) -> int | None:
@@ -57,7 +64,8 @@ class FactStore:
     """Triples and tuples in one DuckDB connection (see module docstring)."""
 
     def __init__(self, *, memory_limit: int | str | None = None, threads: int | None = None,
-                 temp_dir: str | Path | None = None) -> None:
+                 temp_dir: str | Path | None = None, path: str | Path | None = None,
+                 read_only: bool = False) -> None:
         config: dict[str, str | int | bool] = {"preserve_insertion_order": False}
         limit = parse_size(memory_limit)
         if limit:
@@ -68,9 +76,17 @@ class FactStore:
             config["temp_directory"] = str(temp_dir)
         self.temp_dir = Path(temp_dir) if temp_dir else Path(tempfile.gettempdir())
         self.con = duckdb.connect(":memory:", config=config)
-        # a compressed in-memory catalog: CHECKPOINT packs the integer columns (bit-packing,
-        # RLE) and the term strings (FSST, dictionary) - several times less memory per fact
-        self.con.execute("ATTACH ':memory:' AS gc (COMPRESS); USE gc")
+        #: the database file of an on-disk store (graphcrime.engine.disk), else None; such a
+        #: store keeps its input facts in tables ``x_<table>`` (see :meth:`derived_where`)
+        self.path = Path(path) if path else None
+        if self.path:
+            mode = " (READ_ONLY)" if read_only else ""
+            self.con.execute(f"ATTACH {q(str(self.path))} AS gc{mode}; USE gc")
+        else:
+            # a compressed in-memory catalog: CHECKPOINT packs the integer columns
+            # (bit-packing, RLE) and the term strings (FSST, dictionary) - several times less
+            # memory per fact
+            self.con.execute("ATTACH ':memory:' AS gc (COMPRESS); USE gc")
         # DuckDB would also checkpoint by itself after every 16 MB of changes, compressing
         # whatever the statement in flight happened to be (0.5-0.9 s pauses mid-reasoning);
         # :meth:`pack` decides when instead
@@ -84,10 +100,25 @@ class FactStore:
         self.budget = budget or 1 << 33  # bytes
         self.pack_bytes = int(self.budget * PACK_SHARE)
         self._packed_bytes = 0
-        create_terms(self.con)
+        if not read_only:
+            create_terms(self.con)
         register_functions(self.con)
         self.preds: dict[int, str] = {}
         self.tuple_tables: dict[tuple[str, int], str] = {}
+        if self.path:
+            self._read_catalog(read_only)
+
+    def _read_catalog(self, read_only: bool) -> None:
+        """The predicate and tuple tables an on-disk store already has."""
+        if not read_only:
+            self.con.execute("CREATE TABLE IF NOT EXISTS _gc_tuples "
+                             "(name VARCHAR, arity INTEGER, tbl VARCHAR)")
+        names = {r[0] for r in self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'gc'").fetchall()}
+        self.preds = {int(n[2:]): n for n in names if re.fullmatch(r"p_\d+", n)}
+        if "_gc_tuples" in names:
+            self.tuple_tables = {(n, a): t for n, a, t in self.con.execute(
+                "SELECT name, arity, tbl FROM _gc_tuples ORDER BY tbl").fetchall()}
 
     # -- terms ----------------------------------------------------------------------------
     def intern(self, nts: Iterable[str]) -> list[int]:
@@ -115,7 +146,29 @@ class FactStore:
             table = self.tuple_tables[key] = f"tt_{len(self.tuple_tables)}"
             cols = ", ".join(f"c{i} INTEGER" for i in range(arity))
             self.con.execute(f"CREATE TABLE {table} ({cols}{', ' if cols else ''}r INTEGER)")
+            if self.path:
+                self.con.execute(f"INSERT INTO _gc_tuples VALUES ({q(name)}, {arity}, "
+                                 f"'{table}')")
         return table
+
+    def derived_where(self, table: str, alias: str = "t") -> str:
+        """SQL condition on the rows ``alias`` of ``table``: the fact is derived, not input
+        (in memory ``r > 0``; on disk: not in the table's input facts ``x_<table>``)."""
+        if not self.path:
+            return f"{alias}.r > 0"
+        if not self.con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE database_name = "
+                                f"'gc' AND table_name = 'x_{table}'").fetchone()[0]:
+            return "true"
+        cols = [c for c in self.columns(table)]
+        match = " AND ".join(f"x.{c} = {alias}.{c}" for c in cols) or "true"
+        return f"NOT EXISTS (SELECT 1 FROM x_{table} x WHERE {match})"
+
+    def columns(self, table: str) -> list[str]:
+        """The id columns of a store table (``s, o``, or ``c0..`` of a tuple table)."""
+        for (_, arity), name in self.tuple_tables.items():
+            if name == table:
+                return [f"c{i}" for i in range(arity)]
+        return ["s", "o"]
 
     def pattern_sql(self, p: int | None = None) -> str:
         """An SQL relation ``(s, p, o)`` of every triple with predicate ``p`` (all if None)."""
@@ -180,19 +233,27 @@ class FactStore:
 
     def pack(self) -> None:
         """Compress the tables (a CHECKPOINT of the in-memory catalog) when they have grown
-        by ``pack_bytes`` since the last time."""
+        by ``pack_bytes`` since the last time. (An on-disk store checkpoints after each
+        update's commit instead: CHECKPOINT cannot run inside its transaction.)"""
+        if self.path:
+            return
         if self.table_bytes() - self._packed_bytes >= self.pack_bytes:
             self.con.execute("CHECKPOINT gc")
             self._packed_bytes = self.table_bytes()
 
     # -- statistics -----------------------------------------------------------------------
     def count(self, derived: bool | None = None) -> int:
-        """Stored triples and tuples: all, only derived (r > 0) or only input (r = 0)."""
-        where = "" if derived is None else ("WHERE r > 0" if derived else "WHERE r = 0")
+        """Stored triples and tuples: all, only derived or only input (see derived_where)."""
         tables = list(self.preds.values()) + list(self.tuple_tables.values())
         if not tables:
             return 0
-        sql = " + ".join(f"(SELECT count(*) FROM {t} {where})" for t in tables)
+
+        def where(t: str) -> str:
+            if derived is None:
+                return ""
+            cond = self.derived_where(t)
+            return f"WHERE {cond}" if derived else f"WHERE NOT ({cond})"
+        sql = " + ".join(f"(SELECT count(*) FROM {t} t {where(t)})" for t in tables)
         return int(self.con.execute(f"SELECT {sql}").fetchone()[0])
 
     def table_bytes(self) -> int:

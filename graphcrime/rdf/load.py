@@ -210,8 +210,11 @@ class _Loader:
         # would be a single-threaded window over all of them)
         con.execute("CREATE OR REPLACE TEMP TABLE _gc_n AS SELECT u.nt, u.hn FROM _gc_u u "
                     "WHERE NOT EXISTS (SELECT 1 FROM _gc_e e WHERE e.hn = u.hn)")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW _gc_nv AS SELECT nt, hn, {start} + rowid AS id "
-                    f"FROM _gc_n")
+        # (inside a transaction - an on-disk store's update - a new table's rowids start at
+        # 2^55 - 3968 instead of 0: still dense, so they are counted from the first)
+        first = con.execute("SELECT coalesce(min(rowid), 0) FROM _gc_n").fetchone()[0]
+        con.execute(f"CREATE OR REPLACE TEMP VIEW _gc_nv AS SELECT nt, hn, "
+                    f"{start} + (rowid - {first})::INTEGER AS id FROM _gc_n")
         source = "SELECT id, nt FROM _gc_nv"
         con.execute(f"INSERT INTO {TERM_ROWS} " + terms_rows_sql(source))
 

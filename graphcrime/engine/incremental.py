@@ -1,0 +1,493 @@
+"""Incremental maintenance of a store's materialisation: additions and retractions (DRed).
+
+An on-disk store (:mod:`graphcrime.engine.disk`) keeps every fact, input or derived, in the
+predicate and tuple tables with the round ``r`` that produced it, and its input facts in
+``x_<table>`` (``prog`` marks the facts of the rule files and job parameters). An update
+gets the next round ``u``; its new input facts get round ``u`` and the strata are visited in
+order. A stratum none of whose inputs changed is skipped; the others are maintained:
+
+* **monotone** (no NOT or AGGREGATE over a changed table), in three steps of DRed:
+  *over-delete* - semi-naive propagation of the deleted facts (``_del_<table>``, deletion
+  round ``dr``): each rule with one atom reading the last deletions and the others the
+  pre-update facts (current plus deleted) marks the head facts it derived for deletion
+  (never an input fact); *re-derive* - a marked fact is derived again when the rule finds
+  it from the remaining facts (the body is joined with the marked facts of one head atom and
+  the pre-update facts of the rule's other head atoms, which any such derivation also made,
+  so the join starts from the few marked facts even when the head term is minted by a
+  BIND); *add* - the semi-naive evaluation continues from the facts added by the update
+  (``since`` round ``u``): atom i reads them, the atoms before it the older facts
+  (``before``), those after it all, then the usual rounds of a recursive stratum.
+* **non-monotone** (a NOT or AGGREGATE reads a changed table), or a stratum whose rules
+  changed: it is evaluated again from scratch and compared with what it had: the facts it
+  lost become deletions for the strata above, the new ones additions, and the facts it kept
+  get their round back (they are not news for the strata above).
+
+Everything is SQL over whole tables; the caller runs the update in one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from graphcrime.compile.stratify import stratify
+from graphcrime.engine.plan import VERSIONS, head_terms, term_nt
+from graphcrime.engine.seminaive import Evaluator, program_facts, table_of
+from graphcrime.engine.store import FactStore
+from graphcrime.lang.ast import (
+    Aggregate,
+    Negation,
+    Program,
+    Rule,
+    TripleAtom,
+    TupleAtom,
+    Var,
+)
+from graphcrime.lang.printer import format_rule
+
+Row = tuple[int, ...]
+
+
+def explicit_table(store: FactStore, table: str) -> str:
+    """The input facts of ``table`` (``x_<table>``, created empty on first use)."""
+    name = f"x_{table}"
+    cols = ", ".join(f"{c} INTEGER" for c in store.columns(table))
+    store.con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols}{', ' if cols else ''}"
+                      "prog BOOLEAN)")
+    return name
+
+
+def _match(cols: list[str], a: str, b: str) -> str:
+    return " AND ".join(f"{a}.{c} = {b}.{c}" for c in cols) or "true"
+
+
+class Maintainer(Evaluator):
+    """One update of a store: explicit changes, then the strata in order (module docstring)."""
+
+    def __init__(self, store: FactStore, **options: Any) -> None:
+        super().__init__(store, **options)
+        self.since = self.round  # the update's first round: its new input facts
+        self.ctx.since = self.since
+        self.ctx.relation = self._relation
+        self.round += 1
+        self.dels: set[str] = set()  # tables with a _del_<table>
+        self.dround = 1  # the next deletion round (explicit retractions are round 0)
+        self.added: set[str] = set()  # tables with rows of round >= since
+        self.changes = {"added": 0, "retracted": 0}
+
+    # -- versions an update adds ----------------------------------------------------------
+    def _relation(self, table: str, version: str) -> str:
+        cols = ", ".join(self.store.columns(table) + ["r"])
+        if version == "olddb":  # the facts before the update (and the update's additions)
+            if table not in self.dels:
+                return table
+            return f"(SELECT {cols} FROM {table} UNION ALL SELECT {cols} FROM _del_{table})"
+        if table not in self.dels:
+            return f"(SELECT {cols} FROM {table} WHERE false)"
+        if version == "del_all":
+            return f"(SELECT {cols} FROM _del_{table})"
+        assert version == "del_last", version
+        return f"(SELECT {cols} FROM _del_{table} WHERE dr = {self.dround - 1})"
+
+    def _range_row(self, table: str, version: str, consts: list[tuple[str, int]],
+                   cols: list[str]) -> tuple | None:
+        if version not in VERSIONS:
+            return None
+        return super()._range_row(table, version, consts, cols)
+
+    def _first_unique(self, atom: TripleAtom | TupleAtom, version: str) -> bool:
+        if version not in VERSIONS:
+            return False
+        return super()._first_unique(atom, version)
+
+    def forget(self) -> None:
+        """Drop the cached per-round ranges (after rows changed rounds)."""
+        self._round_ranges, self._rounds_read, self._range_cache = {}, {}, {}
+        self._unique_rounds = {}
+
+    # -- explicit changes -----------------------------------------------------------------
+    def _del_table(self, table: str) -> str:
+        if table not in self.dels:
+            cols = ", ".join(f"{c} INTEGER" for c in self.store.columns(table))
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _del_{table} "
+                             f"({cols}{', ' if cols else ''}r INTEGER, dr INTEGER)")
+            self.dels.add(table)
+        return f"_del_{table}"
+
+    def add_explicit(self, table: str, rows: str, prog: bool = False) -> int:
+        """Make the rows of relation ``rows`` (the table's id columns) input facts: they are
+        added to ``x_<table>`` and, when new, to the table at the update's round."""
+        cols = self.store.columns(table)
+        x = explicit_table(self.store, table)
+        sel = ", ".join(cols) or "1"
+        n = self.con.execute(
+            f"INSERT INTO {x} SELECT DISTINCT {sel}{', ' if cols else ''}{prog} FROM {rows} a "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {x} x WHERE {_match(cols, 'x', 'a')} "
+            f"AND x.prog = {prog})").fetchone()[0]
+        new = self.con.execute(
+            f"INSERT INTO {table} SELECT DISTINCT {sel + ', ' if cols else ''}{self.since} "
+            f"FROM {rows} a WHERE NOT EXISTS (SELECT 1 FROM {table} t "
+            f"WHERE {_match(cols, 't', 'a')})").fetchone()[0]
+        if new:
+            self.added.add(table)
+            self.fresh.add(table)
+        return int(n)
+
+    def remove_explicit(self, table: str, rows: str, prog: bool = False) -> int:
+        """Retract the input facts in relation ``rows``; those no longer input facts leave
+        the table as deletions (the strata re-derive them if they still follow)."""
+        cols = self.store.columns(table)
+        x = explicit_table(self.store, table)
+        sel = ", ".join(cols) or "1"
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _gone AS SELECT DISTINCT {sel} "
+                         f"FROM {rows} a")
+        n = self.con.execute(f"DELETE FROM {x} USING _gone a WHERE {_match(cols, x, 'a')} "
+                             f"AND {x}.prog = {prog}").fetchone()[0]
+        if n:
+            d = self._del_table(table)
+            self.con.execute(
+                f"INSERT INTO {d} SELECT {', '.join(f't.{c}' for c in cols + ['r'])}, 0 "
+                f"FROM {table} t JOIN _gone a ON {_match(cols, 't', 'a')} WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {x} x WHERE {_match(cols, 'x', 't')})")
+            self._delete_marked(table)
+        self.con.execute("DROP TABLE _gone")
+        return int(n)
+
+    def _delete_marked(self, table: str) -> None:
+        cols = self.store.columns(table)
+        self.con.execute(f"DELETE FROM {table} USING _del_{table} d "
+                         f"WHERE {_match(cols, table, 'd')}")
+
+    def add_triples(self, rel: str) -> int:
+        """Input triples of relation ``rel(s, p, o)`` (term ids)."""
+        n = 0
+        for (p,) in self.con.execute(f"SELECT DISTINCT p FROM {rel}").fetchall():
+            n += self.add_explicit(self.store.pred_table(p),
+                                   f"(SELECT s, o FROM {rel} WHERE p = {p})")
+        self.changes["added"] += n
+        return n
+
+    def retract_triples(self, rel: str) -> int:
+        n = 0
+        for (p,) in self.con.execute(f"SELECT DISTINCT p FROM {rel}").fetchall():
+            if p in self.store.preds:
+                n += self.remove_explicit(self.store.preds[p],
+                                          f"(SELECT s, o FROM {rel} WHERE p = {p})")
+        self.changes["retracted"] += n
+        return n
+
+    def program_rows(self, program: Program, params: Mapping[str, object] | None
+                     ) -> dict[str, set[Row]]:
+        """The program's facts (rule-file facts, parameters) as id rows per table."""
+        out: dict[str, set[Row]] = {}
+        for atom, nts in program_facts(program, params):
+            ids = self.store.intern(nts)
+            if isinstance(atom, TupleAtom):
+                out.setdefault(self.store.tuple_table(atom.name, len(ids)), set()).add(
+                    tuple(ids))
+            else:
+                out.setdefault(self.store.pred_table(ids[1]), set()).add((ids[0], ids[2]))
+        return out
+
+    def change_program_facts(self, old: dict[str, set[Row]], new: dict[str, set[Row]]) -> None:
+        for table in sorted(set(old) | set(new)):
+            gone, came = old.get(table, set()) - new.get(table, set()), \
+                new.get(table, set()) - old.get(table, set())
+            cols = self.store.columns(table)
+            for rows, op in ((gone, self.remove_explicit), (came, self.add_explicit)):
+                if rows:
+                    values = ", ".join("(" + ", ".join(map(str, r or (0,))) + ")"
+                                       for r in sorted(rows))
+                    names = ", ".join(cols) or "x_"
+                    op(table, f"(SELECT * FROM (VALUES {values}) v({names}))", True)
+
+    def drop_derived(self, table: str) -> None:
+        """Every derived fact of ``table`` becomes a deletion (its rules are gone)."""
+        cols = self.store.columns(table)
+        x = explicit_table(self.store, table)
+        d = self._del_table(table)
+        self.con.execute(f"INSERT INTO {d} SELECT {', '.join(f't.{c}' for c in cols + ['r'])}"
+                         f", 0 FROM {table} t WHERE NOT EXISTS "
+                         f"(SELECT 1 FROM {x} x WHERE {_match(cols, 'x', 't')})")
+        self._delete_marked(table)
+
+    # -- the strata -----------------------------------------------------------------------
+    def maintain(self, strata: Any, dirty: Callable[[Any], bool] = lambda s: False) -> None:
+        """Visit the strata in order; ``dirty(stratum)`` says its rules changed."""
+        from graphcrime.compile.analysis import merge_recursive
+
+        for stratum in merge_recursive(tuple(strata)):
+            rules = tuple(r for r in stratum.rules if r.body)
+            if not rules:
+                continue
+            heads = self._head_tables(rules)
+            changed = self.added | {t for t in self.dels if self._has_dels(t)}
+            pos, nonmono = self._reads(rules)
+            if dirty(stratum) or (nonmono & changed) or ("*" in nonmono and changed):
+                self.recompute(rules, stratum.heads, stratum.recursive, heads)
+            elif (pos & changed) or ("*" in pos and changed) or (heads & changed):
+                self.monotone(rules, stratum.heads, stratum.recursive, heads)
+            else:
+                continue
+            self.report.strata += 1
+            for t in heads:
+                if self.con.execute(f"SELECT count(*) FROM {t} WHERE r >= {self.since}"
+                                    ).fetchone()[0]:
+                    self.added.add(t)
+
+    def _has_dels(self, table: str) -> bool:
+        return bool(self.con.execute(f"SELECT count(*) FROM _del_{table}").fetchone()[0])
+
+    def _head_tables(self, rules: tuple[Rule, ...]) -> set[str]:
+        out: set[str] = set()
+        for rule in rules:
+            for atom in rule.head:
+                t = self._table_of(atom)
+                out |= set(self.store.preds.values()) if t == "*" else {t}
+        return out
+
+    def _reads(self, rules: tuple[Rule, ...]) -> tuple[set[str], set[str]]:
+        """Tables the rules read positively, and through NOT or AGGREGATE."""
+        pos: set[str] = set()
+        nonmono: set[str] = set()
+
+        def walk(lits: tuple, into: set[str]) -> None:
+            for lit in lits:
+                if isinstance(lit, (TripleAtom, TupleAtom)):
+                    into.add(self._table_of(lit))
+                elif isinstance(lit, Negation):
+                    nonmono.update(self._table_of(a) for a in lit.atoms)
+                elif isinstance(lit, Aggregate):
+                    walk(lit.body, nonmono)
+        for rule in rules:
+            walk(rule.body, pos)
+        return pos, nonmono
+
+    def monotone(self, rules: tuple[Rule, ...], heads: frozenset, recursive: bool,
+                 tables: set[str]) -> None:
+        """DRed's over-delete and re-derive, then the semi-naive additions (module doc)."""
+        if any(self._has_dels(t) for t in self.dels):
+            self.overdelete(rules, tables)
+            self.rederive(rules)
+        self.fresh = set()
+        self.ctx.first = self.round
+        for rule in rules:
+            atoms = [i for i, lit in enumerate(rule.body)
+                     if isinstance(lit, (TripleAtom, TupleAtom))]
+            variants = []
+            for i in atoms:
+                t = self._table_of(rule.body[i])
+                if t != "*" and t not in self.added:
+                    continue
+                v = {j: "before" for j in atoms if j < i} | {i: "since"}
+                self.ctx.round = self.round
+                if self._variant_empty(rule, v, i) or any(
+                        self._variant_empty(rule, v, j) for j in atoms if j < i):
+                    continue
+                variants.append(v)
+            if variants:
+                self.run_rule(rule, variants)
+        self.round += 1
+        if recursive and self.fresh:
+            self.recursive_rounds(rules, heads)
+
+    def overdelete(self, rules: tuple[Rule, ...], tables: set[str]) -> None:
+        """Mark for deletion every derived fact of the stratum one of whose derivations
+        (over the pre-update facts) uses a deleted fact; then delete the marked facts."""
+        first = True
+        while True:
+            marked = 0
+            version = "del_all" if first else "del_last"
+            live = {t for t in self.dels if self._has_dels(t)} if first else {
+                t for t in self.dels if self.con.execute(
+                    f"SELECT count(*) FROM _del_{t} WHERE dr = {self.dround - 1}").fetchone()[0]}
+            for rule in rules:
+                atoms = [i for i, lit in enumerate(rule.body)
+                         if isinstance(lit, (TripleAtom, TupleAtom))]
+                variants = [{j: "olddb" for j in atoms} | {i: version} for i in atoms
+                            if self._table_of(rule.body[i]) in live | {"*"}]
+                if variants:
+                    marked += self._mark(rule, variants)
+            self.dround += 1
+            first = False
+            if not marked:
+                break
+        for t in tables:
+            if t in self.dels:
+                self._delete_marked(t)
+
+    def _mark(self, rule: Rule, variants: list[dict[int, str]]) -> int:
+        """Insert the head facts of ``rule``'s ``variants`` that are stored, derived and not
+        marked yet into the deletion tables (round ``self.dround``)."""
+        names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
+        self.ctx.round = self.round
+        selects, kinds = self._selects(rule, variants, names)
+        n = self.con.execute("CREATE OR REPLACE TEMP TABLE _od AS SELECT DISTINCT * FROM ("
+                             + " UNION ALL ".join(selects) + ")").fetchone()[0]
+        if not n:
+            return 0
+        computed = [v for v in names if kinds.get(v) == "nt"]
+        if computed:  # minted terms: a fact can only mention a term the dictionary has
+            joins = " ".join(f"JOIN terms m_{v} ON m_{v}.h = hash(_od.v_{v}) "
+                             f"AND m_{v}.nt = _od.v_{v}" for v in computed)
+            sel = ", ".join(f"m_{v}.id AS v_{v}" if v in computed else f"_od.v_{v}"
+                            for v in names)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _od AS SELECT {sel} FROM _od {joins}")
+        marked = 0
+        for atom in rule.head:
+            terms = head_terms(atom)
+            if isinstance(atom, TupleAtom):
+                targets = [(self.store.tuple_table(atom.name, len(terms)), "true")]
+                vals = [self._col(t) for t in terms]
+            else:
+                vals = [self._col(atom.s), self._col(atom.o)]
+                if isinstance(atom.p, Var):
+                    targets = [(self.store.pred_table(p), f"v_{atom.p.name} = {p}")
+                               for (p,) in self.con.execute(
+                                   f"SELECT DISTINCT v_{atom.p.name} FROM _od").fetchall()]
+                else:
+                    targets = [(self.store.pred_table(self._const_id(term_nt(atom.p))), "true")]
+            for table, where in targets:
+                marked += self._mark_rows(table, vals, where)
+        self.con.execute("DROP TABLE _od")
+        return marked
+
+    def _mark_rows(self, table: str, vals: list[str], where: str) -> int:
+        cols = self.store.columns(table)
+        x = explicit_table(self.store, table)
+        d = self._del_table(table)
+        sel = ", ".join(f"{v} AS {c}" for v, c in zip(vals, cols, strict=True)) or "1 AS one_"
+        tcols = ", ".join(f"t.{c}" for c in cols + ["r"])
+        return int(self.con.execute(
+            f"INSERT INTO {d} SELECT DISTINCT {tcols}, {self.dround} FROM "
+            f"(SELECT {sel} FROM _od WHERE {where}) n JOIN {table} t ON {_match(cols, 't', 'n')}"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {x} x WHERE {_match(cols, 'x', 't')}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {d} d WHERE {_match(cols, 'd', 't')})"
+        ).fetchone()[0])
+
+    def rederive(self, rules: tuple[Rule, ...]) -> None:
+        """Derive again, from the remaining facts, the deleted facts that still follow (one
+        step; the additions step then propagates them)."""
+        self.ctx.first = self.round
+        for rule in rules:
+            for k, atom in enumerate(rule.head):
+                table = self._table_of(atom)
+                if table == "*":  # a variable predicate: the whole rule, heads filtered later
+                    self.run_rule(Rule((atom,), rule.body, rule.pos), [{}])
+                    continue
+                if table not in self.dels or not self._has_dels(table):
+                    continue
+                others = [h for j, h in enumerate(rule.head) if j != k
+                          and self._table_of(h) != "*"]
+                body = (atom, *others, *rule.body)
+                versions = {0: "del_all"} | {1 + j: "olddb" for j in range(len(others))}
+                self.run_rule(Rule((atom,), body, rule.pos), [versions])
+        self.round += 1
+
+    def recompute(self, rules: tuple[Rule, ...], heads: frozenset, recursive: bool,
+                  tables: set[str]) -> None:
+        """Evaluate the stratum again and turn the difference into additions/deletions."""
+        start = self.round
+        for t in tables:
+            cols = self.store.columns(t)
+            x = explicit_table(self.store, t)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE _old_{t} AS SELECT * FROM {t} t "
+                             f"WHERE NOT EXISTS (SELECT 1 FROM {x} x "
+                             f"WHERE {_match(cols, 'x', 't')})")
+            self.con.execute(f"DELETE FROM {t} USING _old_{t} o WHERE {_match(cols, t, 'o')}")
+        self.forget()
+        self.run_stratum(rules, heads, recursive)
+        for t in tables:
+            cols = self.store.columns(t)
+            d = self._del_table(t)
+            self.con.execute(
+                f"INSERT INTO {d} SELECT {', '.join(f'o.{c}' for c in cols + ['r'])}, "
+                f"{self.dround} FROM _old_{t} o WHERE NOT EXISTS (SELECT 1 FROM {t} t "
+                f"WHERE {_match(cols, 't', 'o')})")
+            self.con.execute(f"UPDATE {t} SET r = o.r FROM _old_{t} o WHERE {t}.r >= {start} "
+                             f"AND {_match(cols, t, 'o')}")
+            self.con.execute(f"DROP TABLE _old_{t}")
+        self.dround += 1
+        self.forget()
+
+    # -- the outcome ----------------------------------------------------------------------
+    def summary(self) -> dict[str, int]:
+        """Facts added and retracted as input, derived anew and removed by the update."""
+        new = readded = removed = 0
+        tables = list(self.store.preds.values()) + list(self.store.tuple_tables.values())
+        for t in tables:
+            new += self.con.execute(f"SELECT count(*) FROM {t} WHERE r >= {self.since}"
+                                    ).fetchone()[0]
+            if t in self.dels:
+                cols = self.store.columns(t)
+                back, gone = self.con.execute(
+                    f"SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {t} t WHERE "
+                    f"{_match(cols, 't', 'd')})), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 "
+                    f"FROM {t} t WHERE {_match(cols, 't', 'd')})) FROM (SELECT DISTINCT "
+                    f"{', '.join(cols) or '1 AS one_'} FROM _del_{t}) d").fetchone()
+                readded += back
+                removed += gone
+        inputs = sum(self.con.execute(f"SELECT count(*) FROM {t} WHERE r = {self.since}"
+                                      ).fetchone()[0] for t in tables)
+        return {"added": self.changes["added"], "retracted": self.changes["retracted"],
+                "derived": max(new - readded - inputs, 0), "removed": removed,
+                "rounds": self.round - self.since}
+
+    def close(self) -> None:
+        for t in self.dels:
+            self.con.execute(f"DROP TABLE IF EXISTS _del_{t}")
+        self.dels = set()
+
+
+def _rule_texts(rules: tuple[Rule, ...]) -> set[str]:
+    return {format_rule(r) for r in rules if r.body}
+
+
+def update(store: FactStore, program: Program, params: Mapping[str, object] | None = None, *,
+           add: str | None = None, retract: str | None = None,
+           old_program: Program | None = None, old_params: Mapping[str, object] | None = None,
+           max_derived_facts: int | None = None,
+           progress: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+    """Apply one update to ``store`` (whose materialisation of ``old_program``/``old_params``
+    - the same as ``program``/``params`` unless given - is complete): input triples of the
+    relations ``add``/``retract`` (columns s, p, o), and the change of program. Returns the
+    counts of :meth:`Maintainer.summary` and the seconds. Run it inside a transaction."""
+    t0 = time.monotonic()
+    strata = stratify(program, params)
+    m = Maintainer(store, max_derived_facts=max_derived_facts, progress=progress)
+    try:
+        dirty: Callable[[Any], bool] = lambda s: False  # noqa: E731
+        if old_program is not None:
+            m.change_program_facts(m.program_rows(old_program, old_params or {}),
+                                   m.program_rows(program, params))
+            old_rules = tuple(r for r in old_program.rules if r.body)
+            new_heads = {table_of(store, m._const_id, a) for r in program.rules if r.body
+                         for a in r.head}
+            for r in old_rules:
+                for a in r.head:
+                    t = table_of(store, m._const_id, a)
+                    if t not in new_heads and t != "*":
+                        m.drop_derived(t)
+
+            def dirty(stratum: Any) -> bool:
+                from graphcrime.compile.analysis import keys_overlap, pred_key
+                mine = [r for r in old_rules if any(keys_overlap(pred_key(a), h)
+                                                    for a in r.head for h in stratum.heads)]
+                return _rule_texts(tuple(mine)) != _rule_texts(stratum.rules)
+        if retract is not None:
+            m.retract_triples(retract)
+        if add is not None:
+            m.add_triples(add)
+        m.maintain(strata, dirty)
+        out: dict[str, Any] = m.summary()
+    finally:
+        m.close()
+    out["seconds"] = round(time.monotonic() - t0, 3)
+    return out
+
+
+def create_program(store: FactStore, program: Program,
+                   params: Mapping[str, object] | None = None) -> dict[str, Any]:
+    """Install ``program`` in an empty store: its facts become input facts (``prog``)."""
+    return update(store, program, params, old_program=Program(()), old_params={})
