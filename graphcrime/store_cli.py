@@ -105,12 +105,13 @@ def opened(path: str, memory: str | None = None, threads: int | None = None,
            **create_args: Any) -> Iterator[Any]:
     """The store at ``path`` (created with ``create``), errors turned into exit codes."""
     from graphcrime.api import Store
+    from graphcrime.runner.storejob import create_store
 
     tty = sys.stderr.isatty() and not read_only
     options = {"memory_limit": memory, "threads": threads, "timeout": wait}
     try:
         if create:
-            store = Store.create(path, progress=_progress(), **options, **create_args)
+            store = create_store(Path(path), progress=_progress(), **options, **create_args)
         else:
             store = Store.open(path, read_only=read_only,
                                progress=False if read_only else _progress(), **options)

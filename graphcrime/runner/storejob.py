@@ -18,7 +18,9 @@ A spec naming ``"store": "daily/aml"`` works on ``<store-root>/daily/aml`` (see
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 from graphcrime.errors import LimitExceeded, SpecError, StoreLocked
@@ -27,6 +29,23 @@ from graphcrime.runner.spec import JobSpec
 
 #: how long a job waits for a store another job holds, when it declares no timeout
 STORE_WAIT_SECONDS = 3600.0
+
+
+def create_store(folder: Path, rules: list[Any], params: dict[str, object],
+                 **options: Any) -> Any:
+    """``Store.create``, removing the folder again when creating fails (a rule error, say)
+    and the folder was new, so that the next attempt does not meet half a store."""
+    from graphcrime.api import Store
+
+    new = not folder.exists()
+    try:
+        return Store.create(folder, rules=rules, params=params, **options)
+    except StoreLocked:  # another process is creating it: its folder, not ours
+        raise
+    except BaseException:
+        if new:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def open_job_store(spec: JobSpec, job: JobFolder, progress: bool, t0: float) -> tuple[Any, bool]:
@@ -49,7 +68,7 @@ def open_job_store(spec: JobSpec, job: JobFolder, progress: bool, t0: float) -> 
         try:
             if created:
                 folder.parent.mkdir(parents=True, exist_ok=True)
-                return Store.create(folder, rules=list(spec.rules), params=spec.parameters,
+                return create_store(folder, list(spec.rules), spec.parameters,
                                     timeout=attempt * wait, **options), True
             return Store.open(folder, timeout=attempt * wait, **options), False
         except StoreLocked as e:
