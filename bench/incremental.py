@@ -18,8 +18,10 @@ on one store folder (in a temporary folder):
 - ``--big``: 10M transactions (3 days) added to an on-disk store under a 4Gi memory limit
   against the same in memory (goals: peak RSS <= 5 GB, same counts, time <= 2x).
 
-After each store step its chain counts and fact count are compared with the from-scratch
-run over the same days. Prints one table with the ratios; ``--json`` keeps the numbers.
+Every step of the 1M/100k rows runs under ``--memory-limit`` (default 4Gi: the machine is
+shared; DuckDB spills beyond it), from scratch and store alike. After each store step its
+chain counts and fact count are compared with the from-scratch run over the same days.
+Prints one table with the ratios; ``--json`` keeps the numbers.
 """
 
 from __future__ import annotations
@@ -116,7 +118,12 @@ def measure(step: str, store: Path, paths: list[str], timeout: float,
             memory: str | None = None) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", step, "--store",
            str(store), *(["--memory", memory] if memory else []), *paths]
-    doc = run_child(cmd, timeout)
+    try:
+        doc = run_child(cmd, timeout)
+    except SystemExit as e:  # the child failed (killed, out of memory): say so in the table
+        doc = {"failed": str(e).splitlines()[0][-120:]}
+        print(f"  {step}: {e}", file=sys.stderr, flush=True)
+        return doc
     print(f"  {step} {len(paths)} file(s): "
           + ("timeout" if doc.get("timeout") else f"{doc['seconds']:.2f} s, "
              f"{doc['rss'] / 1e6:,.0f} MB"), file=sys.stderr, flush=True)
@@ -132,7 +139,9 @@ def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def row(name: str, r: dict[str, Any], ratio: str = "", goal: str = "") -> str:
     if r.get("timeout"):
-        return f"{name:<40} did not finish"
+        return f"{name:<40} did not finish in time"
+    if r.get("failed"):
+        return f"{name:<40} FAILED: {r['failed']}"
     disk = f"{r['disk'] / 1e6:,.0f}" if r.get("disk") else "-"
     return (f"{name:<40} {r['seconds']:8.2f} {r['wall']:8.2f} {r['rss'] / 1e6:9,.0f} "
             f"{disk:>8} {r['facts']:>12,} {r['PartialChain']:>10,} {r['SuspiciousChain']:>10,} "
@@ -143,7 +152,7 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def run(size: str, timeout: float, big: bool) -> tuple[str, dict[str, Any]]:
+def run(size: str, timeout: float, big: bool, memory: str) -> tuple[str, dict[str, Any]]:
     data = dataset(size)
     manifest = json.loads((data / "manifest.json").read_text())
     per_day = {f.split("-", 1)[1][:10]: r for f, r in
@@ -152,12 +161,14 @@ def run(size: str, timeout: float, big: bool) -> tuple[str, dict[str, Any]]:
     tmp = Path(tempfile.mkdtemp(prefix="gc-incremental-"))
     store = tmp / "store"
     try:
-        res["scratch4"] = measure("scratch", store, files(data, list(DAYS)), timeout)
-        res["create3"] = measure("create", store, files(data, list(DAYS[:3])), timeout)
-        res["add4"] = measure("add", store, files(data, [DAYS[3]]), timeout)
-        res["query"] = measure("query", store, [], timeout)
-        res["scratch234"] = measure("scratch", store, files(data, list(DAYS[1:])), timeout)
-        res["retract1"] = measure("retract", store, files(data, [DAYS[0]])[1:], timeout)
+        res["scratch4"] = measure("scratch", store, files(data, list(DAYS)), timeout, memory)
+        res["create3"] = measure("create", store, files(data, list(DAYS[:3])), timeout, memory)
+        res["add4"] = measure("add", store, files(data, [DAYS[3]])[1:], timeout, memory)
+        res["query"] = measure("query", store, [], timeout, memory)
+        res["scratch234"] = measure("scratch", store, files(data, list(DAYS[1:])), timeout,
+                                    memory)
+        res["retract1"] = measure("retract", store, files(data, [DAYS[0]])[1:], timeout,
+                                  memory)
         if big:
             big_data = dataset("10m", days=3)
             paths = files(big_data, list(DAYS[:3]))
@@ -167,7 +178,7 @@ def run(size: str, timeout: float, big: bool) -> tuple[str, dict[str, Any]]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     s4, a4, r1, q = res["scratch4"], res["add4"], res["retract1"], res["query"]
-    done = not any(r.get("timeout") for r in res.values())
+    done = not any(r.get("timeout") or r.get("failed") for r in res.values())
     three = sum(per_day[d] for d in DAYS[:3])
     lines = [f"incremental workload {size}: {three:,} transactions over 3 days + "
              f"{per_day[DAYS[3]]:,} on day 4, {manifest['counts']['parties']:,} parties; "
@@ -177,7 +188,12 @@ def run(size: str, timeout: float, big: bool) -> tuple[str, dict[str, Any]]:
              f"{'ratio':>7} goal"]
     lines.append(row("from scratch in memory, days 1-4", s4))
     lines.append(row("store: create on disk + add days 1-3", res["create3"]))
-    if done:
+    if not done:
+        for key, name in (("add4", "store: add day 4"), ("query", "store: reopen + queries"),
+                          ("scratch234", "from scratch in memory, days 2-4"),
+                          ("retract1", "store: retract day 1")):
+            lines.append(row(name, res[key]))
+    else:
         ratio = a4["seconds"] / s4["seconds"]
         lines.append(row("store: add day 4", a4, f"{ratio:.2f}x",
                          f"<= 0.3x from scratch 1-4: {verdict(ratio <= 0.3)}"))
@@ -194,14 +210,15 @@ def run(size: str, timeout: float, big: bool) -> tuple[str, dict[str, Any]]:
     if big and "big_disk" in res:
         m, d = res["big_memory"], res["big_disk"]
         lines.append(row("10M from scratch in memory", m))
-        if not d.get("timeout") and not m.get("timeout"):
+        if not any(r.get("timeout") or r.get("failed") for r in (d, m)):
             ratio = d["wall"] / m["wall"]
             lines.append(row(f"10M on disk, memory {BIG_MEMORY}", d, f"{ratio:.2f}x",
                              f"<= 2x, peak <= 5 GB: {verdict(ratio <= 2 and d['rss'] <= 5e9)}; "
                              f"counts {'agree' if same(d, m) else 'DISAGREE'}"))
         else:
             lines.append(row(f"10M on disk, memory {BIG_MEMORY}", d))
-    lines.append("seconds: the step's own work inside its process (add/retract: the update "
+    lines.append(f"every step under memory_limit {memory} (DuckDB spills beyond it); "
+                 "seconds: the step's own work inside its process (add/retract: the update "
                  "after opening; query: opening + both queries + writing their results);\n"
                  "process: the child's wall clock incl. interpreter start; peak MB: its "
                  "ru_maxrss; disk MB: the store folder after the step; ratio: against "
@@ -214,6 +231,8 @@ def main() -> None:
     ap.add_argument("--size", choices=("100k", "1m"), default="1m")
     ap.add_argument("--big", action="store_true", help="also 10M on disk under 4Gi")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds per step")
+    ap.add_argument("--memory-limit", default="4Gi",
+                    help="DuckDB memory limit of every step (default 4Gi; a shared machine)")
     ap.add_argument("--json", help="also write the measurements as JSON here")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--store", help=argparse.SUPPRESS)
@@ -224,7 +243,7 @@ def main() -> None:
         sys.path.insert(0, str(REPO))
         print(json.dumps(child(args.child, args.store, args.paths, args.memory)))
         return
-    text, res = run(args.size, args.timeout, args.big)
+    text, res = run(args.size, args.timeout, args.big, args.memory_limit)
     print(text)
     if args.json:
         Path(args.json).write_text(json.dumps({"size": args.size, "results": res}, indent=1))

@@ -70,7 +70,14 @@ class _SpreadGroup(TyperGroup):
 
 store_app = typer.Typer(
     cls=_SpreadGroup,
-    help="Persistent stores on disk: add and retract data without recomputing everything.",
+    help="Persistent stores on disk: add and retract data; the derived facts are maintained "
+         "incrementally (equal to a from-scratch run over what the store holds).\n\n"
+         "A store is a folder made by `store create`. Each change is all or nothing; one "
+         "writer at a time (another gets exit 1 at once, or waits --lock-timeout seconds). "
+         "Give STORE first; several files may follow --rules and --param.\n\n"
+         "Example: graphcrime store create stores/aml --rules rules/*.dlog ; "
+         "graphcrime store add stores/aml data/*.nt ; "
+         "graphcrime store query stores/aml queries/suspicious-chains.rq -o chains.nt",
     no_args_is_help=True,
 )
 
@@ -82,6 +89,9 @@ _JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
 _WAIT = typer.Option(0.0, "--lock-timeout", help="Seconds to wait while another process "
                      "updates the store (default: fail at once, exit 1).")
 _PARAMS = typer.Option([], "--param", help="A rule parameter K=V (repeatable, or several).")
+_RULES = typer.Option(..., "--rules", help="Rule files (.dlog), in order; several may follow "
+                      "one --rules (rules/*.dlog) or repeat --rules.")
+_QUERIES = typer.Argument(..., help="SPARQL query files (.rq).")
 
 
 def fail(err: GraphcrimeError) -> typer.Exit:
@@ -141,8 +151,7 @@ def parse_params(pairs: list[str]) -> dict[str, object]:
 @store_app.command("create")
 def create(
     store: str = _STORE,
-    rules: list[str] = typer.Option(..., "--rules", help="Rule files (.dlog), in order; "
-                                    "several may follow one --rules."),
+    rules: list[str] = _RULES,
     param: list[str] = _PARAMS,
     memory: str | None = _MEMORY,
     threads: int | None = _THREADS,
@@ -158,7 +167,7 @@ def create(
 @store_app.command("set-rules")
 def set_rules(
     store: str = _STORE,
-    rules: list[str] = typer.Option(..., "--rules", help="The new rule files, in order."),
+    rules: list[str] = _RULES,
     param: list[str] = _PARAMS,
     memory: str | None = _MEMORY,
     threads: int | None = _THREADS,
@@ -251,7 +260,7 @@ def info(store: str = _STORE, json_out: bool = _JSON, wait: float = _WAIT) -> No
 @store_app.command("query")
 def query(
     store: str = _STORE,
-    queries: list[str] = typer.Argument(..., help="SPARQL query files (.rq)."),
+    queries: list[str] = _QUERIES,
     output: str | None = typer.Option(
         None, "--output", "-o", help="Write the answers here; the format follows the suffix "
         "(.nt .ttl .csv .tsv .json .xml, + .gz). One query only."),
