@@ -27,7 +27,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -64,7 +63,7 @@ def spread(args: list[str], options: tuple[str, ...] = SPREAD_OPTIONS) -> list[s
 
 
 class _SpreadGroup(TyperGroup):
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         return super().parse_args(ctx, spread(list(args)))
 
 
@@ -118,10 +117,11 @@ def opened(path: str, memory: str | None = None, threads: int | None = None,
     from graphcrime.runner.storejob import create_store
 
     tty = sys.stderr.isatty() and not read_only
-    options = {"memory_limit": memory, "threads": threads, "timeout": wait}
+    options: dict[str, Any] = {"memory_limit": memory, "threads": threads, "timeout": wait}
     try:
         if create:
-            store = create_store(Path(path), progress=_progress(), **options, **create_args)
+            store = create_store(Path(path), create_args["rules"], create_args["params"],
+                                 progress=_progress(), **options)
         else:
             store = Store.open(path, read_only=read_only,
                                progress=False if read_only else _progress(), **options)
