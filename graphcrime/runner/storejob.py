@@ -82,6 +82,13 @@ def open_job_store(spec: JobSpec, job: JobFolder, progress: bool, t0: float) -> 
     raise AssertionError("unreachable")
 
 
+def _terms(params: dict[str, object]) -> dict[str, str]:
+    """Parameters as the terms rules see (``"100"`` from a command line is ``100``)."""
+    from graphcrime.engine.naive import param_nt
+
+    return {k: param_nt(v) for k, v in params.items()}
+
+
 def update_store(spec: JobSpec, job: JobFolder, store: Any, created: bool,
                  t0: float) -> dict[str, Any]:
     """Steps 2 and 3 of the module docstring, as one update of the store (all or nothing:
@@ -94,7 +101,7 @@ def update_store(spec: JobSpec, job: JobFolder, store: Any, created: bool,
     disk = store._disk
     program = load_program(list(spec.rules))
     changed = not created and (format_program(program) != disk.meta("program")
-                               or dict(spec.parameters) != disk.params)
+                               or _terms(spec.parameters) != _terms(disk.params))
     if changed:
         job.log(f"rules or parameters differ from the store's: {len(spec.rules)} rule "
                 f"file(s), parameters {spec.parameters} replace them")

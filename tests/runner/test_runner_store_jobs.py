@@ -12,7 +12,17 @@ import json
 from pathlib import Path
 
 import pytest
-from store_helpers import PARAMS, PARTIES, day, lines, result_lines, served, spec, stats
+from store_helpers import (
+    PARAMS,
+    PARTIES,
+    RULES,
+    day,
+    lines,
+    result_lines,
+    served,
+    spec,
+    stats,
+)
 
 from graphcrime.runner import storejob
 from graphcrime.runner.pipeline import run_job
@@ -78,6 +88,17 @@ def test_a_job_with_other_parameters_changes_the_stores(root: Path, tmp_path: Pa
     again = run_job(spec(root, "c", store="aml", data=[], parameters=short), out,
                     store_root=stores)
     assert not stats(again.folder)["update"]["rules_changed"]
+
+
+def test_parameters_from_a_command_line_equal_the_specs(root: Path, tmp_path: Path) -> None:
+    import graphcrime as gc
+
+    stores = tmp_path / "stores"
+    as_text = {k: str(v) for k, v in PARAMS.items()}  # store create --param k=v gives text
+    gc.Store.create(stores / "aml", rules=[root / r for r in RULES], params=as_text).close()
+    job = run_job(spec(root, "j", store="aml", data=[PARTIES]), tmp_path / "out",
+                  store_root=stores)
+    assert job.exit_code == 0 and not stats(job.folder)["update"]["rules_changed"]
 
 
 def test_a_store_folder_that_is_no_store_is_refused(root: Path, tmp_path: Path) -> None:
