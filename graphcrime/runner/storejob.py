@@ -31,12 +31,37 @@ from graphcrime.runner.spec import JobSpec
 STORE_WAIT_SECONDS = 3600.0
 
 
+def unfinished(folder: Path) -> bool:
+    """True when ``folder`` holds only what a ``Store.create`` killed before it wrote the
+    store's marker leaves (the marker is written last), and no process is creating it."""
+    import fcntl
+    import os
+
+    from graphcrime.engine import disk
+
+    names = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+    known = {disk.LOCK, disk.DATABASE, disk.DATABASE + ".wal", "tmp", disk.MARKER + ".tmp"}
+    if not names or not names <= known or disk.LOCK not in names:
+        return False
+    fd = os.open(folder / disk.LOCK, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False  # someone is creating it right now
+    finally:
+        os.close(fd)
+    return True
+
+
 def create_store(folder: Path, rules: list[Any], params: dict[str, object],
                  **options: Any) -> Any:
     """``Store.create``, removing the folder again when creating fails (a rule error, say)
-    and the folder was new, so that the next attempt does not meet half a store."""
+    and the folder was new, so that the next attempt does not meet half a store; a folder
+    left by a create that was killed (see :func:`unfinished`) is started afresh."""
     from graphcrime.api import Store
 
+    if unfinished(folder):
+        shutil.rmtree(folder)
     new = not folder.exists()
     try:
         return Store.create(folder, rules=rules, params=params, **options)
@@ -64,7 +89,8 @@ def open_job_store(spec: JobSpec, job: JobFolder, progress: bool, t0: float) -> 
                "progress": progress}
     folder = spec.store
     for attempt in (0, 1):
-        created = not is_store(folder) and not (folder.is_dir() and any(folder.iterdir()))
+        created = not is_store(folder) and (unfinished(folder) or not (
+            folder.is_dir() and any(folder.iterdir())))
         try:
             if created:
                 folder.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from store_helpers import (
     served,
     spec,
     stats,
+    store_triples,
 )
 
 from graphcrime.runner import storejob
@@ -109,6 +110,32 @@ def test_a_store_folder_that_is_no_store_is_refused(root: Path, tmp_path: Path) 
                   store_root=stores)
     assert job.exit_code == 2 and "not a graphcrime store" in job.status["error"]["message"]
     assert sorted(p.name for p in (stores / "aml").iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.reliability("a store's first job killed while creating it (the folder has the "
+                         "database and lock but not yet the marker written last)", "the next "
+                         "job on that store creates it afresh; a folder with anything else "
+                         "in it is refused as not a store")
+def test_a_store_whose_creation_was_killed_is_created_again(root: Path,
+                                                            tmp_path: Path) -> None:
+    from graphcrime.engine import disk
+
+    stores = tmp_path / "stores"
+    first = run_job(spec(root, "a", store="aml", data=[PARTIES]), tmp_path / "out",
+                    store_root=stores)
+    assert first.exit_code == 0
+    (stores / "aml" / disk.MARKER).unlink()  # as if killed before the marker was written
+    again = run_job(spec(root, "b", store="aml", data=[day(0)]), tmp_path / "out",
+                    store_root=stores)
+    assert again.exit_code == 0, again.status
+    up = stats(again.folder)["update"]
+    assert up["created"] and up["added"] == lines(root, day(0))
+    assert not any("#isSuspicious>" in t for t in store_triples(stores / "aml"))  # afresh
+    (stores / "aml" / disk.MARKER).unlink()
+    (stores / "aml" / "mine.txt").write_text("not the engine's\n")
+    refused = run_job(spec(root, "c", store="aml", data=[day(0)]), tmp_path / "out",
+                      store_root=stores)
+    assert refused.exit_code == 2 and (stores / "aml" / "mine.txt").exists()
 
 
 def test_a_busy_store_makes_the_job_wait_then_fail(root: Path, tmp_path: Path,
