@@ -110,7 +110,7 @@ def open_job_store(spec: JobSpec, job: JobFolder, progress: bool, t0: float) -> 
 
 def _terms(params: dict[str, object]) -> dict[str, str]:
     """Parameters as the terms rules see (``"100"`` from a command line is ``100``)."""
-    from graphcrime.engine.naive import param_nt
+    from graphcrime.nt import param_nt
 
     return {k: param_nt(v) for k, v in params.items()}
 

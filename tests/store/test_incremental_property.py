@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import graphcrime as gc
-from graphcrime.engine.naive import evaluate as naive_evaluate
+from graphcrime.oracle.naive import evaluate as naive_evaluate
 from graphcrime.lang.parser import parse_program
 
 _count = itertools.count()
