@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import graphcrime as gc
-from graphcrime.oracle.naive import evaluate as naive_evaluate
 from graphcrime.lang.parser import parse_program
+from graphcrime.oracle.naive import evaluate as naive_evaluate
 
 _count = itertools.count()
 
