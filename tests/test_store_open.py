@@ -65,6 +65,8 @@ def test_open_a_store_without_its_inputs(tmp_path: Path) -> None:
     finally:
         writer.kill()
         writer.wait()
+        assert writer.stdout is not None
+        writer.stdout.close()
     with gc.open(store) as res:
         assert res.stats["derived_facts"] == 1
 
