@@ -115,6 +115,7 @@ def test_serve_a_store(tmp_path: Path) -> None:
             urllib.request.urlopen(urllib.request.Request(
                 url.split("?")[0], data=update.encode()), timeout=30)
         assert e.value.code == 400
+        e.value.close()
     finally:
         server.shutdown()
         server.server_close()
