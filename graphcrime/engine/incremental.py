@@ -27,13 +27,27 @@ Everything is SQL over whole tables; the caller runs the update in one transacti
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import duckdb
+
+from graphcrime.compile.analysis import keys_overlap, pred_key
 from graphcrime.compile.stratify import stratify
-from graphcrime.engine.plan import VERSIONS, head_terms, term_nt
-from graphcrime.engine.seminaive import Evaluator, program_facts, table_of
+from graphcrime.engine.plan import (
+    VERSIONS,
+    Binding,
+    BodyPlan,
+    Joined,
+    head_terms,
+    is_type_atom,
+    late_binds,
+    literal_vars,
+    term_nt,
+)
+from graphcrime.engine.seminaive import Evaluator, program_facts
 from graphcrime.engine.store import FactStore
 from graphcrime.lang.ast import (
     Aggregate,
@@ -60,6 +74,11 @@ def explicit_table(store: FactStore, table: str) -> str:
 
 def _match(cols: list[str], a: str, b: str) -> str:
     return " AND ".join(f"{a}.{c} = {b}.{c}" for c in cols) or "true"
+
+
+#: over-deletion gives up, and the stratum is evaluated again, once it has marked this share
+#: of the stratum's facts (retracting the first of three days removes most chains)
+RECOMPUTE_SHARE = 0.25
 
 
 class Maintainer(Evaluator):
@@ -202,32 +221,53 @@ class Maintainer(Evaluator):
                     names = ", ".join(cols) or "x_"
                     op(table, f"(SELECT * FROM (VALUES {values}) v({names}))", True)
 
-    def drop_derived(self, table: str) -> None:
-        """Every derived fact of ``table`` becomes a deletion (its rules are gone)."""
-        cols = self.store.columns(table)
-        x = explicit_table(self.store, table)
-        d = self._del_table(table)
-        self.con.execute(f"INSERT INTO {d} SELECT {', '.join(f't.{c}' for c in cols + ['r'])}"
-                         f", 0 FROM {table} t WHERE NOT EXISTS "
-                         f"(SELECT 1 FROM {x} x WHERE {_match(cols, 'x', 't')})")
-        self._delete_marked(table)
+    def drop_derived(self, rules: tuple[Rule, ...]) -> None:
+        """Every derived fact the heads of ``rules`` can match becomes a deletion (those
+        rules are gone)."""
+        for table, cond in self.head_rows(rules).items():
+            cols = self.store.columns(table)
+            x = explicit_table(self.store, table)
+            d = self._del_table(table)
+            self.con.execute(f"INSERT INTO {d} SELECT "
+                             f"{', '.join(f't.{c}' for c in cols + ['r'])}, 0 FROM {table} t "
+                             f"WHERE {cond} AND NOT EXISTS (SELECT 1 FROM {x} x "
+                             f"WHERE {_match(cols, 'x', 't')}) AND NOT EXISTS (SELECT 1 FROM "
+                             f"{d} d WHERE {_match(cols, 'd', 't')})")
+            self._delete_marked(table)
 
     # -- the strata -----------------------------------------------------------------------
     def maintain(self, strata: Any, dirty: Callable[[Any], bool] = lambda s: False) -> None:
         """Visit the strata in order; ``dirty(stratum)`` says its rules changed."""
         from graphcrime.compile.analysis import merge_recursive
 
+        earlier: list[Rule] = []
         for stratum in merge_recursive(tuple(strata)):
             rules = tuple(r for r in stratum.rules if r.body)
             if not rules:
                 continue
+            # the rules of earlier strata with a head table of this one join it: a fact this
+            # stratum deletes may follow from them (or feed them), and a recomputed table
+            # is recomputed with all of its rules
+            own = rules
+            keys = {pred_key(a) for r in rules for a in r.head}
+            while True:
+                more = tuple(r for r in earlier if r not in rules and any(
+                    keys_overlap(pred_key(a), k) for a in r.head for k in keys))
+                if not more:
+                    break
+                rules = more + rules
+                keys |= {pred_key(a) for r in more for a in r.head}
+            earlier += own
             heads = self._head_tables(rules)
             changed = self.added | {t for t in self.dels if self._has_dels(t)}
             pos, nonmono = self._reads(rules)
+            recursive = stratum.recursive or (own != rules and any(
+                keys_overlap(pred_key(lit), k) for r in rules for lit in r.body
+                if isinstance(lit, (TripleAtom, TupleAtom)) for k in keys))
             if dirty(stratum) or (nonmono & changed) or ("*" in nonmono and changed):
-                self.recompute(rules, stratum.heads, stratum.recursive, heads)
+                self.recompute(rules, frozenset(keys), recursive)
             elif (pos & changed) or ("*" in pos and changed) or (heads & changed):
-                self.monotone(rules, stratum.heads, stratum.recursive, heads)
+                self.monotone(rules, frozenset(keys), recursive, heads)
             else:
                 continue
             self.report.strata += 1
@@ -238,6 +278,24 @@ class Maintainer(Evaluator):
 
     def _has_dels(self, table: str) -> bool:
         return bool(self.con.execute(f"SELECT count(*) FROM _del_{table}").fetchone()[0])
+
+    def head_rows(self, rules: tuple[Rule, ...]) -> dict[str, str]:
+        """Per table, an SQL condition on its rows (alias ``t``) that holds for every fact the
+        ``rules`` can derive in it: the classes of ``rdf:type`` heads (one table holds every
+        class), else ``true``."""
+        out: dict[str, set[str] | None] = {}
+        for rule in rules:
+            for atom in rule.head:
+                t = self._table_of(atom)
+                for table in (self.store.preds.values() if t == "*" else [t]):
+                    cls = (atom.o if isinstance(atom, TripleAtom) and not isinstance(atom.p, Var)
+                           and is_type_atom(atom) and not isinstance(atom.o, Var) else None)
+                    if cls is None or out.get(table, set()) is None:
+                        out[table] = None
+                    else:
+                        out.setdefault(table, set()).add(str(self._const_id(term_nt(cls))))
+        return {t: "true" if ids is None else f"t.o IN ({', '.join(sorted(ids))})"
+                for t, ids in out.items()}
 
     def _head_tables(self, rules: tuple[Rule, ...]) -> set[str]:
         out: set[str] = set()
@@ -268,7 +326,9 @@ class Maintainer(Evaluator):
                  tables: set[str]) -> None:
         """DRed's over-delete and re-derive, then the semi-naive additions (module doc)."""
         if any(self._has_dels(t) for t in self.dels):
-            self.overdelete(rules, tables)
+            if not self.overdelete(rules, tables):
+                self.recompute(rules, heads, recursive)  # most of it goes: cheaper
+                return
             self.rederive(rules)
         self.fresh = set()
         self.ctx.first = self.round
@@ -292,10 +352,39 @@ class Maintainer(Evaluator):
         if recursive and self.fresh:
             self.recursive_rounds(rules, heads)
 
-    def overdelete(self, rules: tuple[Rule, ...], tables: set[str]) -> None:
+    def overdelete(self, rules: tuple[Rule, ...], tables: set[str]) -> bool:
         """Mark for deletion every derived fact of the stratum one of whose derivations
-        (over the pre-update facts) uses a deleted fact; then delete the marked facts."""
-        first = True
+        (over the pre-update facts) uses a deleted fact; then delete the marked facts.
+        False (nothing deleted) when the marks pass RECOMPUTE_SHARE of the stratum's facts:
+        evaluating it again is then cheaper than deleting and re-deriving."""
+        stored = sum(self.con.execute(f"SELECT count(*) FROM {t} t WHERE {cond}").fetchone()[0]
+                     for t, cond in self.head_rows(rules).items())
+        pos, _ = self._reads(rules)
+        lower = [t for t in pos - tables if t in self.dels]
+        if lower:  # a big share of the inputs goes: so will most of the stratum
+            gone = sum(self.con.execute(f"SELECT count(*) FROM _del_{t}").fetchone()[0]
+                       for t in lower)
+            kept = sum(self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                       for t in lower)
+            if gone > RECOMPUTE_SHARE * (gone + kept):
+                return False
+        # the joins of lower-strata atoms over the pre-update facts, once for all rounds
+        joins = {}
+        for rule in rules:
+            rec = [i for i, lit in enumerate(rule.body) if isinstance(lit, (TripleAtom, TupleAtom))
+                   and self._table_of(lit) in tables | {"*"}]
+            joins[id(rule)] = self.stratum_joins(rule, rec, version="olddb", merge_rec=False)
+        done = self._overdelete(rules, joins, stored * RECOMPUTE_SHARE if stored else 0.0)
+        self.drop_joins([j for js in joins.values() for j in js])
+        if done:
+            for t in tables:
+                if t in self.dels:
+                    self._delete_marked(t)
+        return done
+
+    def _overdelete(self, rules: tuple[Rule, ...], joins: dict[int, tuple[Joined, ...]],
+                    budget: float) -> bool:
+        first, total = True, 0
         while True:
             marked = 0
             version = "del_all" if first else "del_last"
@@ -306,27 +395,66 @@ class Maintainer(Evaluator):
                 atoms = [i for i, lit in enumerate(rule.body)
                          if isinstance(lit, (TripleAtom, TupleAtom))]
                 variants = [{j: "olddb" for j in atoms} | {i: version} for i in atoms
-                            if self._table_of(rule.body[i]) in live | {"*"}]
+                            if self._table_of(rule.body[i]) in live | {"*"}
+                            and not self._none_deleted(rule.body[i], version)]
                 if variants:
-                    marked += self._mark(rule, variants)
+                    marked += self._mark(rule, variants, joins[id(rule)])
             self.dround += 1
             first = False
+            total += marked
+            if total > budget:
+                return False
             if not marked:
-                break
-        for t in tables:
-            if t in self.dels:
-                self._delete_marked(t)
+                return True
 
-    def _mark(self, rule: Rule, variants: list[dict[int, str]]) -> int:
+    def _none_deleted(self, atom: TripleAtom | TupleAtom, version: str) -> bool:
+        """Whether the deletions ``version`` has no row that matches ``atom``'s constants."""
+        table = self._table_of(atom)
+        if table == "*":
+            return False
+        terms = ([("s", atom.s), ("o", atom.o)] if isinstance(atom, TripleAtom)
+                 else [(f"c{n}", t) for n, t in enumerate(atom.args)])
+        where = [f"{c} = {self._const_id(term_nt(t))}" for c, t in terms
+                 if not isinstance(t, Var)]
+        return not self.con.execute(
+            f"SELECT count(*) FROM {self._relation(table, version)} d"
+            + (f" WHERE {' AND '.join(where)}" if where else "")).fetchone()[0]
+
+    def _mark(self, rule: Rule, variants: list[dict[int, str]],
+              joined: tuple[Joined, ...] = ()) -> int:
         """Insert the head facts of ``rule``'s ``variants`` that are stored, derived and not
         marked yet into the deletion tables (round ``self.dround``)."""
         names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
         self.ctx.round = self.round
-        selects, kinds = self._selects(rule, variants, names)
+        # as in run_rule: the BINDs only the head reads run over the join's distinct rows
+        late = late_binds(rule.body)
+        inputs = set().union(*(literal_vars(rule.body[i]) for i in late))
+        outs = {rule.body[i].var.name for i in late}  # type: ignore[union-attr]
+        first = sorted((set(names) | inputs) - outs) if late else names
+
+        def selects_of(first: list[str], late: frozenset[int]) -> tuple[list[str], dict]:
+            # a materialised join serves the variants whose deletions it does not read
+            out, kinds = [], {}
+            for v in variants:
+                usable = tuple(j for j in joined if not any(v[i].startswith("del_")
+                                                            for i in j.atoms))
+                sel, kinds = self._selects(rule, [v], first, late, usable)
+                out += sel
+            return out, kinds
+        selects, kinds = selects_of(first, late)
+        if late and any(kinds[n] != "id" for n in first if n in inputs):
+            late, first = frozenset(), names
+            selects, kinds = selects_of(first, late)
         n = self.con.execute("CREATE OR REPLACE TEMP TABLE _od AS SELECT DISTINCT * FROM ("
                              + " UNION ALL ".join(selects) + ")").fetchone()[0]
         if not n:
             return 0
+        if late:
+            plan = BodyPlan(self.ctx, froms=["_od AS b"],
+                            env={v: Binding(id=f"b.v_{v}") for v in first})
+            plan.body(tuple(rule.body[i] for i in sorted(late)))
+            cols, kinds = plan.output(names)
+            self.con.execute("CREATE OR REPLACE TEMP TABLE _od AS " + plan.sql_select(cols))
         computed = [v for v in names if kinds.get(v) == "nt"]
         if computed:  # minted terms: a fact can only mention a term the dictionary has
             joins = " ".join(f"JOIN terms m_{v} ON m_{v}.h = hash(_od.v_{v}) "
@@ -385,20 +513,20 @@ class Maintainer(Evaluator):
                 self.run_rule(Rule((atom,), body, rule.pos), [versions])
         self.round += 1
 
-    def recompute(self, rules: tuple[Rule, ...], heads: frozenset, recursive: bool,
-                  tables: set[str]) -> None:
+    def recompute(self, rules: tuple[Rule, ...], heads: frozenset, recursive: bool) -> None:
         """Evaluate the stratum again and turn the difference into additions/deletions."""
         start = self.round
-        for t in tables:
+        rows = self.head_rows(rules)
+        for t, cond in rows.items():
             cols = self.store.columns(t)
             x = explicit_table(self.store, t)
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE _old_{t} AS SELECT * FROM {t} t "
-                             f"WHERE NOT EXISTS (SELECT 1 FROM {x} x "
+                             f"WHERE {cond} AND NOT EXISTS (SELECT 1 FROM {x} x "
                              f"WHERE {_match(cols, 'x', 't')})")
             self.con.execute(f"DELETE FROM {t} USING _old_{t} o WHERE {_match(cols, t, 'o')}")
         self.forget()
         self.run_stratum(rules, heads, recursive)
-        for t in tables:
+        for t in rows:
             cols = self.store.columns(t)
             d = self._del_table(t)
             self.con.execute(
@@ -435,8 +563,11 @@ class Maintainer(Evaluator):
                 "rounds": self.round - self.since}
 
     def close(self) -> None:
-        for t in self.dels:
-            self.con.execute(f"DROP TABLE IF EXISTS _del_{t}")
+        """Drop the update's temporary tables (after a failure the transaction's rollback
+        does, and a statement here would fail: the original error is what matters)."""
+        with contextlib.suppress(duckdb.Error):
+            for t in self.dels:
+                self.con.execute(f"DROP TABLE IF EXISTS _del_{t}")
         self.dels = set()
 
 
@@ -462,16 +593,12 @@ def update(store: FactStore, program: Program, params: Mapping[str, object] | No
             m.change_program_facts(m.program_rows(old_program, old_params or {}),
                                    m.program_rows(program, params))
             old_rules = tuple(r for r in old_program.rules if r.body)
-            new_heads = {table_of(store, m._const_id, a) for r in program.rules if r.body
-                         for a in r.head}
-            for r in old_rules:
-                for a in r.head:
-                    t = table_of(store, m._const_id, a)
-                    if t not in new_heads and t != "*":
-                        m.drop_derived(t)
+            new_keys = {pred_key(a) for r in program.rules if r.body for a in r.head}
+            m.drop_derived(tuple(
+                Rule((a,), r.body) for r in old_rules for a in r.head
+                if not any(keys_overlap(pred_key(a), k) for k in new_keys)))
 
             def dirty(stratum: Any) -> bool:
-                from graphcrime.compile.analysis import keys_overlap, pred_key
                 mine = [r for r in old_rules if any(keys_overlap(pred_key(a), h)
                                                     for a in r.head for h in stratum.heads)]
                 return _rule_texts(tuple(mine)) != _rule_texts(stratum.rules)

@@ -389,13 +389,13 @@ class BodyPlan:
 
 def joined_sql(ctx: Context, body: tuple[BodyLiteral, ...], atoms: frozenset[int],
                names: tuple[str, ...], valued: frozenset[str],
-               pre: frozenset[int] = frozenset()) -> str:
+               pre: frozenset[int] = frozenset(), version: str = "all") -> str:
     """SQL of the distinct rows of the join of ``atoms`` (indexes into ``body``) projected on
     ``names``, with the typed value columns of the ``valued`` names (for :class:`Joined`);
-    the atoms in ``pre`` read their rows from before the stratum."""
+    the atoms in ``pre`` read their rows from before the stratum, the others ``version``."""
     plan = BodyPlan(ctx)
     for i in sorted(atoms):
-        plan.atom(body[i], "pre" if i in pre else "all")  # type: ignore[arg-type]
+        plan.atom(body[i], "pre" if i in pre else version)  # type: ignore[arg-type]
     cols = [f"{plan.id_of(n)} AS v_{n}" for n in names]
     for n in sorted(valued):
         v = plan.value(n)

@@ -121,7 +121,8 @@ class StratumLoop:
         fine), or ``(count, count)`` when ``cols`` is empty; None when it cannot tell."""
         raise NotImplementedError
 
-    def stratum_joins(self, rule: Rule, rec: list[int]) -> tuple[Joined, ...]:
+    def stratum_joins(self, rule: Rule, rec: list[int], version: str = "all",
+                      merge_rec: bool = True) -> tuple[Joined, ...]:
         """Joins to materialise once per stratum (none by default)."""
         return ()
 
@@ -615,14 +616,16 @@ class Evaluator(StratumLoop):
         for j in joins:
             self.con.execute(f"DROP TABLE IF EXISTS {j.table}")
 
-    def stratum_joins(self, rule: Rule, rec: list[int]) -> tuple[Joined, ...]:
+    def stratum_joins(self, rule: Rule, rec: list[int], version: str = "all",
+                      merge_rec: bool = True) -> tuple[Joined, ...]:
         """Materialise the joins that stay the same in every round of a stratum: connected
         groups of two or more atoms that read lower strata only (or one small atom whose
         values FILTERs or BINDs read, such as a parameter), each joined with the rows
         from before the stratum of the recursive atoms that share a variable with one of its
         atoms (the rows a recursive atom gains in the stratum are joined per round, see
         :func:`_split`). A group whose join comes out larger than twice its biggest table is
-        left to the per-round query (where the delta may make it cheap)."""
+        left to the per-round query (where the delta may make it cheap). The atoms read
+        ``version`` of their tables; without ``merge_rec`` recursive atoms join no group."""
         atoms = [i for i, lit in enumerate(rule.body) if isinstance(lit, (TripleAtom, TupleAtom))
                  and self._table_of(lit) != "*"]
         groups: list[set[int]] = []
@@ -630,7 +633,7 @@ class Evaluator(StratumLoop):
             mine = literal_vars(rule.body[i])
             touching = [g for g in groups if any(mine & literal_vars(rule.body[j])
                                                  for j in g if j not in rec)]
-            if i in rec and not touching:
+            if i in rec and (not touching or not merge_rec):
                 continue
             merged = {i}.union(*touching)
             groups = [g for g in groups if g not in touching] + [merged]
@@ -659,7 +662,7 @@ class Evaluator(StratumLoop):
             table = f"_j{len(self._joined_tables)}"
             self._joined_tables.append(table)
             pre = frozenset(g & set(rec))
-            sql = joined_sql(self.ctx, rule.body, frozenset(g), names, valued, pre)
+            sql = joined_sql(self.ctx, rule.body, frozenset(g), names, valued, pre, version)
             n = scalar(self.con, f"CREATE OR REPLACE TEMP TABLE {table} AS {sql} LIMIT {cap}")
             if n >= cap:
                 self.con.execute(f"DROP TABLE {table}")

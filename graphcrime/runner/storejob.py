@@ -73,7 +73,8 @@ def create_store(folder: Path, rules: list[Any], params: dict[str, object],
         raise
 
 
-def open_job_store(spec: JobSpec, job: JobFolder, progress: bool, t0: float) -> tuple[Any, bool]:
+def open_job_store(spec: JobSpec, job: JobFolder, progress: bool, t0: float,
+                   threads: int | None = None) -> tuple[Any, bool]:
     """``(store, created)``: the spec's store, created on first use (folder absent or empty),
     waiting while another process holds it."""
     from graphcrime.api import Store
@@ -85,8 +86,8 @@ def open_job_store(spec: JobSpec, job: JobFolder, progress: bool, t0: float) -> 
                         hint="run it with --store-root DIR (graphcrime run/watch)")
     timeout = spec.limits.timeout_seconds
     wait = STORE_WAIT_SECONDS if timeout is None else max(timeout - (time.perf_counter() - t0), 0)
-    options = {"memory_limit": spec.resources.memory, "threads": spec.resources.cores,
-               "progress": progress}
+    options = {"memory_limit": spec.resources.memory,
+               "threads": threads or spec.resources.cores, "progress": progress}
     folder = spec.store
     for attempt in (0, 1):
         created = not is_store(folder) and (unfinished(folder) or not (

@@ -4,8 +4,15 @@ every fact of a store as N-Triples strings."""
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = [ROOT / "rules" / "suspicious-chains.dlog", ROOT / "rules" / "high-value-chains.dlog"]
+#: chains of at most 6 transactions keep the derived facts at ~50k (fast tests)
+PARAMS = {"max_chain_length": 6}
+DATE = re.compile(r'#hasDate> "(\d{4}-\d\d-\d\d)')
 
 _spec = importlib.util.spec_from_file_location(
     "seminaive_property", Path(__file__).parent.parent / "engine" / "test_seminaive_property.py")

@@ -12,10 +12,11 @@ from __future__ import annotations
 import itertools
 
 from helpers import generators, no_duplicates, store_facts, write_nt
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import graphcrime as gc
+import graphcrime.engine.incremental as inc
 from graphcrime.lang.parser import parse_program
 from graphcrime.oracle.naive import evaluate as naive_evaluate
 
@@ -36,10 +37,12 @@ def steps(draw: st.DrawFn, pool: list) -> list[tuple[str, object]]:
 
 
 @st.composite
-def scenarios(draw: st.DrawFn) -> tuple[str, set, list]:
+def scenarios(draw: st.DrawFn) -> tuple[str, set, list, float]:
+    """A program, the first input facts, the steps, and when DRed gives up for a
+    re-evaluation (never, always: both paths must give the same model)."""
     pool = sorted(draw(generators.graphs()))
     return draw(generators.programs()), set(draw(st.sets(st.sampled_from(pool)))), \
-        draw(steps(pool))
+        draw(steps(pool)), draw(st.sampled_from([float("inf"), float("inf"), -1.0]))
 
 
 def _check(store: gc.Store, text: str, explicit: set, where: str) -> None:
@@ -50,13 +53,20 @@ def _check(store: gc.Store, text: str, explicit: set, where: str) -> None:
     no_duplicates(store)
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=25, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                  HealthCheck.data_too_large])
 @given(scenarios())
 def test_updates_equal_naive(tmp_path_factory, scenario) -> None:
-    text, first, plan = scenario
-    d = tmp_path_factory.mktemp("inc")
+    text, first, plan, share = scenario
+    inc.RECOMPUTE_SHARE, default = share, inc.RECOMPUTE_SHARE
+    try:
+        _run(tmp_path_factory.mktemp("inc"), text, first, plan)
+    finally:
+        inc.RECOMPUTE_SHARE = default
+
+
+def _run(d, text: str, first: set, plan: list) -> None:
     (d / "r.dlog").write_text(text)
     explicit = set(first)
     with gc.Store.create(d / "store", rules=d / "r.dlog", threads=1) as store:
