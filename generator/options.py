@@ -23,6 +23,7 @@ TYPOLOGIES = ("layering", "fan-out", "fan-in", "cycle", "scatter-gather", "struc
 #: Instances per typology when ``--typologies`` names one without ``=count``.
 DEFAULT_INSTANCES = 10
 AMOUNT_MODELS = ("mixed", "published")
+SPLITS = ("day",)
 DEFAULT_END = "2021-07-30T00:00:00"
 _DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
@@ -121,6 +122,7 @@ class Options:
     gzip: bool = False
     typologies: tuple[tuple[str, int], ...] = field(default_factory=tuple)
     end: str = DEFAULT_END
+    split_by: str | None = None
 
     @classmethod
     def build(
@@ -135,6 +137,7 @@ class Options:
         gzip: bool = False,
         typologies: str | dict[str, int] | None = None,
         end: str = DEFAULT_END,
+        split_by: str | None = None,
     ) -> Options:
         """Check the raw values and fill defaults (``parties`` = transactions / 10, at least 2)."""
         _positive("--transactions", transactions, "transactions", 100000)
@@ -165,6 +168,14 @@ class Options:
                 f"more files ({files}) than transactions ({transactions})",
                 "use at most one file per transaction",
             )
+        if split_by is not None and split_by not in SPLITS:
+            raise _bad("--split-by", f"unknown split {split_by!r}", "the one split is: day")
+        if split_by is not None and files != 1:
+            raise _bad(
+                "--split-by",
+                "--split-by day and --files both decide the transaction files",
+                "use one of them (--split-by day writes one transactions file per day)",
+            )
         if amounts not in AMOUNT_MODELS:
             raise _bad(
                 "--amounts", f"unknown amount model {amounts!r}", "choose mixed or published"
@@ -188,6 +199,7 @@ class Options:
                 {t: proportional_instances(int(parties), float(suspicious_fraction))
                  for t in TYPOLOGIES} if typologies == "proportional" else typologies),
             end=end_dt.strftime(_DATETIME_FORMAT),
+            split_by=split_by,
         )
 
     @property
@@ -210,6 +222,8 @@ class Options:
         """The parameters as written to ``manifest.json``."""
         d = asdict(self)
         d["typologies"] = dict(self.typologies)
+        if d["split_by"] is None:  # manifests of unsplit folders stay as they were
+            del d["split_by"]
         return d
 
 

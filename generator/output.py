@@ -28,7 +28,7 @@ from generator.manifest import GROUND_TRUTH, MANIFEST, FileEntry, Manifest
 from generator.ntformat import datetime_digits
 from generator.options import Options
 from generator.plan import BLOCK, Plan
-from generator.render import render_unit
+from generator.render import render_transactions_by_day, render_unit
 from graphcrime.errors import UsageError
 
 TRIPLES_PER = {"parties": 6, "transactions": 5}
@@ -57,18 +57,26 @@ def file_units(plan: Plan) -> list[tuple[str, str, int, list[Unit]]]:
     return out
 
 
+def _render(plan: Plan, kind: str, lo: int, hi: int) -> list:
+    """One unit's buffers; with ``--split-by day`` a transactions unit gives
+    ``(day, rows, buffers)`` per day instead."""
+    gz = plan.options.gzip
+    if plan.options.split_by == "day" and kind == "transactions":
+        return render_transactions_by_day(plan, lo, hi, gzip=gz)
+    return render_unit(plan, kind, lo, hi, gzip=gz)
+
+
 def _results(plan: Plan, units: list[Unit], workers: int) -> Generator[list, None, None]:
     """Rendered units in order; at most ``workers + 2`` in flight so memory stays flat.
 
     Rendering runs in threads (numpy releases the GIL in its loops) while the caller writes
     and hashes the previous units (file writes and sha256 release it too).
     """
-    gz = plan.options.gzip
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="generate") as pool:
         pending: deque = deque()
         try:
             for u in units:
-                pending.append(pool.submit(render_unit, plan, *u, gzip=gz))
+                pending.append(pool.submit(_render, plan, *u))
                 if len(pending) > workers + 1:
                     yield pending.popleft().result()
             while pending:
@@ -157,9 +165,16 @@ def _write(
 ) -> Manifest:
     opts = plan.options
     layout = file_units(plan)
-    results = _results(plan, [u for *_, units in layout for u in units], workers)
+    by_day = [u for _, kind, _, units in layout if kind == "transactions" for u in units]
+    if opts.split_by == "day":
+        layout = [f for f in layout if f[1] != "transactions"]
+    else:
+        by_day = []
+    results = _results(plan, [u for *_, units in layout for u in units] + by_day, workers)
     try:
         entries = _write_files(plan, tmp, layout, results, progress)
+        if by_day:
+            entries += _write_days(plan, tmp, by_day, results, progress)
     finally:
         results.close()  # stops the worker pool if writing failed
     gt = None
@@ -211,6 +226,49 @@ def _write_files(
                 size += len(empty)
         entries.append(FileEntry(name, kind, rows, rows * TRIPLES_PER[kind], size, sha.hexdigest()))
     return entries
+
+
+def _write_days(
+    plan: Plan,
+    tmp: Path,
+    units: list[Unit],
+    results: Generator[list, None, None],
+    progress: Callable[[int, int], None] | None,
+) -> list[FileEntry]:
+    """``transactions-<YYYY-MM-DD>.nt`` per calendar day of the window (empty days too),
+    from the per-day pieces of every transactions unit, in unit order."""
+    import datetime as _dt
+
+    opts = plan.options
+    ext = ".nt.gz" if opts.gzip else ".nt"
+    epoch = _dt.date(1970, 1, 1)
+    name = {d: f"transactions-{epoch + _dt.timedelta(days=d)}{ext}"
+            for d in range(opts.start_seconds // 86400, (opts.end_seconds - 1) // 86400 + 1)}
+    sha = {d: hashlib.sha256() for d in name}
+    size, rows = dict.fromkeys(name, 0), dict.fromkeys(name, 0)
+    for n in name.values():
+        (tmp / n).touch()
+    done, total = opts.parties, opts.parties + opts.transactions
+    for u in units:
+        for day, n, pieces in next(results):
+            with open(tmp / name[day], "ab") as fh:
+                for piece in pieces:
+                    fh.write(piece)
+                    sha[day].update(piece)
+                    size[day] += len(piece) if isinstance(piece, bytes) else piece.nbytes
+            rows[day] += n
+        done += u[2] - u[1]
+        if progress:
+            progress(done, total)
+    if opts.gzip:  # an empty day's file is still a valid gzip stream
+        for day in (d for d in name if not size[d]):
+            z = zlib.compressobj(1, zlib.DEFLATED, 31)
+            empty = z.compress(b"") + z.flush()
+            (tmp / name[day]).write_bytes(empty)
+            sha[day].update(empty)
+            size[day] = len(empty)
+    return [FileEntry(name[d], "transactions", rows[d], rows[d] * TRIPLES_PER["transactions"],
+                      size[d], sha[d].hexdigest()) for d in sorted(name)]
 
 
 def _counts(plan: Plan) -> dict:

@@ -113,7 +113,8 @@ def tx_block(plan: Plan, block: int) -> dict[str, Any]:
     return {"orig": orig, "benef": benef, "units": units, "frac": frac, "secs": secs}
 
 
-def _render_tx(plan: Plan, first: int, cols: dict[str, Any]) -> list[np.ndarray]:
+def _render_tx(plan: Plan, index: np.ndarray, cols: dict[str, Any]) -> list[np.ndarray]:
+    """Transactions with global indices ``index`` (their ids) and drawn columns ``cols``."""
     out = []
     n = len(cols["orig"])
     for s in range(0, n, RENDER_ROWS):
@@ -128,7 +129,7 @@ def _render_tx(plan: Plan, first: int, cols: dict[str, Any]) -> list[np.ndarray]
             fm[:, 1:] = two_digits(frac[s:e])
             flen = np.full(e - s, 3, dtype=np.int64)
         fixed = {
-            _TX: hex_digits(plan.tx_ids(np.arange(first + s, first + e))),
+            _TX: hex_digits(plan.tx_ids(index[s:e])),
             "orig": hex_digits(plan.party_ids(cols["orig"][s:e])),
             "benef": hex_digits(plan.party_ids(cols["benef"][s:e])),
             "date": datetime_digits(cols["secs"][s:e]),
@@ -137,27 +138,50 @@ def _render_tx(plan: Plan, first: int, cols: dict[str, Any]) -> list[np.ndarray]
     return out
 
 
-def render_transactions(plan: Plan, lo: int, hi: int) -> list[np.ndarray]:
-    """Transactions ``lo..hi-1`` (within one block, or within the planted segment)."""
+def _tx_columns(plan: Plan, lo: int, hi: int) -> dict[str, Any]:
+    """The drawn columns of transactions ``lo..hi-1`` (one block, or the planted segment)."""
     base = plan.background_transactions
     if lo >= base:
         p = plan.planted
         assert p is not None
         sl = slice(lo - base, hi - base)
-        cols = {
+        return {
             "orig": p.originator[sl],
             "benef": p.beneficiary[sl],
             "units": p.cents[sl] // 100,
             "frac": p.cents[sl] % 100,
             "secs": p.seconds[sl],
         }
-        return _render_tx(plan, lo, cols)
     block = lo // BLOCK
     assert (hi - 1) // BLOCK == block and hi <= base, "a unit never spans blocks"
     cols = tx_block(plan, block)
     off = block * BLOCK
-    cols = {k: None if v is None else v[lo - off : hi - off] for k, v in cols.items()}
-    return _render_tx(plan, lo, cols)
+    return {k: None if v is None else v[lo - off : hi - off] for k, v in cols.items()}
+
+
+def render_transactions(plan: Plan, lo: int, hi: int) -> list[np.ndarray]:
+    """Transactions ``lo..hi-1`` (within one block, or within the planted segment)."""
+    return _render_tx(plan, np.arange(lo, hi), _tx_columns(plan, lo, hi))
+
+
+def render_transactions_by_day(
+    plan: Plan, lo: int, hi: int, gzip: bool = False
+) -> list[tuple[int, int, list]]:
+    """Transactions ``lo..hi-1`` cut by calendar day of their date: ``(day, rows, buffers)``
+    per day present, days ascending (day = POSIX seconds // 86400, the naive time as UTC).
+
+    Each transaction's lines are exactly those :func:`render_transactions` writes for it.
+    """
+    cols = _tx_columns(plan, lo, hi)
+    days = np.asarray(cols["secs"]) // 86400
+    index = np.arange(lo, hi)
+    out = []
+    for day in np.unique(days):
+        sel = days == day
+        part = {k: None if v is None else np.asarray(v)[sel] for k, v in cols.items()}
+        pieces = _render_tx(plan, index[sel], part)
+        out.append((int(day), int(sel.sum()), _gzipped(pieces) if gzip else pieces))
+    return out
 
 
 def render_parties(plan: Plan, lo: int, hi: int) -> list[np.ndarray]:
@@ -193,16 +217,19 @@ def render_parties(plan: Plan, lo: int, hi: int) -> list[np.ndarray]:
     return out
 
 
-def render_unit(
-    plan: Plan, kind: str, lo: int, hi: int, gzip: bool = False
-) -> list[np.ndarray] | list[bytes]:
-    """The bytes of one unit, as a list of buffers (one gzip member if ``gzip``)."""
-    pieces = (render_parties if kind == "parties" else render_transactions)(plan, lo, hi)
-    if not gzip:
-        return pieces
+def _gzipped(pieces: list) -> list[bytes]:
+    """The buffers as one gzip member."""
     z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
     return [
         b"".join(
             [z.compress(p.data if isinstance(p, np.ndarray) else p) for p in pieces] + [z.flush()]
         )
     ]
+
+
+def render_unit(
+    plan: Plan, kind: str, lo: int, hi: int, gzip: bool = False
+) -> list[np.ndarray] | list[bytes]:
+    """The bytes of one unit, as a list of buffers (one gzip member if ``gzip``)."""
+    pieces = (render_parties if kind == "parties" else render_transactions)(plan, lo, hi)
+    return _gzipped(pieces) if gzip else pieces

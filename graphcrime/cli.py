@@ -47,6 +47,9 @@ def generate(
     suspicious_fraction: float = typer.Option(0.001, help="Share of suspicious parties."),
     days: int = typer.Option(3, help="Dates fall within this many days before --end."),
     files: int = typer.Option(1, help="Split parties and transactions into this many files each."),
+    split_by: str | None = typer.Option(
+        None, "--split-by", help="day: transactions-YYYY-MM-DD.nt per day (daily store runs)."
+    ),
     seed: int = typer.Option(0, help="Random seed; same options and seed, same bytes."),
     amounts: str = typer.Option("mixed", help="mixed (cents, $0.50 to $10M) or published."),
     gzip: bool = typer.Option(False, "--gzip", help="Write .nt.gz files."),
@@ -83,6 +86,7 @@ def generate(
             suspicious_fraction=suspicious_fraction,
             days=days,
             files=files,
+            split_by=split_by,
             seed=seed,
             amounts=amounts,
             gzip=gzip,
@@ -115,6 +119,8 @@ _NOTIFY_COMMAND = typer.Option(None, "--notify-command", help="Run CMD; status J
 _NOTIFY_URL = typer.Option(None, "--notify-url", help="POST the status JSON to URL.")
 _SMTP = typer.Option(None, "--smtp", help="HOST:PORT of an SMTP server for --mail-to.")
 _MAIL_TO = typer.Option(None, "--mail-to", help="Email the job's outcome to ADDRESS.")
+_STORE_ROOT = typer.Option(None, "--store-root",
+                           help='A spec\'s "store": "daily/aml" is the folder daily/aml in here.')
 
 
 @app.command()
@@ -126,8 +132,13 @@ def run(
     notify_url: str | None = _NOTIFY_URL,
     smtp: str | None = _SMTP,
     mail_to: str | None = _MAIL_TO,
+    store_root: str | None = _STORE_ROOT,
 ) -> None:
-    """Run one job: load, reason, every query; write <output-root>/<job-id>/ atomically."""
+    """Run one job: load, reason, every query; write <output-root>/<job-id>/ atomically.
+
+    A spec naming a "store" adds its data to that persistent store (under --store-root),
+    retracts its "retract" files, and queries the whole store.
+    """
     from graphcrime.runner.notify import Notifier
     from graphcrime.runner.pipeline import run_job
 
@@ -136,7 +147,7 @@ def run(
     except GraphcrimeError as err:
         raise fail(err) from None
     out = run_job(spec, output_root, serve_root=serve_root, notifier=notifier,
-                  progress=sys.stderr.isatty())
+                  progress=sys.stderr.isatty(), store_root=store_root)
     if out.exit_code:
         from graphcrime.runner.watch import _error_text
 
@@ -164,8 +175,12 @@ def watch(
     notify_url: str | None = _NOTIFY_URL,
     smtp: str | None = _SMTP,
     mail_to: str | None = _MAIL_TO,
+    store_root: str | None = _STORE_ROOT,
 ) -> None:
-    """Run every spec dropped into INBOX; file it under done/ or failed/ (reason beside it)."""
+    """Run every spec dropped into INBOX; file it under done/ or failed/ (reason beside it).
+
+    Jobs on one store (under --store-root) run one after the other, in inbox order.
+    """
     from graphcrime.errors import UsageError
     from graphcrime.runner.notify import Notifier
     from graphcrime.runner.watch import Watcher
@@ -181,7 +196,7 @@ def watch(
     notify = {"command": notify_command, "url": notify_url, "smtp": smtp, "mail_to": mail_to}
     w = Watcher(inbox, output_root, workers=workers, poll_interval=poll_interval,
                 serve_root=serve_root, notify={k: v for k, v in notify.items() if v},
-                log=lambda m: typer.echo(m, err=True))
+                log=lambda m: typer.echo(m, err=True), store_root=store_root)
     n = w.run(once=once)
     typer.echo(f"processed {n} job(s)")
     if w.left:  # --once was interrupted: the queue is not empty
@@ -352,13 +367,14 @@ def reason(
 
 @app.command()
 def serve(
-    job_dir: str = typer.Argument(..., help="A finished job folder <output-root>/<job-id>/."),
+    job_dir: str = typer.Argument(..., help="A finished job folder <output-root>/<job-id>/, "
+                                  "or a store folder (opened read-only, nothing reloaded)."),
     port: int = typer.Option(7878, help="TCP port (0 picks a free one)."),
     host: str = typer.Option("127.0.0.1", help="Address to bind (keep it on loopback)."),
     with_inputs: bool = typer.Option(False, "--with-inputs",
                                      help="Also load the job's input data files."),
 ) -> None:
-    """Serve a job's results as a read-only SPARQL 1.1 Protocol endpoint at /sparql."""
+    """Serve a job's results (or a store) as a read-only SPARQL 1.1 endpoint at /sparql."""
     from graphcrime.serve import make_server
 
     try:
@@ -508,6 +524,11 @@ def import_amlsim(
         typer.echo(r.summary(out_dir))
     except GraphcrimeError as err:
         raise fail(err) from None
+
+
+from graphcrime.store_cli import store_app  # noqa: E402 - the `store` group, its own module
+
+app.add_typer(store_app, name="store")
 
 
 def main() -> None:

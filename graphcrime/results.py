@@ -5,6 +5,9 @@
 chains' transactions and parties, so :meth:`JobResults.transactions` gives parties, amounts
 and dates from the folder alone; ``with_inputs=True`` also loads the input data files the
 job recorded in ``inputs.json`` (every transfer, not only the chains').
+``gc.open(store_dir)`` opens
+a persistent store (``graphcrime store create``) read-only instead, loading nothing: every
+fact, input and derived, is already in it (:class:`StoreResults`).
 
 >>> import graphcrime as gc                      # doctest: +SKIP
 >>> job = gc.open("out/reference_2021-07-30_001")  # doctest: +SKIP
@@ -184,6 +187,39 @@ class JobResults:
                 f"{self.status.get('status')} files={len(self.result_files)}>")
 
 
+class StoreResults(JobResults):
+    """A persistent store opened read-only for investigation, with :class:`JobResults`'s
+    queries (``chains()``, ``transactions()``: the store holds its inputs). ``status`` is
+    empty, ``stats`` is the store's :meth:`~graphcrime.api.Store.info`."""
+
+    def __init__(self, store_dir: str | Path) -> None:  # noqa: D107 - loads nothing
+        from graphcrime.api import Store
+
+        self.folder = Path(store_dir)
+        self.store = Store.open(self.folder, read_only=True)
+        self.status = {}
+        self.stats = dict(self.store.info())
+        self.result_files = []
+        self.input_files = []
+
+    def spec_paths(self, member: str) -> list[Path]:
+        raise DataError(f"{self.folder} is a store, not a job folder: it has no spec",
+                        file=str(self.folder), hint="its facts are all in the store: query it")
+
+    def __repr__(self) -> str:
+        return f"<StoreResults {self.folder} facts={self.stats.get('facts')}>"
+
+
+def is_store(folder: str | Path) -> bool:
+    """True when ``folder`` holds a persistent store (rather than a job's results)."""
+    from graphcrime.engine.disk import MARKER
+
+    return (Path(folder) / MARKER).is_file()
+
+
 def open(job_dir: str | Path, *, with_inputs: bool = False) -> JobResults:  # noqa: A001
-    """Open a finished job folder; see :class:`JobResults`."""
+    """Open a finished job folder (see :class:`JobResults`) or a store folder (read-only,
+    nothing reloaded; ``with_inputs`` changes nothing: see :class:`StoreResults`)."""
+    if is_store(job_dir):
+        return StoreResults(job_dir)
     return JobResults(job_dir, with_inputs=with_inputs)

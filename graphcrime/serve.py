@@ -1,4 +1,5 @@
-"""A read-only SPARQL 1.1 Protocol endpoint over a job's results (stdlib ``http.server``).
+"""A read-only SPARQL 1.1 Protocol endpoint over a job's results or a persistent store
+(stdlib ``http.server``; a store is opened read-only, nothing is reloaded).
 
 ``GET /sparql?query=...``, ``POST /sparql`` with a form (``query=...``) or a raw
 ``application/sparql-query`` body. The result format follows ``Accept`` (SPARQL JSON, CSV,
@@ -148,10 +149,11 @@ def make_handler(endpoint: Endpoint) -> type[BaseHTTPRequestHandler]:
 
 def make_server(job_dir: str | Path, host: str = "127.0.0.1", port: int = 7878, *,
                 with_inputs: bool = False) -> ThreadingHTTPServer:
-    """A server (not yet serving) over a job's results; ``port=0`` picks a free port."""
-    from graphcrime.results import JobResults
+    """A server (not yet serving) over a job's results or a store folder; ``port=0`` picks a
+    free port."""
+    from graphcrime.results import open as open_results
 
-    endpoint = Endpoint(JobResults(job_dir, with_inputs=with_inputs))
+    endpoint = Endpoint(open_results(job_dir, with_inputs=with_inputs))
     server = ThreadingHTTPServer((host, port), make_handler(endpoint))
     server.daemon_threads = True
     server.endpoint = endpoint  # type: ignore[attr-defined]

@@ -40,6 +40,7 @@ from graphcrime.runner.outputs import (
     utc_now,
 )
 from graphcrime.runner.spec import JobSpec, load_spec
+from graphcrime.runner.storejob import open_job_store, update_store
 
 StoreFactory = Callable[..., Any]
 
@@ -98,19 +99,20 @@ def _job_name(spec_path: Path) -> str:
 def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str | Path | None = None,
             notifier: Notifier | None = None, store_factory: StoreFactory | None = None,
             progress: bool = False, base: str | Path | None = None,
-            threads: int | None = None) -> JobOutcome:
+            threads: int | None = None, store_root: str | Path | None = None) -> JobOutcome:
     """Run the spec at ``spec_path``; results go to ``<output_root>/<job-id>/``.
 
     ``base`` is the folder relative paths start from (default: the spec's own folder).
     ``threads`` is how many cores the job may use (the watcher passes its free ones); by
     default ``resources.cores`` (at most the machine's), else every core of the machine.
+    A spec's ``"store"`` is a folder under ``store_root`` (see :mod:`.storejob`).
     """
     spec_path = Path(spec_path)
     started, t0 = utc_now(), time.perf_counter()
     spec: JobSpec | None = None
     error: GraphcrimeError | BaseException | None = None
     try:
-        spec = load_spec(spec_path, serve_root, base)
+        spec = load_spec(spec_path, serve_root, base, store_root)
     except GraphcrimeError as e:
         error = e
     try:
@@ -128,14 +130,18 @@ def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str |
             raise error
         assert spec is not None
         recorder = InputRecorder(spec, serve_root, base)  # hashes while the store loads
-        factory = store_factory or (spark_store_factory(spec.engine)
-                                    if spec.engine.get("name") == "spark"
-                                    else default_store_factory)
         stats["threads"] = threads or min(spec.resources.cores or machine_cores(),
                                           machine_cores())
-        store = factory(memory_limit=spec.resources.memory, threads=stats["threads"],
-                        temp_dir=None, progress=progress)
-        stats.update(_run(spec, job, store, stats, results, t0))
+        if spec.store_name is not None:
+            store, created = open_job_store(spec, job, progress, t0, stats["threads"])
+            stats.update(_run_store(spec, job, store, created, stats, results, t0))
+        else:
+            factory = store_factory or (spark_store_factory(spec.engine)
+                                        if spec.engine.get("name") == "spark"
+                                        else default_store_factory)
+            store = factory(memory_limit=spec.resources.memory, threads=stats["threads"],
+                            temp_dir=None, progress=progress)
+            stats.update(_run(spec, job, store, stats, results, t0))
         status = "succeeded"
     except (GraphcrimeError, Exception) as e:  # every failure ends in status.json
         error = _known_failure(e, spec)
@@ -166,7 +172,8 @@ def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str |
         "job_id": job.job_id, "status": status, "spec": str(spec_path.absolute()),
         "folder": str(job.final), "started": started, "finished": utc_now(),
         "seconds": round(seconds, 3), "results": results,
-        "counts": {k: stats[k] for k in ("input_facts", "derived_facts") if k in stats},
+        "counts": {k: stats[k] for k in ("input_facts", "derived_facts", "added", "retracted",
+                                         "derived", "removed") if k in stats},
     }
     if inputs:
         doc["inputs"] = inputs
@@ -275,6 +282,23 @@ def _run(spec: JobSpec, job: JobFolder, store: Any, stats: dict, results: list[d
     derived = _first(reason, "derived_facts", "derived", "facts")
     job.log(f"derived {derived} facts in {secs['reason']} s")
 
+    _queries(spec, job, store, stats, results, t0)
+    out: dict[str, Any] = {"load": load, "reason": reason}
+    if input_facts is not None:
+        out["input_facts"] = input_facts
+    if derived is not None:
+        out["derived_facts"] = derived
+    total = (input_facts or 0) + (derived or 0)
+    if total:
+        out["bytes_per_fact"] = round(peak_rss_bytes() / total, 1)
+    return out
+
+
+def _queries(spec: JobSpec, job: JobFolder, store: Any, stats: dict, results: list[dict],
+             t0: float) -> None:
+    """Run every query of the spec; write ``results/`` and their entries in ``results``."""
+    secs = stats["seconds"]
+    timeout = spec.limits.timeout_seconds
     t = time.perf_counter()
     taken: set[str] = set()
     answers: list[Path] = []
@@ -310,12 +334,17 @@ def _run(spec: JobSpec, job: JobFolder, store: Any, stats: dict, results: list[d
     if tables:
         job.log(f"note: neptune-loader.json loads results/ as N-Triples; upload only the .nt "
                 f"files, not {', '.join(tables)}")
-    out: dict[str, Any] = {"load": load, "reason": reason}
-    if input_facts is not None:
-        out["input_facts"] = input_facts
-    if derived is not None:
-        out["derived_facts"] = derived
-    total = (input_facts or 0) + (derived or 0)
-    if total:
-        out["bytes_per_fact"] = round(peak_rss_bytes() / total, 1)
+
+
+def _run_store(spec: JobSpec, job: JobFolder, store: Any, created: bool, stats: dict,
+               results: list[dict], t0: float) -> dict:
+    """A store job (:mod:`.storejob`): update the store, then query all of it."""
+    t = time.perf_counter()
+    update = update_store(spec, job, store, created, t0)
+    stats["seconds"]["update"] = round(time.perf_counter() - t, 3)
+    _queries(spec, job, store, stats, results, t0)
+    out: dict[str, Any] = {"update": update}
+    out.update({k: update[k] for k in ("added", "retracted", "derived", "removed")})
+    out.update({k: update[k] for k in ("input_facts", "derived_facts")
+                if update.get(k) is not None})
     return out

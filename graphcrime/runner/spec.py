@@ -30,7 +30,8 @@ from graphcrime.errors import SpecError
 
 MAX_GLOB_MATCHES = 100_000
 MAX_SPEC_BYTES = 8 << 20  # specs are small (a megabyte parameter fits): refuse bigger unread
-_TOP_KEYS = {"name", "data", "rules", "queries", "parameters", "resources", "limits", "engine"}
+_TOP_KEYS = {"name", "data", "rules", "queries", "parameters", "resources", "limits", "engine",
+             "store", "retract"}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(Ki|Mi|Gi|Ti|K|M|G|T|k)?B?\s*$")
 _UNITS = {
     None: 1, "K": 10**3, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
@@ -70,6 +71,11 @@ class JobSpec:
     resources: Resources = Resources()
     limits: Limits = Limits()
     engine: dict[str, Any] = field(default_factory=lambda: {"name": "embedded"})
+    #: ``"store"`` as written (``"daily/aml"``) and resolved under the runner's store root
+    #: (``None`` when no root was given: :func:`~graphcrime.runner.pipeline.run_job` refuses)
+    store_name: str | None = None
+    store: Path | None = None
+    retract: list[Path] = field(default_factory=list)
 
 
 def parse_size(text: object, json_path: str = "resources.memory") -> int:
@@ -119,7 +125,10 @@ def _confined(p: Path, root: Path, path: str, file: Path) -> Path:
     return real
 
 
-def _expand(value: object, key: str, base: Path, root: Path, file: Path) -> list[Path]:
+def _expand(value: object, key: str, base: Path, root: Path, file: Path,
+            empty: bool = False) -> list[Path]:
+    if isinstance(value, list) and not value and empty:
+        return []
     if not isinstance(value, list) or not value:
         raise _err(key, "expected a non-empty list of paths or globs", f'e.g. ["{key}/*"]', file)
     out: list[Path] = []
@@ -173,12 +182,47 @@ def _literal_prefix(pattern: str) -> Path:
     return Path(*parts[:n]) if n else Path(".")
 
 
+def store_path(name: object, store_root: Path | None, file: Path | None = None) -> Path | None:
+    """The folder of a spec's ``"store"`` under ``store_root``, confined like every path:
+    a relative path of plain names (no ``..``, not absolute) whose real path (symlinks
+    followed) stays inside the root. ``None`` when there is no root to resolve against.
+
+    >>> store_path("daily/aml", Path("/srv/stores"))
+    PosixPath('/srv/stores/daily/aml')
+    >>> store_path("../x", Path("/srv/stores"))
+    Traceback (most recent call last):
+    ...
+    graphcrime.errors.SpecError: store: '../x' is not a store name inside the store root
+      hint: write a relative folder name such as "daily/aml" (no .., no absolute path)
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise _err("store", f"expected a store name, got {_short(json.dumps(name))}",
+                   'e.g. "daily/aml" (a folder under the runner\'s --store-root)', file)
+    parts = Path(name).parts
+    if os.path.isabs(name) or ".." in parts or "\0" in name or len(name) > 1000:
+        raise _err("store", f"{_short(name)!r} is not a store name inside the store root",
+                   'write a relative folder name such as "daily/aml" (no .., no absolute '
+                   "path)", file)
+    if store_root is None:
+        return None
+    root = Path(os.path.realpath(store_root))
+    real = Path(os.path.realpath(root / name))
+    if real == root:
+        raise _err("store", f"{_short(name)!r} names the store root itself",
+                   'name a folder inside it, e.g. "daily/aml"', file)
+    if root not in real.parents:
+        raise _err("store", f"{_short(name)!r} resolves outside the store root {root}",
+                   "a store is a folder inside --store-root (no symlinks out of it)", file)
+    return real
+
+
 def validate_spec(doc: object, source: Path, serve_root: Path | None = None,
-                  base: Path | None = None) -> JobSpec:
+                  base: Path | None = None, store_root: Path | None = None) -> JobSpec:
     """Check a parsed spec document; raise :class:`SpecError` naming the first bad member.
 
     Relative paths resolve against ``base`` (default: the spec's folder; the watcher passes
-    the inbox, as a claimed spec has moved to ``running/``).
+    the inbox, as a claimed spec has moved to ``running/``); ``"store"`` resolves under
+    ``store_root`` (see :func:`store_path`).
     """
     source = Path(source).absolute()
     base = Path(base).absolute() if base is not None else source.parent
@@ -240,13 +284,23 @@ def validate_spec(doc: object, source: Path, serve_root: Path | None = None,
             raise _err("engine.master", "expected a Spark master URL",
                        'e.g. "local[2]", "spark://host:7077", "k8s://https://host:443", "yarn"',
                        source)
+    has_store = "store" in doc
+    store = store_path(doc["store"], store_root, source) if has_store else None
+    if has_store and engine.get("name", "embedded") != "embedded":
+        raise _err("store", "a store job runs on the embedded engine",
+                   'drop "engine" or "store"', source)
+    if "retract" in doc and not has_store:
+        raise _err("retract", "only a job with a store can retract",
+                   'name the store: "store": "daily/aml"', source)
     return JobSpec(
         name=name, source=source,
-        data=_expand(doc["data"], "data", base, root, source),
+        data=_expand(doc["data"], "data", base, root, source, empty=has_store),
         rules=_expand(doc["rules"], "rules", base, root, source),
-        queries=_expand(doc["queries"], "queries", base, root, source),
+        queries=_expand(doc["queries"], "queries", base, root, source, empty=has_store),
         parameters=dict(params), resources=resources, limits=limits,
         engine={"name": "embedded", **engine},
+        store_name=doc["store"] if has_store else None, store=store,
+        retract=_expand(doc.get("retract", []), "retract", base, root, source, empty=True),
     )
 
 
@@ -258,7 +312,7 @@ def _size(value: object, source: Path) -> int:
 
 
 def load_spec(path: str | Path, serve_root: str | Path | None = None,
-              base: str | Path | None = None) -> JobSpec:
+              base: str | Path | None = None, store_root: str | Path | None = None) -> JobSpec:
     """Read and validate a spec file; JSON syntax errors come with line and column."""
     path = Path(path)
     text = read_spec_text(path)
@@ -271,7 +325,8 @@ def load_spec(path: str | Path, serve_root: str | Path | None = None,
         raise SpecError("JSON nested too deeply", file=str(path), json_path="$",
                         hint="a job spec is a flat object of lists and small objects") from None
     return validate_spec(doc, path, Path(serve_root) if serve_root is not None else None,
-                         Path(base) if base is not None else None)
+                         Path(base) if base is not None else None,
+                         Path(store_root) if store_root is not None else None)
 
 
 def read_spec_text(path: str | Path, limit: int = MAX_SPEC_BYTES) -> str:

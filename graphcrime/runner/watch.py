@@ -56,6 +56,15 @@ def declared_resources(path: Path) -> tuple[int | None, int, float | None]:
         return None, 0, None
 
 
+def declared_store(path: Path) -> str | None:
+    """A spec's ``"store"`` name, normalised (``daily//aml/`` -> ``daily/aml``), or None."""
+    try:
+        name = json.loads(read_spec_text(path)).get("store")
+    except Exception:  # noqa: BLE001 - an invalid spec fails when it runs
+        return None
+    return os.path.normpath(name) if isinstance(name, str) and name.strip() else None
+
+
 @dataclass
 class Running:
     spec: Path
@@ -68,6 +77,7 @@ class Running:
     deadline: float | None = None
     timed_out: bool = False
     rss_over: int = 0  # resident bytes when killed for passing resources.memory
+    store: str | None = None  # the spec's "store", normalised (see declared_store)
 
 
 class Watcher:
@@ -81,7 +91,8 @@ class Watcher:
                  poll_interval: float = 1.0, settle: float = 2.0,
                  serve_root: str | Path | None = None, notify: dict | None = None,
                  store_factory: str | None = None, cores: int | None = None,
-                 memory: int | None = None, log: Callable[[str], object] = print) -> None:
+                 memory: int | None = None, log: Callable[[str], object] = print,
+                 store_root: str | Path | None = None) -> None:
         self.inbox = Path(inbox).absolute()
         self.output_root = Path(output_root).absolute()
         self.cores = cores or machine_cores()
@@ -90,12 +101,17 @@ class Watcher:
         self.poll_interval, self.settle = poll_interval, settle
         self.serve_root = Path(serve_root).absolute() if serve_root is not None else self.inbox
         self.notify = notify or {}
+        self.store_root = Path(store_root).absolute() if store_root is not None else None
         self.store_factory = store_factory
         self.log = log
         self.running: list[Running] = []
         self.settling = Settling(settle)
         self.stopping = False
         self.left: list[str] = []  # after run(once=True) was stopped: specs not yet filed
+
+    def busy_stores(self) -> set[str]:
+        """Stores named by running jobs: a second job on one of them waits in the inbox."""
+        return {r.store for r in self.running if r.store}
 
     def fits(self, cores: int | None, memory: int) -> bool:
         """Whether a job declaring ``cores`` (None counts as 1) and ``memory`` starts now."""
@@ -240,11 +256,14 @@ class Watcher:
                "--serve-root", str(self.serve_root), "--threads", str(threads)]
         if self.store_factory:
             cmd += ["--store-factory", self.store_factory]
+        if self.store_root is not None:
+            cmd += ["--store-root", str(self.store_root)]
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True,
                                 pass_fds=(fd,))  # the worker keeps the lock if we die
         deadline = (time.monotonic() + timeout * KILL_GRACE[0] + KILL_GRACE[1]
                     if timeout is not None else None)
-        self.running.append(Running(claimed, proc, result, cores, memory, attempt, fd, deadline))
+        self.running.append(Running(claimed, proc, result, cores, memory, attempt, fd, deadline,
+                                    store=declared_store(claimed)))
         self.log(f"started {claimed.name} (attempt {attempt}, {threads} core(s), pid {proc.pid})")
 
     def _reap(self) -> None:
@@ -373,6 +392,8 @@ class Watcher:
                     cores, memory, _ = declared_resources(spec)
                     if self.stopping or not self.fits(cores, memory):
                         break
+                    if (store := declared_store(spec)) and store in self.busy_stores():
+                        continue  # queued behind the running job on that store
                     self._start(spec)
                 if orphans:
                     orphans &= {p.name for p in self.held_elsewhere()}

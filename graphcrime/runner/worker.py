@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--output-root", required=True)
     ap.add_argument("--result", required=True)
     ap.add_argument("--serve-root")
+    ap.add_argument("--store-root", help="folder the spec's \"store\" resolves under")
     ap.add_argument("--base", help="folder the spec's relative paths start from")
     ap.add_argument("--notify", default="{}", help="Notifier fields as JSON")
     ap.add_argument("--store-factory", help="module:attr of a Store-like factory")
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
     outcome = run_job(
         args.spec, args.output_root, serve_root=args.serve_root, base=args.base,
+        store_root=args.store_root,
         notifier=Notifier(**json.loads(args.notify)),
         store_factory=_load(args.store_factory) if args.store_factory else None,
         threads=args.threads)
