@@ -23,9 +23,10 @@ from typing import Any
 
 import duckdb
 
+from graphcrime.console.roots import inside
 from graphcrime.console.tables import Table, clamp
 from graphcrime.engine.sqlexpr import q
-from graphcrime.errors import GraphcrimeError, QueryError
+from graphcrime.errors import DataError, GraphcrimeError, QueryError
 from graphcrime.results import CHAINS_QUERY, PREFIXES, JobResults
 
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -88,12 +89,24 @@ def chain_filter(filters: dict[str, Any]) -> tuple[str, list[Any]]:
     return ("WHERE " + " AND ".join(where) if where else ""), params
 
 
+def refuse_links_out(folder: Path) -> None:
+    """Refuse a job folder whose ``results/`` holds a link to anything outside the output
+    root (the folder's parent): the console would load and show what it points to."""
+    res = folder / "results"
+    for p in sorted(res.iterdir()) if res.is_dir() else []:
+        if not inside(p, folder.parent):
+            raise DataError(f"results/{p.name} points outside the output root; the console "
+                            "does not open this job", file=str(p),
+                            hint="replace the link by the file itself")
+
+
 class JobData:
     """A job's results store plus the console's tables; see the module docstring."""
 
     def __init__(self, folder: str | Path, *, with_inputs: bool = True,
                  query_timeout: float = QUERY_TIMEOUT) -> None:
         self.folder = Path(folder)
+        refuse_links_out(self.folder)
         self.notes: list[str] = []
         self.query_timeout = query_timeout
         res = None
@@ -174,6 +187,7 @@ class JobData:
     def result_names(self) -> list[str]:
         res = self.folder / "results"
         return sorted(p.name for p in res.iterdir() if p.is_file()) if res.is_dir() else []
+
 
     def file_table(self, name: str, path: Path) -> Table:
         """The table of one result file (``.nt``/``.nt.gz`` as S, P, O; ``.csv`` by header)."""

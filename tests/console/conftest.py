@@ -44,14 +44,15 @@ def nt_escape(text: str) -> str:
 
 @pytest.fixture(scope="session")
 def console_job(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """``{"root", "job", "folder", "served", "names"}`` of one finished reference job."""
+    """``{"root", "job", "folder", "served", "names"}`` of one finished reference job
+    (3,000 transactions, 2% of the parties suspicious: a few hundred chains)."""
     from generator import generate
     from graphcrime.runner.pipeline import run_job
 
     served = tmp_path_factory.mktemp("served")
     for d in ("rules", "queries"):
         shutil.copytree(REPO / d, served / d)
-    generate(served / "data", transactions=5000, typologies="all", seed=5, force=True)
+    generate(served / "data", transactions=3000, suspicious_fraction=0.02, seed=5, force=True)
     parties = next((served / "data").glob("parties*.nt"))
     lines = parties.read_text(encoding="utf-8").splitlines()
     sus = sorted({ln.split(" ", 1)[0] for ln in lines
@@ -69,7 +70,7 @@ def console_job(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "name": "console", "data": ["data/*.nt"],
         "rules": ["rules/suspicious-chains.dlog", "rules/high-value-chains.dlog"],
         "queries": ["queries/suspicious-chains.rq", "queries/high-value-chains.rq"],
-        "parameters": {"min_amount": 100, "max_chain_length": 30}}), encoding="utf-8")
+        "parameters": {"min_amount": 100, "max_chain_length": 10}}), encoding="utf-8")
     root = tmp_path_factory.mktemp("out")
     job = run_job(spec, root)
     assert job.exit_code == 0, job.status
@@ -140,7 +141,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser: object, tmp_path: Path) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})  # type: ignore[attr-defined]
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
     pg = context.new_page()
     dialogs: list[str] = []
     pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

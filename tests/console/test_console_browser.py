@@ -23,18 +23,23 @@ def oxstore(*files: Path) -> ox.Store:
     return store
 
 
+_STORES: dict[str, ox.Store] = {}
+
+
 def job_store(console: dict) -> ox.Store:
     """pyoxigraph over the job's results and its input data: the independent oracle."""
-    files = sorted((console["folder"] / "results").glob("*.nt"))
-    files += sorted((console["served"] / "data").glob("*.nt"))
-    return oxstore(*files)
+    if console["job"] not in _STORES:
+        files = sorted((console["folder"] / "results").glob("*.nt"))
+        files += sorted((console["served"] / "data").glob("*.nt"))
+        _STORES[console["job"]] = oxstore(*files)
+    return _STORES[console["job"]]
 
 
 def shot(page: object, tmp_path: Path, name: str) -> Path:
     folder = Path(os.environ.get("GRAPHCRIME_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(path), full_page=True)
     assert not blank(path), f"{path} is blank"
     return path
 
@@ -61,21 +66,21 @@ def top_chains(store: ox.Store, n: int) -> list[str]:
 
 def test_jobs_to_job_to_chain_graph(console: dict, page: object, tmp_path: Path) -> None:
     pg = page
-    pg.goto(console["url"])  # type: ignore[attr-defined]
-    link = pg.locator(f"a.job-link:text-is('{console['job']}')")  # type: ignore[attr-defined]
+    pg.goto(console["url"])
+    link = pg.locator(f"a.job-link:text-is('{console['job']}')")
     link.wait_for()
     shot(pg, tmp_path, "1-jobs")
     link.click()
-    pg.wait_for_selector("#chains table tbody tr")  # type: ignore[attr-defined]
-    pg.wait_for_selector("#summary dl")  # type: ignore[attr-defined]
+    pg.wait_for_selector("#chains table tbody tr")
+    pg.wait_for_selector("#summary dl")
     shot(pg, tmp_path, "2-job")
     store = job_store(console)
-    shown = [a.get_attribute("title") for a in pg.locator("#chains a.chain-link").all()]  # type: ignore[attr-defined]
+    shown = [a.get_attribute("title") for a in pg.locator("#chains a.chain-link").all()]
     assert shown[:5] == top_chains(store, 5)
-    pg.locator("#chains a.chain-link").first.click()  # type: ignore[attr-defined]
-    pg.wait_for_selector("#tx-table tbody tr")  # type: ignore[attr-defined]
+    pg.locator("#chains a.chain-link").first.click()
+    pg.wait_for_selector("#tx-table tbody tr")
     chain = shown[0]
-    frame = pg.frame_locator("#graph")  # type: ignore[attr-defined]
+    frame = pg.frame_locator("#graph")
     frame.locator("g.node").first.wait_for()
     nodes = frame.locator("g.node").count()
     edges = frame.locator("g.edge").count()
@@ -83,8 +88,144 @@ def test_jobs_to_job_to_chain_graph(console: dict, page: object, tmp_path: Path)
                            f"?t <{PROP}hasOriginator> ?o ; <{PROP}hasBeneficiary> ?b }}"))
     parties = {r[1].value for r in txs} | {r[2].value for r in txs}
     assert (nodes, edges) == (len(parties), len(txs))
-    assert pg.locator("#tx-table tbody tr").count() == len(txs)  # type: ignore[attr-defined]
-    assert pg.locator("#explanation pre").count() >= 1  # type: ignore[attr-defined]
-    assert "high-value-chains.dlog:" in pg.locator("#explanation").inner_text()  # type: ignore[attr-defined]
+    assert pg.locator("#tx-table tbody tr").count() == len(txs)
+    assert pg.locator("#explanation pre").count() >= 1
+    assert "high-value-chains.dlog:" in pg.locator("#explanation").inner_text()
     shot(pg, tmp_path, "3-chain")
-    assert not pg.dialogs and not pg.errors  # type: ignore[attr-defined]
+    assert not pg.dialogs and not pg.errors
+
+
+def cells(pg: object, selector: str) -> list[list[str]]:
+    """A rendered table's cells: a link's title (the full IRI), else the value's text."""
+    return pg.evaluate(
+        """sel => [...document.querySelectorAll(sel + ' tbody tr')].map(tr =>
+             [...tr.children].map(td => { const a = td.querySelector('a');
+               if (a) return a.title; const l = td.querySelector('.lit');
+               return l ? l.firstChild.textContent : td.textContent; }))""", selector)
+
+
+def no_injection(pg: object) -> None:
+    """No probe ran, in the page or its frames, and no probe became an element."""
+    for frame in pg.frames:
+        assert frame.evaluate("window.__xss") is None
+        probes = "document.querySelectorAll('img, [onload], [onerror], b').length"
+        assert frame.evaluate(probes) == 0
+    assert not pg.dialogs and not pg.errors
+
+
+def test_sparql_table_matches_pyoxigraph(console: dict, page: object, tmp_path: Path) -> None:
+    pg = page
+    pg.goto(f"{console['url']}jobs/{console['job']}/sparql")
+    area = pg.locator("#query")
+    assert f"PREFIX prop: <{PROP}>" in area.input_value()  # the job's query prefixes
+    pg.click("#sparql button[type=submit]")
+    pg.wait_for_selector("#table tbody tr")
+    query = (f"PREFIX prop: <{PROP}>\nPREFIX type: <{TYPE}>\n"
+             "SELECT ?chain ?length ?final WHERE {\n  ?chain a type:HighValueChain ; "
+             "prop:hasLength ?length ; prop:hasFinalAmount ?final .\n  FILTER(?length >= 3)\n"
+             "} ORDER BY DESC(?final) ?chain LIMIT 60")
+    area.fill(query)
+    with pg.expect_response(lambda r: r.url.endswith("/sparql") and r.request.method == "POST"):
+        pg.click("#sparql button[type=submit]")
+    pg.wait_for_function("() => !document.querySelector('#table').classList.contains('loading')")
+    store = job_store(console)
+    expected = [[t.value for t in row] for row in store.query(query)]
+    shown = cells(pg, "#table")
+    pg.click("#table .pager button:has-text('next')")
+    pg.wait_for_function(
+        "() => document.querySelector('#table .count').textContent.startsWith('rows 51')")
+    shown += cells(pg, "#table")
+    assert shown == expected and len(expected) == 60
+    shot(pg, tmp_path, "5-sparql")
+    area.fill("SELECT ?s\nWHERE { ?s ?p }")
+    pg.click("#sparql button[type=submit]")
+    pg.wait_for_selector("#error:not([hidden])")
+    assert pg.locator("#error").inner_text().startswith("line 2, column")
+    area.fill("DELETE WHERE { ?s ?p ?o }")
+    pg.click("#sparql button[type=submit]")
+    pg.wait_for_function("() => document.querySelector('#error').textContent.includes('Update')")
+    no_injection(pg)
+
+
+def filtered_total(pg: object) -> int:
+    pg.wait_for_function("() => !document.querySelector('#chains').classList.contains('loading')")
+    return int(pg.locator("#chains").get_attribute("data-total"))
+
+
+def test_filter_the_chains_table(console: dict, page: object, tmp_path: Path) -> None:
+    pg = page
+    pg.goto(f"{console['url']}jobs/{console['job']}")
+    pg.wait_for_selector("#chains tbody tr")
+    store = job_store(console)
+    pg.check("#chain-filters [name=high_value]")
+    pg.fill("#chain-filters [name=length_min]", "3")
+    pg.fill("#chain-filters [name=length_max]", "6")
+    pg.fill("#chain-filters [name=amount_min]", "1000")
+    with pg.expect_response(lambda r: "length_min=3" in r.url):
+        pg.click("#chain-filters button[type=submit]")
+    (n,), = store.query(f"""SELECT (COUNT(*) AS ?n) WHERE {{ ?c a <{TYPE}HighValueChain> ;
+        <{PROP}hasLength> ?l ; <{PROP}hasFinalAmount> ?a .
+        FILTER(?l >= 3 && ?l <= 6 && ?a >= 1000) }}""")
+    assert filtered_total(pg) == int(n.value) > 0
+    lengths = [int(r[3]) for r in cells(pg, "#chains")]
+    assert lengths and all(3 <= x <= 6 for x in lengths)
+    shot(pg, tmp_path, "6-filtered")
+    assert "length_min=3" in pg.locator("#chains-csv").get_attribute("href")
+    pg.click("#chain-filters button[type=reset]")
+    name = next(iter(console["names"].values()))
+    word = name.split()[1]  # e.g. 'Zoë' or 'Łukasz': accents, case as written
+    pg.fill("#chain-filters [name=party]", word)
+    with pg.expect_response(lambda r: "party=" in r.url):
+        pg.click("#chain-filters button[type=submit]")
+    (n,), = store.query(f"""SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{
+        ?c a <{TYPE}SuspiciousChain> . {{ ?c <{PROP}hasOriginator> ?p }} UNION
+        {{ ?c <{PROP}hasBeneficiary> ?p }} ?p <http://www.w3.org/2000/01/rdf-schema#label> ?l .
+        FILTER(CONTAINS(?l, "{word}")) }}""")
+    assert filtered_total(pg) == int(n.value) > 0
+    no_injection(pg)
+
+
+def degree(store: ox.Store, party: str) -> int:
+    (n,), = store.query(f"""SELECT (COUNT(DISTINCT ?t) AS ?n) WHERE {{
+        {{ ?t <{PROP}hasOriginator> <{party}> }} UNION
+        {{ ?t <{PROP}hasBeneficiary> <{party}> }} }}""")
+    return int(n.value)
+
+
+def test_party_page_and_hostile_names(console: dict, page: object, tmp_path: Path) -> None:
+    pg = page
+    store = job_store(console)
+    chain = top_chains(store, 1)[0]
+    pg.goto(f"{console['url']}jobs/{console['job']}/chain?iri=" + chain.replace("#", "%23"))
+    pg.wait_for_selector("#tx-table tbody tr")
+    no_injection(pg)
+    origin = pg.locator("#summary dd a").first
+    party = origin.get_attribute("title")
+    assert origin.inner_text() == console["names"][party]  # the hostile name, as text
+    if degree(store, party) > 150:  # a hub: the graph would show only its largest 150
+        party = next(p for p in (a.get_attribute("title") for a in pg.locator(
+            "#tx-table a[href*='/party?']").all()) if degree(store, p) <= 150)
+        pg.locator(f"#tx-table a[title='{party}']").first.click()
+    else:
+        origin.click()
+    pg.wait_for_selector("#party-name")
+    if party in console["names"]:
+        assert pg.locator("#party-name").inner_text() == console["names"][party]
+    frame = pg.frame_locator("#graph")
+    frame.locator("g.node").first.wait_for()
+    txs = list(store.query(f"""SELECT DISTINCT ?t ?o ?b WHERE {{
+        {{ ?t <{PROP}hasOriginator> <{party}> }} UNION {{ ?t <{PROP}hasBeneficiary> <{party}> }}
+        ?t <{PROP}hasOriginator> ?o ; <{PROP}hasBeneficiary> ?b }}"""))
+    parties = {r[1].value for r in txs} | {r[2].value for r in txs}
+    assert (frame.locator("g.node").count(), frame.locator("g.edge").count()) == (
+        len(parties), len(txs))
+    pg.wait_for_selector("#transactions tbody tr")
+    assert int(pg.locator("#transactions").get_attribute("data-total")) == len(txs)
+    pg.wait_for_selector("#chains table")
+    (n,), = store.query(f"""SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ ?c a ?k .
+        VALUES ?k {{ <{TYPE}SuspiciousChain> <{TYPE}HighValueChain> }}
+        {{ ?c <{PROP}hasOriginator> <{party}> }} UNION
+        {{ ?c <{PROP}hasBeneficiary> <{party}> }} }}""")
+    assert int(pg.locator("#chains").get_attribute("data-total")) == int(n.value)
+    shot(pg, tmp_path, "4-party")
+    no_injection(pg)
