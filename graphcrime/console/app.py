@@ -74,7 +74,7 @@ class Headers:
                 have = {k.lower() for k, _ in headers}
                 extra = {b"content-security-policy": CSP.encode(),
                          b"x-content-type-options": b"nosniff",
-                         b"referrer-policy": b"no-referrer", b"x-frame-options": b"SAMEORIGIN",
+                         b"referrer-policy": b"same-origin", b"x-frame-options": b"SAMEORIGIN",
                          b"cache-control": b"no-store"}
                 headers += [(k, v) for k, v in extra.items() if k not in have]
                 message["headers"] = headers

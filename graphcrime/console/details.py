@@ -20,7 +20,6 @@ from graphcrime.console.jobdata import CHAIN_COLUMNS, JobData
 from graphcrime.console.tables import Table
 from graphcrime.errors import DataError, GraphcrimeError, QueryError
 from graphcrime.results import PREFIXES, python_value
-from graphcrime.vocab import PROP, TYPE
 
 _IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*$')
 MAX_GRAPH_EDGES = 150
@@ -133,11 +132,15 @@ def rules(data: JobData, classes: list[str]) -> dict[str, Any]:
 
 
 def transactions_query(iri: str) -> str:
-    """Transfers out of and into a party, by date."""
-    return PREFIXES + f"""SELECT ?transaction ?originator ?beneficiary ?amount ?date WHERE {{
+    """Transfers out of and into a party, by date (with the parties' labels)."""
+    return PREFIXES + f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?transaction ?originator ?beneficiary ?amount ?date ?originator_label
+       ?beneficiary_label WHERE {{
   {{ ?transaction prop:hasOriginator <{iri}> }} UNION {{ ?transaction prop:hasBeneficiary <{iri}> }}
   ?transaction prop:hasOriginator ?originator ; prop:hasBeneficiary ?beneficiary .
   OPTIONAL {{ ?transaction prop:hasAmount ?amount }} OPTIONAL {{ ?transaction prop:hasDate ?date }}
+  OPTIONAL {{ ?originator rdfs:label ?originator_label }}
+  OPTIONAL {{ ?beneficiary rdfs:label ?beneficiary_label }}
 }} ORDER BY ?date ?transaction"""
 
 
@@ -177,6 +180,3 @@ def graph_html(data: JobData, iri: str, hops: int = 1) -> str:
              else neighbourhood_graph(data.res, iri, hops=hops, max_edges=MAX_GRAPH_EDGES))
     return page(g, layout(g), _rads(g))
 
-
-__all__ = ["PROP", "TYPE", "chain", "check_iri", "graph_html", "kind_of", "party",
-           "transaction"]

@@ -9,7 +9,6 @@ system browser); the tests skip only when no browser can be launched.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -22,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.console.jobs import reference_spec
 
 REPO = Path(__file__).resolve().parents[2]
 #: Names given to the suspicious parties (every one starts a chain): XSS probes, quotes,
@@ -50,8 +51,6 @@ def console_job(tmp_path_factory: pytest.TempPathFactory) -> dict:
     from graphcrime.runner.pipeline import run_job
 
     served = tmp_path_factory.mktemp("served")
-    for d in ("rules", "queries"):
-        shutil.copytree(REPO / d, served / d)
     generate(served / "data", transactions=3000, suspicious_fraction=0.02, seed=5, force=True)
     parties = next((served / "data").glob("parties*.nt"))
     lines = parties.read_text(encoding="utf-8").splitlines()
@@ -65,12 +64,7 @@ def console_job(tmp_path_factory: pytest.TempPathFactory) -> dict:
             line = f'{s} {p} "{nt_escape(names[s])}" .'
         out.append(line)
     parties.write_text("\n".join(out) + "\n", encoding="utf-8")
-    spec = served / "job.json"
-    spec.write_text(json.dumps({
-        "name": "console", "data": ["data/*.nt"],
-        "rules": ["rules/suspicious-chains.dlog", "rules/high-value-chains.dlog"],
-        "queries": ["queries/suspicious-chains.rq", "queries/high-value-chains.rq"],
-        "parameters": {"min_amount": 100, "max_chain_length": 10}}), encoding="utf-8")
+    spec = reference_spec(served, {"min_amount": 100, "max_chain_length": 10})
     root = tmp_path_factory.mktemp("out")
     job = run_job(spec, root)
     assert job.exit_code == 0, job.status

@@ -6,12 +6,15 @@ script injection through the hostile party names. Screenshots go to ``tmp_path``
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from graphcrime.vocab import PROP, TYPE
+from tests.console.jobs import REPO, line_chain_job
 
 pytestmark = pytest.mark.slow
 
@@ -229,3 +232,49 @@ def test_party_page_and_hostile_names(console: dict, page: object, tmp_path: Pat
     assert int(pg.locator("#chains").get_attribute("data-total")) == int(n.value)
     shot(pg, tmp_path, "4-party")
     no_injection(pg)
+
+
+def test_graph_of_a_30_transaction_chain(console: dict, page: object, tmp_path: Path) -> None:
+    job, chain = line_chain_job(tmp_path / "line", console["root"], 30)
+    pg = page
+    pg.goto(f"{console['url']}jobs/{job}/chain?iri=" + chain.replace("#", "%23"))
+    frame = pg.frame_locator("#graph")
+    frame.locator("g.node").first.wait_for()
+    assert (frame.locator("g.node").count(), frame.locator("g.edge").count()) == (31, 30)
+    pg.wait_for_selector("#tx-table tbody tr")
+    dates = [r[2] for r in cells(pg, "#tx-table")]
+    assert len(dates) == 30 and dates == sorted(dates)  # date order
+    red = frame.locator("g.node circle[fill='#d62728']").count()
+    assert red == 2  # the two suspicious ends
+    shot(pg, tmp_path, "7-chain30")
+
+
+def test_rerun_goes_through_the_queue(console: dict, page: object, tmp_path: Path) -> None:
+    pg = page
+    pg.goto(f"{console['url']}jobs/{console['job']}")
+    pg.wait_for_selector("#rerun-params input[name=param_min_amount]")
+    pg.fill("#rerun-params input[name=param_min_amount]", "250")
+    pg.fill("#rerun-params input[name=param_max_chain_length]", "4")
+    with pg.expect_navigation():
+        pg.click("#rerun button[type=submit]")
+    assert pg.url == console["url"], pg.locator("main").inner_text()
+    queued = pg.locator("tr.job-row[data-status=queued]")
+    queued.first.wait_for()
+    assert "min_amount=250" in queued.first.inner_text()
+    shot(pg, tmp_path, "8-queued")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "graphcrime", "watch", str(console["inbox"]), "--output-root",
+         str(console["root"]), "--serve-root", str(console["inbox"].parent), "--once",
+         "--poll-interval", "0.2"], env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        # the page updates by itself: no reload from here on
+        done = pg.locator("tr.job-row[data-status=succeeded]:has-text('min_amount=250')")
+        done.first.wait_for(timeout=120_000)
+    finally:
+        watcher.wait(timeout=120)
+    assert watcher.returncode == 0
+    assert pg.locator("tr.job-row[data-status=queued]").count() == 0
+    assert "max_chain_length=4" in done.first.inner_text()
+    shot(pg, tmp_path, "9-rerun-done")

@@ -343,12 +343,15 @@
         `${count(doc.chains_as_originator)} / ${count(doc.chains_as_beneficiary)}`),
       el('dt', {}, 'transactions'), el('dd', {}, count(doc.transactions))), ...notes(doc.notes));
     chainsTable(document.getElementById('chains'), () => ({party_iri: IRI}));
-    const cols = ['transaction', 'originator', 'beneficiary', 'amount', 'date'];
+    const v = (c) => (c ? c.v : null);
     pagedTable(document.getElementById('transactions'),
-      (s) => api(apiJob('/party-transactions?' + query({iri: IRI, ...tableArgs(s)}))),
-      cols.map((name, i) => ({label: name, sort: i, cell: (row) =>
-        (name === 'amount' && row[i]) ? money(row[i].v) : (name === 'date' && row[i]) ?
-          when(row[i].v) : termNode(row[i])})));
+      (s) => api(apiJob('/party-transactions?' + query({iri: IRI, ...tableArgs(s)}))), [
+        {label: 'transaction', sort: 0, cell: (row) => termNode(row[0])},
+        {label: 'originator', sort: 5, cell: (row) => partyLink(v(row[1]), v(row[5]))},
+        {label: 'beneficiary', sort: 6, cell: (row) => partyLink(v(row[2]), v(row[6]))},
+        {label: 'amount', sort: 3, cell: (row) => money(v(row[3]))},
+        {label: 'date', sort: 4, cell: (row) => when(v(row[4]))},
+      ]);
     factsTable(document.getElementById('facts'), doc.facts);
   }
 
