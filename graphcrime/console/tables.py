@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from graphcrime.engine.naive_expr import parse_nt
+from graphcrime.nt import parse_nt
 
 MAX_PAGE = 500
 XSD = "http://www.w3.org/2001/XMLSchema#"
