@@ -136,6 +136,7 @@ def synthetic_chains(data: Any, n: int) -> None:
             ((i * 37 % 1000003) * 0.75)::DOUBLE AS final_amount,
             '2021-07-' || (27 + i % 3) || 'T10:00:00' AS end_date, true AS suspicious,
             i % 11 = 0 AS high_value FROM range({n}) t(i)""")
+        data.index_parties()
 
 
 def chain_pages(console: Console, job_id: str, repeat: int) -> list[tuple[str, float]]:

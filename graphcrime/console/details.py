@@ -4,10 +4,13 @@ Each function returns a JSON-ready dict. IRIs arrive from URLs, so they are chec
 (:func:`check_iri`) before they are written into a query between ``<`` and ``>``. Graphs are
 drawn by :mod:`graphcrime.investigate.show` exactly as ``graphcrime show`` draws them.
 
->>> check_iri("http://e/a b")
-Traceback (most recent call last):
-...
-graphcrime.errors.QueryError: not an IRI: 'http://e/a b'
+>>> check_iri("<http://e/a>")
+'http://e/a'
+>>> try:
+...     check_iri("http://e/a b")
+... except QueryError as e:
+...     print(e.message)
+not an IRI: 'http://e/a b'
 """
 
 from __future__ import annotations

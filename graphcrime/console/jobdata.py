@@ -70,12 +70,11 @@ def chain_filter(filters: dict[str, Any]) -> tuple[str, list[Any]]:
     if str(filters.get("high_value") or "").lower() in ("1", "true", "on", "yes"):
         where.append("high_value")
     party = str(filters.get("party") or "").strip()
-    if party:
-        where.append("(originator ILIKE ? OR beneficiary ILIKE ? OR originator_label ILIKE ? "
-                     "OR beneficiary_label ILIKE ?)")
-        pattern = "%" + party.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        params += [pattern] * 4
-        where[-1] = where[-1].replace("ILIKE ?", "ILIKE ? ESCAPE '\\'")
+    if party:  # searched among the chains' parties (few), then a semi-join on the chains
+        where.append("(originator_pid IN (SELECT pid FROM gc_console_chain_parties WHERE "
+                     "contains(search, lower(?))) OR beneficiary_pid IN (SELECT pid FROM "
+                     "gc_console_chain_parties WHERE contains(search, lower(?))))")
+        params += [party, party]
     if filters.get("party_iri"):
         where.append("(originator = ? OR beneficiary = ?)")
         params += [str(filters["party_iri"])] * 2
@@ -142,9 +141,29 @@ class JobData:
             "coalesce(c.l8 = 'true', false) AS high_value "
             f"FROM ({chains.sql}) c LEFT JOIN gc_console_parties po ON po.iri = c.l1 "
             "LEFT JOIN gc_console_parties pb ON pb.iri = c.l2")
+        self.index_parties()
         self.chain_count = self.scalar("SELECT count(*) FROM gc_console_chains")
         self.party_count = self.scalar("SELECT count(*) FROM gc_console_parties")
         self.has_inputs = bool(self.res.input_files)
+
+    def index_parties(self) -> None:
+        """Number the chains' originators and beneficiaries: ``gc_console_chain_parties``
+        (``pid``, ``iri``, lower-case ``search`` text of IRI and label) and the chains'
+        ``originator_pid``/``beneficiary_pid``, so that the party filter searches the
+        parties (few) and semi-joins the chains on integers."""
+        cols = ", ".join(f"c.{c}" for c in CHAIN_COLUMNS)
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE gc_console_chain_parties AS SELECT "
+            "row_number() OVER ()::INTEGER AS pid, iri, search FROM (SELECT iri, "
+            "lower(iri || ' ' || coalesce(any_value(label), '')) AS search FROM ("
+            "SELECT originator AS iri, originator_label AS label FROM gc_console_chains "
+            "UNION ALL SELECT beneficiary, beneficiary_label FROM gc_console_chains) p "
+            "WHERE iri IS NOT NULL GROUP BY iri) q")
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE gc_console_chains AS SELECT {cols}, "
+            "po.pid AS originator_pid, pb.pid AS beneficiary_pid FROM gc_console_chains c "
+            "LEFT JOIN gc_console_chain_parties po ON po.iri = c.originator "
+            "LEFT JOIN gc_console_chain_parties pb ON pb.iri = c.beneficiary")
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
         with self.lock:
