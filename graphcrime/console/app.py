@@ -164,8 +164,8 @@ def make_app(roots: Roots, *, allow_submit: bool = False, hosts: set[str] | None
         try:
             text = details.graph_html(data_of(request), iri_of(request), hops)
         except GraphcrimeError as e:
-            text = pages.shell("message", "No graph", {}, f'<p class="error">{e}</p>')
-            return HTMLResponse(text, 200)
+            return HTMLResponse(pages.frame_message(e.message + (f" ({e.hint})" if e.hint
+                                                                 else "")))
         return HTMLResponse(text, headers={"content-security-policy": graph_policy})
 
     def download(request: Request) -> Response:

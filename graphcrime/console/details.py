@@ -81,18 +81,22 @@ def chain(data: JobData, iri: str) -> dict[str, Any]:
     """A chain: its row of the chains table, classes, transactions by date (with parties),
     parent and extensions, and the rules (file:line, text) that gave it its classes."""
     with data.lock:
-        rows = data.con.execute(f"SELECT {', '.join(CHAIN_COLUMNS)} FROM gc_console_chains "
-                                "WHERE chain = ?", [iri]).fetchall()
-        if not rows:
-            raise DataError(f"no chain <{iri}> in the job's results",
-                            hint="pick a chain from the job's chains table")
-        classes = sorted(t[0].value for t in data.res.query(
-            f"SELECT ?c WHERE {{ <{iri}> a ?c }}").rows())
-        txs = data.res.transactions(iri)
-        parent = [python_value(r[0]) for r in data.res.query(
-            PREFIXES + f"SELECT ?p WHERE {{ <{iri}> prop:derivedFrom ?p }}").rows()]
-        children = [python_value(r[0]) for r in data.res.query(
-            PREFIXES + f"SELECT ?c WHERE {{ ?c prop:derivedFrom <{iri}> }} ORDER BY ?c").rows()]
+        return _chain(data, iri)
+
+
+def _chain(data: JobData, iri: str) -> dict[str, Any]:
+    rows = data.con.execute(f"SELECT {', '.join(CHAIN_COLUMNS)} FROM gc_console_chains "
+                            "WHERE chain = ?", [iri]).fetchall()
+    if not rows:
+        raise DataError(f"no chain <{iri}> in the job's results",
+                        hint="pick a chain from the job's chains table")
+    classes = sorted(t[0].value for t in data.res.query(
+        f"SELECT ?c WHERE {{ <{iri}> a ?c }}").rows())
+    txs = data.res.transactions(iri)
+    parent = [python_value(r[0]) for r in data.res.query(
+        PREFIXES + f"SELECT ?p WHERE {{ <{iri}> prop:derivedFrom ?p }}").rows()]
+    children = [python_value(r[0]) for r in data.res.query(
+        PREFIXES + f"SELECT ?c WHERE {{ ?c prop:derivedFrom <{iri}> }} ORDER BY ?c").rows()]
     known = parties(data, {t[k] for t in txs for k in ("originator", "beneficiary") if t[k]})
     for t in txs:
         for k in ("originator", "beneficiary"):

@@ -223,7 +223,7 @@ class JobData:
                        f"tob.nt AS n2, tob.lex AS l2 FROM {target} f "
                        "JOIN terms ts ON ts.id = f.s JOIN terms tp ON tp.id = f.p "
                        "JOIN terms tob ON tob.id = f.o ORDER BY ts.lex, tp.lex, tob.nt")
-                table = Table.create(self.con, sql, ["S", "P", "O"], lex=True)
+                table = Table.create(self.con, sql, ["S", "P", "O"], lex=True, lock=self.lock)
                 self.con.execute(f"DROP TABLE {target}")
             elif lower.endswith((".csv", ".csv.gz")):
                 rel = self.con.execute(f"SELECT * FROM read_csv({q(str(path))}, header = true, "
@@ -233,7 +233,7 @@ class JobData:
                                 for i, n in enumerate(names))
                 table = Table.create(self.con, f"SELECT {sel} FROM read_csv({q(str(path))}, "
                                      "header = true, all_varchar = true)", names, lex=True,
-                                     nt=False)
+                                     nt=False, lock=self.lock)
             else:
                 raise QueryError(f"{name} is not a table (.nt or .csv)",
                                  hint="download it instead")
@@ -257,11 +257,11 @@ class JobData:
                 elif result.kind == "graph":
                     answer = ("table", Table.create(
                         self.con, f"SELECT s AS n0, p AS n1, o AS n2 FROM ({result.sql}) g",
-                        ["subject", "predicate", "object"]), result.engine)
+                        ["subject", "predicate", "object"], lock=self.lock), result.engine)
                 else:
                     answer = ("table", Table.create(self.con, result.sql, result.variables,
-                                                    lex=True, ordered=result.ordered),
-                              result.engine)
+                                                    lex=True, ordered=result.ordered,
+                                                    lock=self.lock), result.engine)
             except duckdb.InterruptException:
                 raise QueryError(f"the query ran longer than {self.query_timeout:g} s and "
                                  "was stopped", hint="add a LIMIT or narrow the pattern"

@@ -116,6 +116,13 @@ def sparql_page(job_id: str, text: str) -> str:
     return shell("sparql", f"SPARQL on {job_id}", {"job": job_id}, body, job_crumb(job_id))
 
 
+def frame_message(text: str) -> str:
+    """What the graph frame shows when there is no graph to draw."""
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<link rel="stylesheet" href="/static/console.css"></head><body>'
+            f'<p class="note">No graph: {escape(text)}</p></body></html>\n')
+
+
 def message_page(status: int, text: str) -> str:
     return shell("message", "Not found" if status == 404 else "Refused", {},
                  f'<p class="error">{escape(text)}</p>')

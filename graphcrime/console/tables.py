@@ -15,6 +15,7 @@ Cells are JSON objects ``{"t": "iri"|"bnode"|"lit", "v": value, "dt": datatype, 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from dataclasses import dataclass
@@ -61,10 +62,11 @@ class Table:
     lex: bool
     ordered: bool
     total: int
+    lock: Any = None  # the connection's lock (a DuckDB connection runs one call at a time)
 
     @classmethod
     def create(cls, con: Any, sql: str, columns: list[str], *, lex: bool = False,
-               nt: bool = True, ordered: bool = False) -> Table:
+               nt: bool = True, ordered: bool = False, lock: Any = None) -> Table:
         """Materialise ``sql``; ``nt=False`` for tables of plain values (``l<i>`` only)."""
         name = f"gc_console_t{next(_names)}"
         cols = []
@@ -77,7 +79,7 @@ class Table:
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT {', '.join(cols) or '1 AS _x'} "
                     f"FROM ({sql}) src")
         total = int(con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0])
-        return cls(con, name, list(columns), lex, ordered, total)
+        return cls(con, name, list(columns), lex, ordered, total, lock)
 
     def order_by(self, sort: int | None, desc: bool) -> str:
         if sort is None or not 0 <= sort < len(self.columns):
@@ -93,8 +95,10 @@ class Table:
         off, lim = clamp(offset, limit)
         n = len(self.columns)
         sel = ", ".join(f"n{i}" + (f", l{i}" if self.lex else "") for i in range(n)) or "1"
-        got = self.con.execute(f"SELECT {sel} FROM {self.name}{self.order_by(sort, desc)} "
-                               f"LIMIT {lim} OFFSET {off}").fetchall()
+        with self.lock or contextlib.nullcontext():
+            got = self.con.execute(f"SELECT {sel} FROM {self.name}"
+                                   f"{self.order_by(sort, desc)} LIMIT {lim} OFFSET {off}"
+                                   ).fetchall()
         step = 2 if self.lex else 1
         rows = [[cell(r[i * step], r[i * step + 1] if self.lex else None) for i in range(n)]
                 for r in got] if n else [[] for _ in got]
@@ -102,7 +106,7 @@ class Table:
                 "limit": lim}
 
     def drop(self) -> None:
-        try:
+        try:  # called under the owner's lock
             self.con.execute(f"DROP TABLE IF EXISTS {self.name}")
         except Exception:  # noqa: BLE001 - the connection may be closed already
             pass

@@ -230,3 +230,18 @@ def test_submit_refused_when_off(console_job: dict, tmp_path: Path) -> None:
         assert not list(tmp_path.glob("*.json"))
     finally:
         stop(proc)
+
+
+def test_parallel_requests_share_the_job_safely(console: dict) -> None:
+    """A chain page asks for its data and its graph at once; nothing may collide in DuckDB."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, _, body = get(console["url"], f"/api/jobs/{console['job']}/chains?limit=5")
+    chain = urllib.parse.quote(json.loads(body)["rows"][0]["chain"], safe="")
+    j = console["job"]
+    paths = [f"/api/jobs/{j}/chain?iri={chain}", f"/jobs/{j}/graph?iri={chain}",
+             f"/api/jobs/{j}/chains?sort=length&offset=3", f"/api/jobs/{j}/table/"
+             "high-value-chains.nt?offset=7", f"/jobs/{j}/chains.csv", "/api/jobs"] * 4
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda p: get(console["url"], p)[0], paths))
+    assert statuses == [200] * len(paths)
