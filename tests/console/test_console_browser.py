@@ -173,6 +173,17 @@ def test_filter_the_chains_table(console: dict, page: object, tmp_path: Path) ->
     lengths = [int(r[3]) for r in cells(pg, "#chains")]
     assert lengths and all(3 <= x <= 6 for x in lengths)
     shot(pg, tmp_path, "6-filtered")
+    header = pg.locator("#chains th button:has-text('final amount')")
+    with pg.expect_response(lambda r: "sort=final_amount" in r.url and "desc=1" not in r.url):
+        header.click()
+    filtered_total(pg)
+    finals = [float(r[5].replace(",", "")) for r in cells(pg, "#chains")]
+    assert finals == sorted(finals)
+    with pg.expect_response(lambda r: "sort=final_amount" in r.url and "desc=1" in r.url):
+        header.click()
+    filtered_total(pg)
+    finals = [float(r[5].replace(",", "")) for r in cells(pg, "#chains")]
+    assert finals == sorted(finals, reverse=True)
     assert "length_min=3" in pg.locator("#chains-csv").get_attribute("href")
     pg.click("#chain-filters button[type=reset]")
     name = next(iter(console["names"].values()))
@@ -247,6 +258,9 @@ def test_graph_of_a_30_transaction_chain(console: dict, page: object, tmp_path: 
     red = frame.locator("g.node circle[fill='#d62728']").count()
     assert red == 2  # the two suspicious ends
     shot(pg, tmp_path, "7-chain30")
+    with pg.expect_navigation():  # a click on a node opens its party
+        frame.locator("g.node[data-iri$='party_line05'] circle").click()
+    assert pg.url.endswith("party_line05") and "/party?" in pg.url
 
 
 def test_rerun_goes_through_the_queue(console: dict, page: object, tmp_path: Path) -> None:

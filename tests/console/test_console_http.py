@@ -245,3 +245,16 @@ def test_parallel_requests_share_the_job_safely(console: dict) -> None:
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(lambda p: get(console["url"], p)[0], paths))
     assert statuses == [200] * len(paths)
+
+
+def test_resource_links_go_to_the_right_page(console: dict) -> None:
+    _, _, body = get(console["url"], f"/api/jobs/{console['job']}/chains?limit=1")
+    row = json.loads(body)["rows"][0]
+    _, _, body = get(console["url"], f"/api/jobs/{console['job']}/chain?iri="
+                     + urllib.parse.quote(row["chain"], safe=""))
+    tx = json.loads(body)["transactions"][0]["transaction"]
+    for iri, kind in ((row["chain"], "chain"), (row["originator"], "party"),
+                      (tx, "transaction")):
+        status, headers, _ = get(console["url"], f"/jobs/{console['job']}/resource?iri="
+                                 + urllib.parse.quote(iri, safe=""))
+        assert status == 303 and headers["location"].split("?")[0].endswith("/" + kind)
