@@ -117,7 +117,14 @@ def _chain(data: JobData, iri: str) -> dict[str, Any]:
 
 
 def rules(data: JobData, classes: list[str]) -> dict[str, Any]:
-    """``{"rules": [{"class", "file", "line", "text"}], "note"}`` for ``classes``."""
+    """``{"rules": [{"class", "file", "line", "text"}], "note"}`` for ``classes`` (cached)."""
+    key = "\x00".join(classes)
+    if key not in data._rules:
+        data._rules[key] = _rules(data, classes)
+    return data._rules[key]
+
+
+def _rules(data: JobData, classes: list[str]) -> dict[str, Any]:
     from graphcrime.investigate.explain import rules_for_classes
     from graphcrime.lang.parser import parse_files
     from graphcrime.lang.printer import format_rule
@@ -126,15 +133,13 @@ def rules(data: JobData, classes: list[str]) -> dict[str, Any]:
         files = data.res.spec_paths("rules")
     except GraphcrimeError as e:
         return {"rules": [], "note": f"rule files not found ({e.message})"}
-    out = []
+    out, texts = [], {}
     for r in rules_for_classes(files, classes):
         key = r["file"]
-        if key not in data._rules:
+        if key not in texts:
             program = parse_files([Path(key)])
-            data._rules[key] = {rule.pos.line: format_rule(rule, program)
-                                for rule in program.rules}
-        out.append({**r, "file_name": Path(key).name,
-                    "text": data._rules[key].get(r["line"], "")})
+            texts[key] = {rule.pos.line: format_rule(rule, program) for rule in program.rules}
+        out.append({**r, "file_name": Path(key).name, "text": texts[key].get(r["line"], "")})
     return {"rules": out, "note": None}
 
 

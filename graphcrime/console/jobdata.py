@@ -88,6 +88,24 @@ def chain_filter(filters: dict[str, Any]) -> tuple[str, list[Any]]:
     return ("WHERE " + " AND ".join(where) if where else ""), params
 
 
+def remember_term_ids(facts: Any, size: int = 100_000) -> None:
+    """Memoise ``facts.term_id`` (the SPARQL translator looks up every constant of every
+    query, one statement each: ~10 ms on a small store, more on a big one). Only known ids
+    are kept: they never change, while an unknown term may be interned later."""
+    lookup = facts.term_id
+    memo: dict[str, int] = {}
+
+    def term_id(nt: str) -> int | None:
+        if nt in memo:
+            return memo[nt]
+        found = lookup(nt)
+        if found is not None and len(memo) < size:
+            memo[nt] = found
+        return found
+
+    facts.term_id = term_id
+
+
 def refuse_links_out(folder: Path) -> None:
     """Refuse a job folder whose ``results/`` holds a link to anything outside the output
     root (the folder's parent): the console would load and show what it points to."""
@@ -118,6 +136,7 @@ class JobData:
         self.res = res if res is not None else JobResults(self.folder)
         self.con = self.res.store.con
         self.lock = threading.RLock()
+        remember_term_ids(self.res.store.facts)
         self._files: dict[str, Table] = {}
         self._queries: OrderedDict[str, Any] = OrderedDict()
         self._rules: dict[str, Any] = {}
