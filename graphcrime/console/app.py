@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 
 from graphcrime.console import details, pages
 from graphcrime.console.jobdata import JobCache, JobData
-from graphcrime.console.jobindex import JobIndex
+from graphcrime.console.jobindex import JobIndex, store_rows
 from graphcrime.console.roots import NotFound, Roots
 from graphcrime.console.submit import Csrf, rerun_spec
 from graphcrime.errors import GraphcrimeError
@@ -208,7 +208,8 @@ def make_app(roots: Roots, *, allow_submit: bool = False, hosts: set[str] | None
 
     # -- API --------------------------------------------------------------------------------
     def api_jobs(request: Request) -> Response:
-        return JSONResponse({"rows": index.rows(), "inbox": roots.inbox is not None})
+        return JSONResponse({"rows": index.rows(), "inbox": roots.inbox is not None,
+                             "stores": store_rows(roots.store_root)})
 
     def api_job(request: Request) -> Response:
         job_id, folder = job(request)

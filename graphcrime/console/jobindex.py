@@ -227,3 +227,18 @@ class JobIndex:
             out.append(s)
         out.sort(key=lambda r: r.get("time") or "", reverse=True)
         return [{k: v for k, v in r.items() if k != "spec_file"} for r in out]
+
+
+def store_rows(store_root: Path | None) -> list[dict[str, Any]]:
+    """The folders of a store root (persistent stores): name and last change, newest first."""
+    if store_root is None:
+        return []
+    try:
+        entries = list(os.scandir(store_root))
+    except OSError:
+        return []
+    rows = []
+    for e in entries:
+        if e.is_dir(follow_symlinks=False) and SAFE_NAME.match(e.name):
+            rows.append({"name": e.name, "time": iso_mtime(e.stat(follow_symlinks=False))})
+    return sorted(rows, key=lambda r: r["time"], reverse=True)

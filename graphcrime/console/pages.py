@@ -40,7 +40,8 @@ def jobs_page(inbox: str | None, submit: bool) -> str:
     body = (f'<p class="note">Every job of the output root, newest first. {where} '
             'The list updates by itself.</p>'
             '<p class="muted">Updated <span id="updated">never</span></p>'
-            '<div id="jobs" class="tablebox"></div>')
+            '<div id="jobs" class="tablebox"></div>'
+            '<section id="stores-box" hidden><h2>Stores</h2><ul id="stores"></ul></section>')
     return shell("jobs", "Jobs", {"submit": "1" if submit else ""}, body)
 
 

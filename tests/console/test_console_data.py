@@ -11,7 +11,7 @@ import pyoxigraph as ox
 import pytest
 
 from graphcrime.console.jobdata import JobData, chain_filter
-from graphcrime.console.jobindex import JobIndex
+from graphcrime.console.jobindex import JobIndex, store_rows
 from graphcrime.errors import QueryError
 from graphcrime.vocab import PROP, TYPE
 
@@ -158,3 +158,11 @@ def test_jobs_index_cache_sees_changes(tmp_path: Path) -> None:
         "2021-07-30T10:00:01.000+00:00 load 2 file(s)\n")
     running = [r for r in index.rows() if r["status"] == "running"]
     assert running and running[0]["progress"] == "load 2 file(s)"
+
+
+def test_store_root_lists_its_stores(tmp_path: Path) -> None:
+    (tmp_path / "cases-2021").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / "file.txt").write_text("x")
+    assert [r["name"] for r in store_rows(tmp_path)] == ["cases-2021"]
+    assert store_rows(None) == [] and store_rows(tmp_path / "missing") == []

@@ -159,6 +159,10 @@
         return;
       }
       document.getElementById('updated').textContent = new Date().toLocaleTimeString();
+      const stores = doc.stores || [];
+      document.getElementById('stores-box').hidden = !stores.length;
+      document.getElementById('stores').replaceChildren(...stores.map((st) =>
+        el('li', {}, st.name, ' ', el('small', {}, 'changed ' + when(st.time)))));
       const text = JSON.stringify(doc.rows);
       if (text === last) return;
       last = text;
