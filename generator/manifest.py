@@ -77,3 +77,20 @@ class Manifest:
                 file=str(path),
                 hint="generate the folder with `graphcrime generate OUT_DIR`",
             ) from None
+
+
+def planted_proportion(counts: dict) -> str:
+    """The generated world's mix: planted vs background transactions and suspicious parties
+    (chains start at suspicious parties, so their mix is the chains' mix).
+
+    >>> planted_proportion({"transactions": 1000, "planted_transactions": 50,
+    ...                     "random_suspicious_parties": 6, "planted_suspicious_parties": 2})
+    'proportion: 50 planted of 1,000 transactions (5.00%); suspicious parties (where chains \
+start) 6 background + 2 planted (25% planted)'
+    """
+    tx, planted = counts["transactions"], counts["planted_transactions"]
+    rnd, marked = counts["random_suspicious_parties"], counts["planted_suspicious_parties"]
+    share = 100 * marked / max(rnd + marked, 1)
+    return (f"proportion: {planted:,} planted of {tx:,} transactions ({100 * planted / tx:.2f}%); "
+            f"suspicious parties (where chains start) {rnd:,} background + {marked:,} planted "
+            f"({share:.0f}% planted)")

@@ -31,6 +31,25 @@ def _bad(option: str, message: str, hint: str) -> UsageError:
     return UsageError(message, json_path=option, hint=hint)
 
 
+#: Parties that planting marks suspicious per instance of every typology: both ends of a
+#: layering chain, the start of every other cycle.
+PLANTED_SUSPICIOUS_PER_ROUND = 2.5
+
+
+def proportional_instances(parties: int, suspicious_fraction: float) -> int:
+    """Instances of each typology for ``--typologies proportional``: as many as keep the
+    parties planting marks suspicious at most half the randomly suspicious ones (at least 1).
+
+    Chains start at suspicious parties, so this keeps chains through planted instances a
+    minority beside the background's, as laundering is in real data.
+
+    >>> proportional_instances(10_000, 0.001), proportional_instances(100_000, 0.001)
+    (2, 20)
+    """
+    random_suspicious = math.floor(parties * suspicious_fraction)
+    return max(1, int(random_suspicious / 2 / PLANTED_SUSPICIOUS_PER_ROUND))
+
+
 def parse_typologies(spec: str | dict[str, int] | None) -> tuple[tuple[str, int], ...]:
     """``"all"``, ``"layering,cycle=4"`` or a dict -> ``((name, count), ...)`` in canonical order.
 
@@ -165,7 +184,9 @@ class Options:
             seed=int(seed),
             amounts=amounts,
             gzip=bool(gzip),
-            typologies=parse_typologies(typologies),
+            typologies=parse_typologies(
+                {t: proportional_instances(int(parties), float(suspicious_fraction))
+                 for t in TYPOLOGIES} if typologies == "proportional" else typologies),
             end=end_dt.strftime(_DATETIME_FORMAT),
         )
 

@@ -13,12 +13,11 @@
 from __future__ import annotations
 
 import glob
-import resource
-import sys
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from graphcrime.db import scalar
 from graphcrime.engine.seminaive import materialise
@@ -26,6 +25,7 @@ from graphcrime.engine.store import FactStore
 from graphcrime.errors import DataError
 from graphcrime.lang.ast import Program
 from graphcrime.lang.parser import parse_files
+from graphcrime.machine import peak_rss_bytes
 from graphcrime.vocab import RDF_TYPE
 
 PathLike = str | Path
@@ -59,13 +59,59 @@ def _flatten(args: tuple[Any, ...]) -> list[PathLike]:
     return flat
 
 
-def peak_rss_bytes() -> int:
-    """Peak resident memory of this process."""
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb if sys.platform == "darwin" else kb * 1024
+class Reasoning(ABC):
+    """What :class:`Store` and :class:`graphcrime.spark.SparkStore` share: per-stage seconds
+    and :meth:`reason`, over the engine's ``materialise`` (``_materialise``) each names."""
+
+    _materialise: Callable[..., Any]  # (facts, program, params, *, limits, progress) -> report
+
+    def __init__(self, progress: bool | Callable[[str, int], None]) -> None:
+        self._progress = progress
+        self.seconds: dict[str, float] = {}
+        self.input_facts = 0
+        self.derived_facts = 0
+
+    def _timed(self, stage: str, t0: float) -> float:
+        secs = time.perf_counter() - t0
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + secs
+        return secs
+
+    def _reasoned(self) -> None:
+        """Called after each :meth:`reason` (SparkStore drops its driver-side copy)."""
+        return None
+
+    def reason(self, rules: PathLike | Program | Iterable[PathLike | Program],
+               params: Mapping[str, object] | None = None, *,
+               max_derived_facts: int | None = None,
+               timeout_seconds: float | None = None) -> dict[str, Any]:
+        """Materialise rule files (or parsed programs) with job ``params``; return a summary."""
+        program = load_program(rules)
+        t0 = time.perf_counter()
+        progress = self._progress if callable(self._progress) else None
+        report = self._materialise(self.facts, program, params,
+                                   max_derived_facts=max_derived_facts,
+                                   timeout_seconds=timeout_seconds, progress=progress)
+        self.derived_facts += report.derived
+        self._reasoned()
+        secs = self._timed("reason", t0)
+        return {"derived_facts": report.derived, "rounds": report.rounds,
+                "strata": report.strata, "seconds": round(secs, 3)}
+
+    @property
+    @abstractmethod
+    def facts(self) -> Any:
+        """The engine's fact store."""
+
+    @abstractmethod
+    def load(self, *paths: PathLike | Iterable[PathLike]) -> dict[str, Any]:
+        """Load N-Triples files or globs."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the store."""
 
 
-class Store:
+class Store(Reasoning):
     """An in-memory RDF store with a Datalog reasoner (DuckDB underneath).
 
     ``memory_limit`` ("8Gi" or bytes) caps DuckDB's memory (it spills to ``temp_dir``
@@ -73,15 +119,14 @@ class Store:
     name and a count) is told about each reasoning round.
     """
 
+    _materialise = staticmethod(materialise)
+
     def __init__(self, memory_limit: int | str | None = None, threads: int | None = None,
                  temp_dir: PathLike | None = None,
                  progress: bool | Callable[[str, int], None] = False) -> None:
+        super().__init__(progress)
         self._facts = FactStore(memory_limit=memory_limit, threads=threads, temp_dir=temp_dir)
         self.con = self._facts.con
-        self._progress = progress
-        self.seconds: dict[str, float] = {}
-        self.input_facts = 0
-        self.derived_facts = 0
 
     @property
     def facts(self) -> FactStore:
@@ -104,9 +149,8 @@ class Store:
         added = self._facts.all_or_nothing(lambda: self._load_files(files))
         self._facts.pack()
         self.input_facts += added
-        secs = time.perf_counter() - t0
-        self.seconds["load"] = self.seconds.get("load", 0.0) + secs
-        return {"triples": added, "files": len(files), "seconds": round(secs, 3)}
+        return {"triples": added, "files": len(files),
+                "seconds": round(self._timed("load", t0), 3)}
 
     def _load_files(self, files: list[Path]) -> int:
         """Small files in one batch, big N-Triples files piece by piece (bounded memory)."""
@@ -131,22 +175,6 @@ class Store:
                     raise chunks.at_original(e, piece, f, before) from None
                 self._facts.pack()  # compressed when it has grown enough
         return added
-
-    def reason(self, rules: PathLike | Program | Iterable[PathLike | Program],
-               params: Mapping[str, object] | None = None, *,
-               max_derived_facts: int | None = None,
-               timeout_seconds: float | None = None) -> dict[str, Any]:
-        """Materialise rule files (or parsed programs) with job ``params``; return a summary."""
-        program = load_program(rules)
-        t0 = time.perf_counter()
-        progress = self._progress if callable(self._progress) else None
-        report = materialise(self._facts, program, params, max_derived_facts=max_derived_facts,
-                             timeout_seconds=timeout_seconds, progress=progress)
-        self.derived_facts += report.derived
-        secs = time.perf_counter() - t0
-        self.seconds["reason"] = self.seconds.get("reason", 0.0) + secs
-        return {"derived_facts": report.derived, "rounds": report.rounds,
-                "strata": report.strata, "seconds": round(secs, 3)}
 
     def query(self, sparql: str) -> Any:
         """Run a SPARQL query; returns a :class:`graphcrime.sparql.QueryResult`."""
@@ -224,10 +252,22 @@ def reason(data: PathLike | Iterable[PathLike], rules: PathLike | Iterable[PathL
 
     ``gc.reason(data="out/*.nt", rules="rules/suspicious-chains.dlog")``
     """
-    store = Store(**options)
-    store.load(data)
-    store.reason(rules, params)
+    return reasoned(Store(**options), data, rules, params)
+
+
+R = TypeVar("R", bound=Reasoning)
+
+
+def reasoned(store: R, data: PathLike | Iterable[PathLike], rules: PathLike | Iterable[PathLike],
+             params: Mapping[str, object] | None = None) -> R:
+    """``store`` with ``data`` loaded and ``rules`` materialised (closed if either fails)."""
+    try:
+        store.load(data)
+        store.reason(rules, params)
+    except BaseException:
+        store.close()
+        raise
     return store
 
 
-__all__ = ["Store", "expand", "load_program", "reason"]
+__all__ = ["Reasoning", "Store", "expand", "load_program", "reason", "reasoned"]

@@ -11,6 +11,7 @@ import sys
 import typer
 
 from graphcrime import __version__
+from graphcrime.cliargs import SpreadingGroup
 from graphcrime.errors import GraphcrimeError
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=SpreadingGroup,  # --rules a.dlog b.dlog: several values after one list option
 )
 
 
@@ -49,7 +51,8 @@ def generate(
     amounts: str = typer.Option("mixed", help="mixed (cents, $0.50 to $10M) or published."),
     gzip: bool = typer.Option(False, "--gzip", help="Write .nt.gz files."),
     typologies: str = typer.Option(
-        "", help="Plant typologies: all, or e.g. layering=20,cycle,fan-out=5 (default 10 each)."
+        "", help="Plant typologies: all, or e.g. layering=20,cycle,fan-out=5 (default 10 each), "
+        "or proportional (every typology, sized to the data: see the summary's proportion)."
     ),
     end: str = typer.Option("2021-07-30T00:00:00", help="Reference time (no time zone)."),
     workers: int | None = typer.Option(None, help="Rendering threads (never changes output)."),
@@ -103,6 +106,9 @@ def generate(
     if m.ground_truth:
         planted = ", ".join(f"{k} {v}" for k, v in c["instances"].items())
         typer.echo(f"planted {planted}: see {m.ground_truth}")
+        from generator.manifest import planted_proportion
+
+        typer.echo(planted_proportion(c))
 
 
 _NOTIFY_COMMAND = typer.Option(None, "--notify-command", help="Run CMD; status JSON on stdin.")
@@ -149,7 +155,9 @@ def watch(
     inbox: str = typer.Argument(..., help="Folder to watch for *.json job specs."),
     output_root: str = typer.Option(..., "--output-root", help="Job folders go here."),
     workers: int | None = typer.Option(None, help="Jobs at once (default: cores)."),
-    once: bool = typer.Option(False, "--once", help="Process what is there, then exit."),
+    once: bool = typer.Option(False, "--once", help="Process what is there (and wait for jobs "
+                              "a crashed watcher left running), then exit; 1 if interrupted "
+                              "before the queue is empty."),
     poll_interval: float = typer.Option(1.0, help="Seconds between scans of INBOX."),
     serve_root: str | None = typer.Option(None, help="Paths must stay in here (default: INBOX)."),
     notify_command: str | None = _NOTIFY_COMMAND,
@@ -176,6 +184,10 @@ def watch(
                 log=lambda m: typer.echo(m, err=True))
     n = w.run(once=once)
     typer.echo(f"processed {n} job(s)")
+    if w.left:  # --once was interrupted: the queue is not empty
+        typer.echo(f"not finished: {len(w.left)} job(s) still queued or running "
+                   f"({', '.join(w.left)}); a later watcher takes them", err=True)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -239,8 +251,10 @@ def check(files: list[str] = _CHECK_FILES, param: list[str] = _CHECK_PARAMS) -> 
     raise typer.Exit(2 if failed else 0)
 
 
-_REASON_DATA = typer.Option(..., "--data", help="N-Triples file or glob (repeatable; .gz ok).")
-_REASON_RULES = typer.Option(..., "--rules", help="Rule file (.dlog), repeatable, in order.")
+_REASON_DATA = typer.Option(..., "--data", help="N-Triples files or globs (.gz ok): --data a.nt "
+                            "b.nt, or --data repeated.")
+_REASON_RULES = typer.Option(..., "--rules", help="Rule files (.dlog), in order: --rules "
+                             "rules/*.dlog, or --rules repeated.")
 _REASON_OUT = typer.Option(None, "--output", "-o",
                            help="Write the derived triples here (.nt/.nq/.ttl, +.gz).")
 
@@ -278,8 +292,9 @@ def reason(
     """
     import time
 
-    from graphcrime.api import Store, peak_rss_bytes
+    from graphcrime.api import Store
     from graphcrime.errors import UsageError
+    from graphcrime.machine import peak_rss_bytes
 
     params = parse_params(param)
     tty = sys.stderr.isatty()
@@ -484,6 +499,9 @@ app.add_typer(import_app, name="import")
 _SUSPICIOUS = typer.Option("labels", help="labels: accounts in laundering rows are suspicious; "
                                           "none: no account is.")
 _FORCE = typer.Option(False, "--force", help="Write into a non-empty OUT_DIR.")
+_SKIP_SELF = typer.Option(False, "--skip-self-transfers",
+                          help="Drop transactions from an account to itself (kept by default; "
+                               "the summary counts them and their laundering labels).")
 
 
 @import_app.command("amlworld")
@@ -493,12 +511,14 @@ def import_amlworld(
                                             "ground-truth.csv."),
     suspicious: str = _SUSPICIOUS,
     force: bool = _FORCE,
+    skip_self_transfers: bool = _SKIP_SELF,
 ) -> None:
     """IBM AMLworld (Kaggle "IBM Transactions for Anti Money Laundering") -> the data model."""
     from graphcrime.investigate.importers import import_amlworld as run
 
     try:
-        typer.echo(run(file, out_dir, suspicious=suspicious, force=force).summary(out_dir))
+        typer.echo(run(file, out_dir, suspicious=suspicious, force=force,
+                       skip_self_transfers=skip_self_transfers).summary(out_dir))
     except GraphcrimeError as err:
         raise fail(err) from None
 
@@ -511,12 +531,14 @@ def import_amlsim(
     suspicious: str = _SUSPICIOUS,
     base_date: str = typer.Option("2017-01-01", help="Day 0 of step-number timestamps."),
     force: bool = _FORCE,
+    skip_self_transfers: bool = _SKIP_SELF,
 ) -> None:
     """IBM AMLSim output (transactions, accounts, alerts) -> the data model."""
     from graphcrime.investigate.importers import import_amlsim as run
 
     try:
-        r = run(folder, out_dir, suspicious=suspicious, base_date=base_date, force=force)
+        r = run(folder, out_dir, suspicious=suspicious, base_date=base_date, force=force,
+                skip_self_transfers=skip_self_transfers)
         typer.echo(r.summary(out_dir))
     except GraphcrimeError as err:
         raise fail(err) from None

@@ -13,6 +13,8 @@ TSV, XML; N-Triples or Turtle for CONSTRUCT/DESCRIBE); updates are refused with 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -154,3 +156,23 @@ def make_server(job_dir: str | Path, host: str = "127.0.0.1", port: int = 7878, 
     server.daemon_threads = True
     server.endpoint = endpoint  # type: ignore[attr-defined]
     return server
+
+
+@contextmanager
+def serving(job_dir: str | Path, host: str = "127.0.0.1", port: int = 0, *,
+            with_inputs: bool = False) -> Iterator[str]:
+    """Serve a job's results on a background thread; yields the endpoint URL (tests, notebooks).
+
+    ``with serving(job) as url: SPARQLWrapper(url)...``; the server stops on leaving.
+    """
+    server = make_server(job_dir, host, port, with_inputs=with_inputs)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    h, p = server.server_address[:2]
+    try:
+        yield f"http://{h if isinstance(h, str) else h.decode()}:{p}/sparql"
+    finally:
+        server.shutdown()
+        server.server_close()
+        server.endpoint.results.close()  # type: ignore[attr-defined]
+        thread.join(timeout=10)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from graphcrime.db import first_row
 from graphcrime.vocab import ENT, PROP, RDF_TYPE, TYPE, XSD
 
 NAMES = ["ts", "fb", "fa", "tb", "ta", "ar", "rc", "ap", "pc", "pf", "lab"]
@@ -64,6 +65,7 @@ def fast_amlworld(path: Path, conv: Any) -> bool:
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return False
 
+    keep = "o <> b" if conv.skip_self else "true"  # rows written (self-transfers: see importers)
     con = duckdb.connect()
     con.execute("CREATE TABLE parties (iri VARCHAR PRIMARY KEY, label VARCHAR, k BIGINT)")
     out = conv.out / "transactions.nt"
@@ -75,25 +77,32 @@ def fast_amlworld(path: Path, conv: Any) -> bool:
                 con.register("batch", chunk)
                 con.execute(ROWS, [path.name])
                 con.unregister("batch")
-                total, bad, kept = con.execute(
-                    "SELECT count(*), count(*) FILTER (NOT ok), count(*) FILTER (o <> b) "
-                    "FROM cur").fetchone() or (0, 0, 0)
+                total, bad, selfs, self_laundering = first_row(con,
+                    "SELECT count(*), count(*) FILTER (NOT ok), count(*) FILTER (o = b), "
+                    "count(*) FILTER (o = b AND laundering) FROM cur")
                 if bad:
                     return False
-                con.execute(f"COPY (SELECT {LINE} FROM cur WHERE o <> b ORDER BY rec) TO "
+                con.execute(f"COPY (SELECT {LINE} FROM cur WHERE {keep} ORDER BY rec) TO "
                             f"'{part}' (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', "
                             "DELIMITER '\x01')")
                 with open(conv.out / "transactions.part", "rb") as src:
                     shutil.copyfileobj(src, dest, 1 << 22)
-                conv.report.transactions += kept
-                conv.report.skipped_self += total - kept
-                con.execute("""INSERT OR IGNORE INTO parties
+                rep = conv.report
+                if conv.skip_self:
+                    rep.transactions += total - selfs
+                    rep.skipped_self += selfs
+                    rep.skipped_laundering += self_laundering
+                else:
+                    rep.transactions += total
+                    rep.self_transfers += selfs
+                    rep.self_laundering += self_laundering
+                con.execute(f"""INSERT OR IGNORE INTO parties
                     SELECT iri, min_by(label, k), min(k) FROM (
-                        SELECT o AS iri, ol AS label, 2 * rec AS k FROM cur WHERE o <> b
-                        UNION ALL SELECT b, bl, 2 * rec + 1 FROM cur WHERE o <> b)
+                        SELECT o AS iri, ol AS label, 2 * rec AS k FROM cur WHERE {keep}
+                        UNION ALL SELECT b, bl, 2 * rec + 1 FROM cur WHERE {keep})
                     GROUP BY iri""")
                 for t, o, b, amount, d, r in con.execute(
-                        "SELECT t, o, b, amount, d, rec FROM cur WHERE laundering AND o <> b "
+                        f"SELECT t, o, b, amount, d, rec FROM cur WHERE laundering AND {keep} "
                         "ORDER BY rec").fetchall():
                     conv.laundering.append(Tx(t, o, b, Decimal(amount), d, r))
         conv.parties.update(con.execute("SELECT iri, label FROM parties ORDER BY k").fetchall())

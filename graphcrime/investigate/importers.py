@@ -17,7 +17,9 @@ so ``graphcrime evaluate`` scores a job over the import:
   ``accounts.csv`` (``acct_id, dsply_nm, prior_sar_count, is_sar``) and
   ``alert_transactions.csv`` (``alert_id, alert_type``). One instance per alert.
 
-Rows whose originator is their beneficiary are skipped (the model forbids them). With
+Self-transfers (originator = beneficiary, common in real data) are transactions like any
+other: the rules decide whether they make a chain. ``skip_self_transfers`` drops them, and the
+summary counts them and the laundering labels dropped with them. With
 ``suspicious="labels"`` every account in a laundering transaction (and, for AMLSim, every
 account flagged SAR or with a prior SAR) is ``prop:isSuspicious true``: the labels then
 seed the rules, so an evaluation measures chain reconstruction, not detection.
@@ -67,8 +69,14 @@ class Tx:
 
 @dataclass
 class ImportReport:
+    """What an import wrote; every laundering label read is either in ``laundering`` (and the
+    ground truth) or counted in ``skipped_laundering``."""
+
     transactions: int = 0
-    skipped_self: int = 0
+    self_transfers: int = 0  # written (the default)
+    self_laundering: int = 0  # ... of them labelled laundering
+    skipped_self: int = 0  # dropped (skip_self_transfers)
+    skipped_laundering: int = 0  # ... of them labelled laundering: not in the ground truth
     parties: int = 0
     suspicious: int = 0
     laundering: int = 0
@@ -76,10 +84,20 @@ class ImportReport:
     files: list[str] = field(default_factory=list)
 
     def summary(self, out_dir: str | Path) -> str:
+        """One line for the CLI.
+
+        >>> ImportReport(9, 2, 1, laundering=4, instances=2).summary("out")[-76:]
+        'ground-truth instances; 2 self-transfers kept as transactions (1 laundering)'
+        """
+        if self.skipped_self:
+            selfs = (f"skipped {self.skipped_self:,} self-transfers ({self.skipped_laundering:,}"
+                     f" labelled laundering: not in the ground truth)")
+        else:
+            selfs = (f"{self.self_transfers:,} self-transfers kept as transactions "
+                     f"({self.self_laundering:,} laundering)")
         return (f"wrote {self.transactions:,} transactions, {self.parties:,} parties "
                 f"({self.suspicious:,} suspicious) to {out_dir}; {self.laundering:,} laundering "
-                f"transactions in {self.instances:,} ground-truth instances; skipped "
-                f"{self.skipped_self:,} self-transfers")
+                f"transactions in {self.instances:,} ground-truth instances; {selfs}")
 
 
 def party_iri(key: str) -> str:
@@ -131,8 +149,9 @@ def _lit(value: str, dt: str) -> str:
 class Converter:
     """Streams transactions to ``transactions.nt``; parties and ground truth at :meth:`close`."""
 
-    def __init__(self, out_dir: str | Path, force: bool) -> None:
+    def __init__(self, out_dir: str | Path, force: bool, skip_self: bool = False) -> None:
         self.out = Path(out_dir)
+        self.skip_self = skip_self
         if self.out.exists() and any(self.out.iterdir()) and not force:
             raise UsageError(f"{self.out} is not empty", file=str(self.out),
                              hint="pass an empty or new folder, or --force")
@@ -156,8 +175,12 @@ class Converter:
 
     def add(self, tx: Tx, laundering: bool) -> None:
         if tx.orig == tx.bene:
-            self.report.skipped_self += 1
-            return
+            if self.skip_self:
+                self.report.skipped_self += 1
+                self.report.skipped_laundering += laundering
+                return
+            self.report.self_transfers += 1
+            self.report.self_laundering += laundering
         for p in (tx.orig, tx.bene):
             if p not in self.parties:
                 self.parties[p] = self.labels.pop(p, p)
@@ -279,7 +302,8 @@ def _check_width(row: list[str], n: int, path: Path, line: int) -> None:
 
 
 def import_amlworld(file: str | Path, out_dir: str | Path, *, suspicious: str = "labels",
-                    force: bool = False, fast: bool = True) -> ImportReport:
+                    force: bool = False, fast: bool = True,
+                    skip_self_transfers: bool = False) -> ImportReport:
     """Convert an AMLworld transactions CSV (e.g. ``HI-Small_Trans.csv``); ``fast`` tries the
     vectorised reader first (:mod:`graphcrime.investigate.amlworld_fast`)."""
     path = Path(file)
@@ -291,14 +315,14 @@ def import_amlworld(file: str | Path, out_dir: str | Path, *, suspicious: str = 
         raise DataError(f"not an AMLworld header: {','.join(header)[:120]!r}", file=str(path),
                         line=1, hint="expected " + ",".join(AMLWORLD_HEADER))
     _check_suspicious(suspicious)
-    conv = Converter(out_dir, force)
+    conv = Converter(out_dir, force, skip_self_transfers)
     if fast:
         from graphcrime.investigate.amlworld_fast import fast_amlworld
 
         if fast_amlworld(path, conv):
             return conv.close(suspicious, {})
         conv.fh.close()
-        conv = Converter(out_dir, force=True)  # start again, row by row
+        conv = Converter(out_dir, True, skip_self_transfers)  # start again, row by row
     name = path.name
     try:
         for rec, (line, r) in enumerate(rows, 1):
@@ -318,7 +342,8 @@ def import_amlworld(file: str | Path, out_dir: str | Path, *, suspicious: str = 
 
 
 def import_amlsim(folder: str | Path, out_dir: str | Path, *, suspicious: str = "labels",
-                  base_date: str = "2017-01-01", force: bool = False) -> ImportReport:
+                  base_date: str = "2017-01-01", force: bool = False,
+                  skip_self_transfers: bool = False) -> ImportReport:
     """Convert an AMLSim output folder (transactions.csv or tx_log.csv, accounts.csv, ...)."""
     d = Path(folder)
     tx_file = next((d / n for n in ("transactions.csv", "tx_log.csv") if (d / n).is_file()), None)
@@ -330,7 +355,7 @@ def import_amlsim(folder: str | Path, out_dir: str | Path, *, suspicious: str = 
         base = date.fromisoformat(base_date)
     except ValueError:
         raise UsageError(f"bad --base-date {base_date!r}", hint="e.g. 2017-01-01") from None
-    conv = Converter(out_dir, force)
+    conv = Converter(out_dir, force, skip_self_transfers)
     names: dict[str, str] = {}
     acct = d / "accounts.csv"
     if acct.is_file():
@@ -353,8 +378,10 @@ def import_amlsim(folder: str | Path, out_dir: str | Path, *, suspicious: str = 
         header = next(rows, (1, []))[1]
         c = _columns(header, {"alert": ("alert_id",), "type": ("alert_type",)}, alerts,
                      ("alert", "type"))
-        types = {r[c["alert"]].strip(): r[c["type"]].strip().replace("_", "-").lower()
-                 for _, r in rows if len(r) == len(header)}
+        types = {}
+        for line, r in rows:  # a short row would lose an alert's typology: refuse it
+            _check_width(r, len(header), alerts, line)
+            types[r[c["alert"]].strip()] = r[c["type"]].strip().replace("_", "-").lower()
     rows = _rows(tx_file)
     header = next(rows, (1, []))[1]
     c = _columns(header, AMLSIM_TX, tx_file, ("orig", "bene", "amount", "time"))

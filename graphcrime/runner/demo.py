@@ -52,6 +52,29 @@ def top_chains(results: Path, top: int) -> list[dict]:
     return [dict(zip(keys, (t.value for t in row), strict=True)) for row in rows]
 
 
+def chain_mix(results: Path, ground_truth: Path) -> tuple[int, int]:
+    """``(suspicious chains, those containing a planted transaction)`` in a job's results."""
+    import csv
+
+    import pyoxigraph as ox
+
+    planted: set[str] = set()
+    with open(ground_truth, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            planted.update(row["transactions"].split())
+    store = ox.Store()
+    for f in sorted(results.glob("*.nt")):
+        store.bulk_load(path=str(f), format=ox.RdfFormat.N_TRIPLES)
+    members = ", ".join(f"<{t}>" for t in sorted(planted)) or "<urn:none>"
+    q = f"""SELECT ?c (SUM(IF(?t IN ({members}), 1, 0)) AS ?n) WHERE {{
+      ?c a <{TYPE}SuspiciousChain> ; <{PROP}containsTransaction> ?t .
+    }} GROUP BY ?c"""
+    rows = store.query(q)
+    assert isinstance(rows, ox.QuerySolutions)
+    flags = [int(row["n"].value) > 0 for row in rows]
+    return len(flags), sum(flags)
+
+
 def _short(iri: str) -> str:
     return iri.rsplit("#", 1)[-1]
 
@@ -71,12 +94,17 @@ def run_demo(out: str | Path, *, transactions: int = 100_000, top: int = 5,
     for d in ASSET_DIRS:
         shutil.copytree(assets / d, out / d, dirs_exist_ok=True)
     t = time.perf_counter()
-    typologies = "all" if transactions >= 5_000 else None  # planted chains need ~4,500 rows
+    # every typology, sized so that chains through planted instances stay a minority
+    typologies = "proportional" if transactions >= 5_000 else None
     m = generate(out / "data", transactions=transactions, typologies=typologies, seed=0,
                  force=True)
     c = m.counts
     echo(f"generated {c['transactions']:,} transactions, {c['parties']:,} parties "
          f"({c['suspicious_parties']:,} suspicious) in {time.perf_counter() - t:.1f} s")
+    if m.ground_truth:
+        from generator.manifest import planted_proportion
+
+        echo(planted_proportion(c))
     t = time.perf_counter()
     job = run_job(out / "jobs" / "reference.json", out / "results", serve_root=out)
     if job.exit_code:
@@ -88,6 +116,10 @@ def run_demo(out: str | Path, *, transactions: int = 100_000, top: int = 5,
     counts = job.status.get("counts", {})
     echo(f"job {job.job_id} succeeded in {time.perf_counter() - t:.1f} s: "
          + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in counts.items()))
+    if m.ground_truth:
+        total, planted = chain_mix(job.folder / "results", out / "data" / m.ground_truth)
+        echo(f"suspicious chains: {total:,}, {planted:,} through planted instances "
+             f"({100 * planted / max(total, 1):.0f}%), {total - planted:,} background only")
     chains = top_chains(job.folder / "results", top)
     if chains:
         echo(f"top {len(chains)} suspicious chains by final amount (* = high value):")

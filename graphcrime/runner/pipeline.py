@@ -17,8 +17,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import resource
-import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -27,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from graphcrime.errors import GraphcrimeError, LimitExceeded
+from graphcrime.machine import machine_cores, peak_rss_bytes
 from graphcrime.runner.neptune import loader_request
 from graphcrime.runner.notify import Notifier
 from graphcrime.runner.outputs import (
@@ -89,21 +88,19 @@ def spark_store_factory(engine: dict[str, Any]) -> StoreFactory:
     return make
 
 
-def _peak_rss_bytes() -> int:
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb if sys.platform == "darwin" else kb * 1024
-
-
 def _job_name(spec_path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "-", spec_path.stem).strip(".-") or "job"
 
 
 def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str | Path | None = None,
             notifier: Notifier | None = None, store_factory: StoreFactory | None = None,
-            progress: bool = False, base: str | Path | None = None) -> JobOutcome:
+            progress: bool = False, base: str | Path | None = None,
+            threads: int | None = None) -> JobOutcome:
     """Run the spec at ``spec_path``; results go to ``<output_root>/<job-id>/``.
 
     ``base`` is the folder relative paths start from (default: the spec's own folder).
+    ``threads`` is how many cores the job may use (the watcher passes its free ones); by
+    default ``resources.cores`` (at most the machine's), else every core of the machine.
     """
     spec_path = Path(spec_path)
     started, t0 = utc_now(), time.perf_counter()
@@ -129,7 +126,9 @@ def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str |
         factory = store_factory or (spark_store_factory(spec.engine)
                                     if spec.engine.get("name") == "spark"
                                     else default_store_factory)
-        store = factory(memory_limit=spec.resources.memory, threads=spec.resources.cores,
+        stats["threads"] = threads or min(spec.resources.cores or machine_cores(),
+                                          machine_cores())
+        store = factory(memory_limit=spec.resources.memory, threads=stats["threads"],
                         temp_dir=None, progress=progress)
         stats.update(_run(spec, job, store, stats, results, t0))
         status = "succeeded"
@@ -156,7 +155,7 @@ def run_job(spec_path: str | Path, output_root: str | Path, *, serve_root: str |
             store.close()
     seconds = time.perf_counter() - t0
     stats["seconds"]["total"] = round(seconds, 3)
-    stats["peak_memory_bytes"] = _peak_rss_bytes()
+    stats["peak_memory_bytes"] = peak_rss_bytes()
     doc: dict[str, Any] = {
         "job_id": job.job_id, "status": status, "spec": str(spec_path.absolute()),
         "folder": str(job.final), "started": started, "finished": utc_now(),
@@ -270,5 +269,5 @@ def _run(spec: JobSpec, job: JobFolder, store: Any, stats: dict, results: list[d
         out["derived_facts"] = derived
     total = (input_facts or 0) + (derived or 0)
     if total:
-        out["bytes_per_fact"] = round(_peak_rss_bytes() / total, 1)
+        out["bytes_per_fact"] = round(peak_rss_bytes() / total, 1)
     return out

@@ -11,7 +11,7 @@ Paths are relative to the spec's folder, globs are expanded (sorted), and every 
 ...                                              "queries": ["q.rq"]}))
 >>> spec = load_spec(d / "job.json")
 >>> spec.name, [p.name for p in spec.data], spec.resources.cores
-('job', ['a.nt'], 1)
+('job', ['a.nt'], None)
 """
 
 from __future__ import annotations
@@ -41,9 +41,13 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 @dataclass(frozen=True)
 class Resources:
-    """What a job declares it needs: cores and memory in bytes (``None``: not declared)."""
+    """What a job declares it needs: cores and memory in bytes (``None``: not declared).
 
-    cores: int = 1
+    ``cores`` caps the job's threads; undeclared, a job uses the cores it can have (all of
+    them when run alone, the watcher's free ones) and the watcher's scheduling counts it as 1.
+    """
+
+    cores: int | None = None
     memory: int | None = None
 
 
@@ -202,7 +206,7 @@ def validate_spec(doc: object, source: Path, serve_root: Path | None = None,
         raise _err("resources", "expected an object", '{"cores": 2, "memory": "8Gi"}', source)
     _check_keys(res, {"cores", "memory"}, "resources", source)
     resources = Resources(
-        cores=_positive_int(res["cores"], "resources.cores", source) if "cores" in res else 1,
+        cores=_positive_int(res["cores"], "resources.cores", source) if "cores" in res else None,
         memory=_size(res["memory"], source) if "memory" in res else None,
     )
     lim = doc.get("limits", {})

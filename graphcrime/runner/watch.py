@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from graphcrime.machine import machine_cores, machine_memory
 from graphcrime.runner.inbox import Settling, find_published, lock
 from graphcrime.runner.spec import parse_size, read_spec_text
 
@@ -39,33 +40,20 @@ KILL_GRACE = 1.1, 30.0  # a worker past limits.timeout_seconds * 1.1 + 30 s is k
 MEMORY_GRACE = 1.5, 512 << 20  # ... or past resources.memory * 1.5 + 512 MiB resident
 
 
-def machine_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-def machine_memory() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover
-        return 1 << 34
-
-
-def declared_resources(path: Path) -> tuple[int, int, float | None]:
-    """``(cores, memory bytes, timeout s)`` from a spec; defaults when invalid (it fails later)."""
+def declared_resources(path: Path) -> tuple[int | None, int, float | None]:
+    """``(cores, memory bytes, timeout s)`` from a spec (``None``/0: not declared); defaults
+    when invalid (it fails later)."""
     try:
         doc = json.loads(read_spec_text(path))
         res, lim = doc.get("resources", {}), doc.get("limits", {})
-        cores = res.get("cores", 1)
-        cores = cores if isinstance(cores, int) and cores > 0 else 1
+        cores = res.get("cores")
+        cores = cores if isinstance(cores, int) and cores > 0 else None
         memory = parse_size(res["memory"]) if "memory" in res else 0
         timeout = lim.get("timeout_seconds")
         ok = isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0
         return cores, memory, float(timeout) if ok else None
     except Exception:  # noqa: BLE001
-        return 1, 0, None
+        return None, 0, None
 
 
 @dataclass
@@ -107,14 +95,28 @@ class Watcher:
         self.running: list[Running] = []
         self.settling = Settling(settle)
         self.stopping = False
+        self.left: list[str] = []  # after run(once=True) was stopped: specs not yet filed
 
-    def fits(self, cores: int, memory: int) -> bool:
+    def fits(self, cores: int | None, memory: int) -> bool:
+        """Whether a job declaring ``cores`` (None counts as 1) and ``memory`` starts now."""
         if not self.running:
             return True
         used_c = sum(r.cores for r in self.running)
         used_m = sum(r.memory for r in self.running)
-        return (len(self.running) < self.workers and used_c + cores <= self.cores
+        return (len(self.running) < self.workers and used_c + (cores or 1) <= self.cores
                 and used_m + memory <= self.memory)
+
+    def threads_for(self, cores: int | None) -> int:
+        """Cores a starting job may use: what it declares (at most the machine's), else every
+        core that the running jobs' declarations leave free (at least one).
+
+        >>> w = Watcher("/tmp/inbox-doctest", "/tmp/out-doctest", cores=4)
+        >>> w.threads_for(None), w.threads_for(2), w.threads_for(16)
+        (4, 2, 4)
+        """
+        if cores is not None:
+            return min(cores, self.cores)
+        return max(1, self.cores - sum(r.cores for r in self.running))
 
     # -- folders ---------------------------------------------------------------------------
     def _dirs(self) -> None:
@@ -186,6 +188,21 @@ class Watcher:
                 os.close(fd)
         return filed
 
+    def held_elsewhere(self) -> list[Path]:
+        """Specs in ``running/`` that are not this watcher's and whose lock someone holds: a
+        live worker whose watcher died (adopted when it ends), or another watcher's job."""
+        held = []
+        mine = {r.spec.name for r in self.running}
+        for spec in sorted((self.inbox / "running").glob("*.json")):
+            if spec.name in mine:
+                continue
+            fd = lock(spec)
+            if fd is None:
+                held.append(spec)
+            else:
+                os.close(fd)
+        return held
+
     # -- scanning and scheduling -----------------------------------------------------------
     def ready(self) -> tuple[list[Path], bool]:
         """Complete specs in the inbox, oldest first, and whether any are still settling.
@@ -210,7 +227,8 @@ class Watcher:
         if claimed is None:
             os.close(fd)
             return
-        cores, memory, timeout = declared_resources(claimed)
+        declared, memory, timeout = declared_resources(claimed)
+        cores, threads = declared or 1, self.threads_for(declared)
         attempts = self._attempts_file(claimed)
         attempt = int(attempts.read_text() or 0) + 1 if attempts.exists() else 1
         attempts.write_text(str(attempt))
@@ -219,7 +237,7 @@ class Watcher:
         cmd = [sys.executable, "-m", "graphcrime.runner.worker", str(claimed),
                "--output-root", str(self.output_root), "--result", str(result),
                "--notify", json.dumps(self.notify), "--base", str(self.inbox),
-               "--serve-root", str(self.serve_root)]
+               "--serve-root", str(self.serve_root), "--threads", str(threads)]
         if self.store_factory:
             cmd += ["--store-factory", self.store_factory]
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True,
@@ -227,7 +245,7 @@ class Watcher:
         deadline = (time.monotonic() + timeout * KILL_GRACE[0] + KILL_GRACE[1]
                     if timeout is not None else None)
         self.running.append(Running(claimed, proc, result, cores, memory, attempt, fd, deadline))
-        self.log(f"started {claimed.name} (attempt {attempt}, {cores} core(s), pid {proc.pid})")
+        self.log(f"started {claimed.name} (attempt {attempt}, {threads} core(s), pid {proc.pid})")
 
     def _reap(self) -> None:
         for r in list(self.running):
@@ -330,9 +348,18 @@ class Watcher:
             self.log(f"requeued {r.spec.name}")
 
     def run(self, once: bool = False) -> int:
-        """Process specs until SIGINT/SIGTERM (or, with ``once``, until the inbox is empty)."""
+        """Process specs until SIGINT/SIGTERM (or, with ``once``, until the inbox is empty).
+
+        With ``once``, it also waits for the jobs in ``running/`` whose workers outlived an
+        earlier watcher, and files them when they end; :attr:`left` names the specs still
+        queued or running when it returns (only after a signal).
+        """
         self._dirs()
         processed = self.recover()
+        orphans = {p.name for p in self.held_elsewhere()} if once else set()
+        if orphans:
+            self.log(f"waiting for {len(orphans)} job(s) in running/ whose worker outlived its "
+                     f"watcher: {', '.join(sorted(orphans))}")
         handlers = {}
         if threading.current_thread() is threading.main_thread():  # signals only reach it
             handlers = {s: signal.signal(s, self.stop) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -347,7 +374,9 @@ class Watcher:
                     if self.stopping or not self.fits(cores, memory):
                         break
                     self._start(spec)
-                if once and not self.running and not specs and not pending:
+                if orphans:
+                    orphans &= {p.name for p in self.held_elsewhere()}
+                if once and not self.running and not specs and not pending and not orphans:
                     break
                 time.sleep(min(self.poll_interval, 0.1) if once else self.poll_interval)
             if self.stopping:
@@ -355,6 +384,8 @@ class Watcher:
         finally:
             for s, h in handlers.items():
                 signal.signal(s, h)
+        self.left = sorted(orphans | {p.name for p in self.inbox.glob("*.json")}) \
+            if self.stopping and once else []
         return processed
 
 

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--base", help="folder the spec's relative paths start from")
     ap.add_argument("--notify", default="{}", help="Notifier fields as JSON")
     ap.add_argument("--store-factory", help="module:attr of a Store-like factory")
+    ap.add_argument("--threads", type=int, help="cores the job may use (default: its spec's)")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
@@ -38,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     outcome = run_job(
         args.spec, args.output_root, serve_root=args.serve_root, base=args.base,
         notifier=Notifier(**json.loads(args.notify)),
-        store_factory=_load(args.store_factory) if args.store_factory else None)
+        store_factory=_load(args.store_factory) if args.store_factory else None,
+        threads=args.threads)
     doc = {"job_id": outcome.job_id, "folder": str(outcome.folder),
            "exit_code": outcome.exit_code, "status": outcome.status}
     part = Path(args.result).with_suffix(".part")

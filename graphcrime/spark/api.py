@@ -13,8 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from graphcrime.api import PathLike, _flatten, expand, load_program
-from graphcrime.lang.ast import Program
+from graphcrime.api import PathLike, Reasoning, _flatten, expand, reasoned
 from graphcrime.spark.evaluate import materialise
 from graphcrime.spark.io import read_ntriples, read_parquet_model, write_nt, write_parquet
 from graphcrime.spark.session import get_session
@@ -22,17 +21,16 @@ from graphcrime.spark.store import SparkFactStore
 from graphcrime.vocab import RDF_TYPE
 
 
-class SparkStore:
+class SparkStore(Reasoning):
     """Load, reason and write on Spark (``master`` like ``local[2]``, ``spark://h:7077``)."""
+
+    _materialise = staticmethod(materialise)
 
     def __init__(self, master: str | None = None, conf: dict[str, str] | None = None,
                  progress: bool | Callable[[str, int], None] = False, spark: Any = None) -> None:
+        super().__init__(progress)
         self.spark = spark or get_session(master, conf)
         self._facts = SparkFactStore(self.spark)
-        self._progress = progress
-        self.seconds: dict[str, float] = {}
-        self.input_facts = 0
-        self.derived_facts = 0
         self._local: Any = None
 
     @property
@@ -44,11 +42,6 @@ class SparkStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def _timed(self, stage: str, t0: float) -> float:
-        secs = time.perf_counter() - t0
-        self.seconds[stage] = self.seconds.get(stage, 0.0) + secs
-        return secs
 
     def load(self, *paths: PathLike | Iterable[PathLike]) -> dict[str, Any]:
         """Load N-Triples files or globs (parsed in Spark tasks, strictly)."""
@@ -73,21 +66,8 @@ class SparkStore:
         files = int(transactions is not None) + int(parties is not None)
         return {"triples": added, "files": files, "seconds": round(self._timed("load", t0), 3)}
 
-    def reason(self, rules: PathLike | Program | Iterable[PathLike | Program],
-               params: Mapping[str, object] | None = None, *,
-               max_derived_facts: int | None = None,
-               timeout_seconds: float | None = None) -> dict[str, Any]:
-        """Materialise rule files with job ``params`` on Spark; return a summary."""
-        program = load_program(rules)
-        t0 = time.perf_counter()
-        progress = self._progress if callable(self._progress) else None
-        report = materialise(self._facts, program, params, max_derived_facts=max_derived_facts,
-                             timeout_seconds=timeout_seconds, progress=progress)
-        self.derived_facts += report.derived
+    def _reasoned(self) -> None:
         self._drop_local()
-        secs = self._timed("reason", t0)
-        return {"derived_facts": report.derived, "rounds": report.rounds,
-                "strata": report.strata, "seconds": round(secs, 3)}
 
     def query(self, sparql: str) -> Any:
         """Run a SPARQL query over the materialised graph.
@@ -162,10 +142,7 @@ class SparkStore:
 def reason(data: PathLike | Iterable[PathLike], rules: PathLike | Iterable[PathLike],
            params: Mapping[str, object] | None = None, **options: Any) -> SparkStore:
     """Load ``data``, materialise ``rules`` on Spark and return the open SparkStore."""
-    store = SparkStore(**options)
-    store.load(data)
-    store.reason(rules, params)
-    return store
+    return reasoned(SparkStore(**options), data, rules, params)
 
 
 __all__ = ["SparkStore", "reason"]

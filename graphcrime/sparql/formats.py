@@ -4,7 +4,8 @@ A SELECT result is an SQL relation with, per variable ``i``, the columns ``n{i}`
 N-Triples), ``k{i}`` (kind 0 IRI / 1 blank / 2 literal), ``l{i}`` (lexical form), ``d{i}``
 (datatype) and ``g{i}`` (language), plus ``_ord`` when ordered. A graph result has ``s, p,
 o`` (canonical N-Triples). Each format here is SQL producing text lines; :func:`copy_lines`
-writes them, gzip-compressed when asked.
+writes them, gzip-compressed when asked. Rows of a result without ``ORDER BY`` are written
+sorted by their line, so a result file has the same bytes however many threads made it.
 
 >>> csv_value("l0", "k0").startswith("(CASE")
 True
@@ -28,12 +29,15 @@ def copy_lines(con: object, lines_sql: str, path: str, gzip: bool) -> None:
 
 def _framed(body_sql: str, line: str, ordered: bool, head: list[str], tail: list[str],
             comma: bool = False) -> str:
-    """Header lines, one line per row (in order), footer lines, as one ordered relation."""
-    order = "ORDER BY _ord" if ordered else ""
+    """Header lines, one line per row (in order, else sorted), footer lines, as one ordered
+    relation."""
     sep = "CASE WHEN _rn > 1 THEN ',' ELSE '' END || " if comma else ""
     parts = [f"SELECT 0 AS _k, {i} AS _rn, {q(h)} AS line" for i, h in enumerate(head)]
-    parts.append(f"SELECT 1 AS _k, _rn, {sep}line FROM (SELECT row_number() OVER ({order}) "
-                 f"AS _rn, {line} AS line FROM ({body_sql}) b)")
+    rows = (f"SELECT row_number() OVER (ORDER BY _ord) AS _rn, line FROM (SELECT _ord, {line} "
+            f"AS line FROM ({body_sql}) b)" if ordered else
+            f"SELECT row_number() OVER (ORDER BY line) AS _rn, line FROM (SELECT {line} AS line "
+            f"FROM ({body_sql}) b)")
+    parts.append(f"SELECT 1 AS _k, _rn, {sep}line FROM ({rows})")
     parts += [f"SELECT 2 AS _k, {i} AS _rn, {q(t)} AS line" for i, t in enumerate(tail)]
     return "SELECT line FROM (" + " UNION ALL ".join(parts) + ") ORDER BY _k, _rn"
 
@@ -42,9 +46,7 @@ def _plain(body_sql: str, line: str, ordered: bool, where: str = "") -> str:
     sql = f"SELECT {line} AS line FROM ({body_sql}) b"
     if where:
         sql += f" WHERE {where}"
-    if ordered:
-        sql += " ORDER BY _ord"
-    return sql
+    return sql + (" ORDER BY _ord" if ordered else " ORDER BY line")
 
 
 def csv_value(lex: str, kind: str) -> str:

@@ -26,7 +26,7 @@ HEADER = ("Timestamp,From Bank,Account,To Bank,Account,Amount Received,Receiving
           "Amount Paid,Payment Currency,Payment Format,Is Laundering")
 # (time, from bank, from account, to bank, to account, amount paid, laundering)
 AMLWORLD = [
-    ("2022/09/01 00:20", "010", "8000EBD30", "010", "8000EBD30", "3697.34", 0),  # self: skipped
+    ("2022/09/01 00:20", "010", "8000EBD30", "010", "8000EBD30", "3697.34", 0),  # self-transfer
     ("2022/09/01 00:05", "001", "A1", "002", "B2", "5000.00", 1),   # chain A1 -> B2 -> C3 -> D4
     ("2022/09/01 03:10", "002", "B2", "003", "C3", "4900.50", 1),
     ("2022/09/02 11:00", "003", "C3", "004", "D4", "4800", 1),
@@ -75,8 +75,9 @@ def test_amlworld_triples_and_ground_truth(tmp_path: Path) -> None:
     rep = import_amlworld(write_amlworld(tmp_path / "HI-Small_Trans.csv"), tmp_path / "out")
     g = graph(tmp_path / "out")
     txs = tx_table(g)
-    kept = [r for r in AMLWORLD if (r[1], r[2]) != (r[3], r[4])]
-    assert rep.transactions == len(txs) == len(kept) and rep.skipped_self == 1
+    kept = AMLWORLD  # self-transfers too
+    assert rep.transactions == len(txs) == len(kept)
+    assert (rep.self_transfers, rep.self_laundering, rep.skipped_self) == (1, 0, 0)
     want = {(f"{fb}/{fa}", f"{tb}/{ta}", Decimal(amt),
              t.replace("/", "-").replace(" ", "T") + ":00") for t, fb, fa, tb, ta, amt, _ in kept}
     assert set(txs.values()) == want
@@ -189,7 +190,8 @@ def test_run_and_evaluate_over_import(tmp_path: Path) -> None:
     write_amlworld(tmp_path / "trans.csv")
     r = runner.invoke(app, ["import", "amlworld", str(tmp_path / "trans.csv"),
                             str(tmp_path / "data")])
-    assert r.exit_code == 0 and "10 transactions" in r.output, r.output
+    assert r.exit_code == 0 and "11 transactions" in r.output, r.output
+    assert "1 self-transfers kept as transactions (0 laundering)" in r.output
     for sub in ("rules", "queries"):
         shutil.copytree(REPO / sub, tmp_path / sub)
     (tmp_path / "job.json").write_text(json.dumps({
@@ -233,3 +235,96 @@ def test_amlworld_fast_and_strict_paths_agree(tmp_path: Path, extra: list[tuple]
     from graphcrime.investigate.importers import Converter
 
     assert fast_amlworld(src, Converter(tmp_path / "probe", force=False)) == (not extra)
+
+
+# laundering self-transfers: one alone (P12 -> P12), one inside a chain M13 -> N14 -> N14 -> O15
+SELF = [
+    ("2022/09/05 09:00", "012", "P12", "012", "P12", "700.00", 1),
+    ("2022/09/06 09:00", "013", "M13", "014", "N14", "900.00", 1),
+    ("2022/09/06 10:00", "014", "N14", "014", "N14", "880.00", 1),
+    ("2022/09/06 11:00", "014", "N14", "015", "O15", "860.00", 1),
+]
+
+
+def _instances(folder: Path) -> dict[tuple, dict[str, str]]:
+    txs = tx_table(graph(folder))
+    return {tuple(txs[t][:2] for t in r["transactions"].split()): r for r in gt(folder)}
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_laundering_self_transfers_are_kept_in_data_and_ground_truth(tmp_path: Path,
+                                                                     fast: bool) -> None:
+    rep = import_amlworld(write_amlworld(tmp_path / "t.csv", AMLWORLD + SELF), tmp_path / "o",
+                          fast=fast)
+    assert rep.transactions == len(AMLWORLD + SELF) == len(tx_table(graph(tmp_path / "o")))
+    assert (rep.self_transfers, rep.self_laundering, rep.skipped_self) == (3, 2, 0)
+    assert rep.laundering == sum(r[6] for r in AMLWORLD + SELF)  # every label is in
+    inst = _instances(tmp_path / "o")
+    alone = inst[(("012/P12", "012/P12"),)]
+    assert (alone["expect_suspicious_chain"], alone["expect_high_value_chain"]) == ("true", "true")
+    chain = inst[(("013/M13", "014/N14"), ("014/N14", "014/N14"), ("014/N14", "015/O15"))]
+    assert chain["expect_suspicious_chain"] == "true" and chain["min_amount"] == "860.00"
+    assert len(inst) == rep.instances == 5
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_skip_self_transfers_counts_the_labels_it_drops(tmp_path: Path, fast: bool) -> None:
+    rep = import_amlworld(write_amlworld(tmp_path / "t.csv", AMLWORLD + SELF), tmp_path / "o",
+                          fast=fast, skip_self_transfers=True)
+    assert (rep.skipped_self, rep.skipped_laundering, rep.self_transfers) == (3, 2, 0)
+    assert rep.transactions == len(AMLWORLD + SELF) - 3
+    assert rep.laundering + rep.skipped_laundering == sum(r[6] for r in AMLWORLD + SELF)
+    assert "skipped 3 self-transfers (2 labelled laundering: not in the ground truth)" in \
+        rep.summary("o")
+    inst = _instances(tmp_path / "o")
+    assert (("012/P12", "012/P12"),) not in inst
+    assert (("013/M13", "014/N14"), ("014/N14", "015/O15")) in inst
+
+
+def test_amlsim_self_transfer_kept_or_skipped(tmp_path: Path) -> None:
+    sim = write_amlsim(tmp_path / "sim")
+    with open(sim / "transactions.csv", "a") as fh:  # account 9 pays itself, in an alert
+        fh.write("9,9,9,TRANSFER,300.00,2017-01-07T00:00:00Z,true,9\n")
+    with open(sim / "alert_transactions.csv", "a") as fh:
+        fh.write("9,self_transfer,true,9,9,9,TRANSFER,300.00,2017-01-07T00:00:00Z\n")
+    rep = import_amlsim(sim, tmp_path / "keep")
+    assert (rep.transactions, rep.self_transfers, rep.self_laundering) == (9, 1, 1)
+    rows = {r["typology"]: r for r in gt(tmp_path / "keep")}
+    assert rows["self-transfer"]["expect_suspicious_chain"] == "true"
+    rep = import_amlsim(sim, tmp_path / "skip", skip_self_transfers=True)
+    assert (rep.transactions, rep.skipped_self, rep.skipped_laundering) == (8, 1, 1)
+    assert "self-transfer" not in {r["typology"] for r in gt(tmp_path / "skip")}
+
+
+def test_rules_find_chains_through_self_transfers(tmp_path: Path) -> None:
+    """Imported with its self-transfers, a job finds the lone one and the chain through one
+    (both expected by the ground truth), and evaluate counts them found."""
+    runner = CliRunner()
+    write_amlworld(tmp_path / "trans.csv", AMLWORLD + SELF)
+    r = runner.invoke(app, ["import", "amlworld", str(tmp_path / "trans.csv"),
+                            str(tmp_path / "data")])
+    assert r.exit_code == 0 and "3 self-transfers kept as transactions (2 laundering)" in \
+        r.output, r.output
+    for sub in ("rules", "queries"):
+        shutil.copytree(REPO / sub, tmp_path / sub)
+    (tmp_path / "job.json").write_text(json.dumps({
+        "name": "aml", "data": ["data/*.nt"],
+        "rules": ["rules/suspicious-chains.dlog", "rules/high-value-chains.dlog"],
+        "queries": ["queries/suspicious-chains.rq", "queries/high-value-chains.rq"]}))
+    r = runner.invoke(app, ["run", str(tmp_path / "job.json"), "--output-root",
+                            str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    job = next((tmp_path / "out").iterdir())
+    chains = rdflib.Graph().parse(job / "results" / "suspicious-chains.nt", format="nt")
+    data = graph(tmp_path / "data")
+    label = {str(p): str(data.value(p, RDFS.label)) for p in data.subjects(RDF.type, TYPE.Party)}
+    ends = {(label[str(chains.value(c, PROP.hasOriginator))],
+             label[str(chains.value(c, PROP.hasBeneficiary))], int(chains.value(c, PROP.hasLength)))
+            for c in chains.subjects(RDF.type, TYPE.SuspiciousChain)}
+    assert ("012/P12", "012/P12", 1) in ends  # the lone self-transfer
+    assert ("013/M13", "015/O15", 3) in ends  # through N14 -> N14
+    r = runner.invoke(app, ["evaluate", str(job), "--ground-truth",
+                            str(tmp_path / "data" / "ground-truth.csv"), "--json"])
+    assert r.exit_code == 0, r.output
+    o = json.loads(r.output)["overall"]
+    assert (o["suspicious"]["tp"], o["suspicious"]["fn"]) == (4, 0)

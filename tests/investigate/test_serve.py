@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -15,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from graphcrime.serve import looks_like_update, make_server, media_format
+from graphcrime.serve import looks_like_update, media_format, serving
 
 E = "http://oxfordsemantic.tech/transactions/entities#"
 P = "http://oxfordsemantic.tech/transactions/properties#"
@@ -38,14 +37,8 @@ def write_job(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = make_server(write_job(tmp_path_factory.mktemp("job") / "x_1"), port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    host, port = server.server_address[:2]
-    yield f"http://{host}:{port}/sparql"
-    server.shutdown()
-    server.server_close()
-    server.endpoint.results.close()  # type: ignore[attr-defined]
+    with serving(write_job(tmp_path_factory.mktemp("job") / "x_1")) as endpoint:
+        yield endpoint
 
 
 def oracle(query: str) -> ox.QuerySolutions:

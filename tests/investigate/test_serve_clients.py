@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, N3, POST, POSTDIRECTLY, TURTLE, XML, SPARQLWrapper
 
-from graphcrime.serve import make_server
+from graphcrime.serve import serving
 
 P = "http://oxfordsemantic.tech/transactions/properties#"
 T = "http://oxfordsemantic.tech/transactions/classes#"
@@ -28,14 +27,8 @@ CONSTRUCT = PREFIXES + ("CONSTRUCT { ?c prop:hasBeneficiary ?b } WHERE { ?c a ty
 
 @pytest.fixture(scope="module")
 def url(inv_job: Path) -> Iterator[str]:
-    server = make_server(inv_job, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    host, port = server.server_address[:2]
-    yield f"http://{host}:{port}/sparql"
-    server.shutdown()
-    server.server_close()
-    server.endpoint.results.close()  # type: ignore[attr-defined]
+    with serving(inv_job) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="module")

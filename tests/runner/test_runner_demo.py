@@ -60,3 +60,45 @@ def test_demo_without_assets_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(demo, "find_assets", lambda: None)
     with pytest.raises(Exception, match="cannot find jobs/"):
         demo.run_demo(tmp_path, transactions=10)
+
+
+def test_chain_mix_counts_chains_through_planted_transactions(tmp_path: Path) -> None:
+    """Hand-worked: c1 holds a planted transaction, c2 only background ones, c3 is no
+    SuspiciousChain (not counted)."""
+    (tmp_path / "results").mkdir()
+    contains = f"<{PROP}containsTransaction>"
+    lines = [chain("c1", 2, "1", "1", False), chain("c2", 1, "1", "1", False),
+             f"<{ENT}c1> {contains} <{ENT}transaction_p1> .\n",
+             f"<{ENT}c1> {contains} <{ENT}transaction_b1> .\n",
+             f"<{ENT}c2> {contains} <{ENT}transaction_b2> .\n",
+             f"<{ENT}c3> {contains} <{ENT}transaction_p1> .\n"]
+    (tmp_path / "results" / "chains.nt").write_text("".join(lines))
+    gt = tmp_path / "ground-truth.csv"
+    gt.write_text("instance_id,typology,parties,transactions,expect_suspicious_chain,"
+                  "expect_high_value_chain,min_amount,first_date,last_date\n"
+                  f"layering-0001,layering,,{ENT}transaction_p1 {ENT}transaction_p9,true,false,"
+                  "1,2021-07-27T00:00:00,2021-07-27T00:00:00\n")
+    assert demo.chain_mix(tmp_path / "results", gt) == (2, 1)
+
+
+def test_proportional_typologies_keep_planted_chain_roots_a_minority(tmp_path: Path) -> None:
+    """`--typologies proportional` (the demo's): every typology, with planting marking at most
+    half as many parties suspicious as the background has, and the summary says so."""
+    from typer.testing import CliRunner
+
+    from graphcrime.cli import app
+
+    res = CliRunner().invoke(app, ["generate", str(tmp_path / "d"), "-n", "20000",
+                                   "--suspicious-fraction", "0.01", "--typologies",
+                                   "proportional"])
+    assert res.exit_code == 0, res.output
+    m = json.loads((tmp_path / "d" / "manifest.json").read_text())
+    c = m["counts"]
+    assert set(c["instances"]) == {"layering", "fan-out", "fan-in", "cycle", "scatter-gather",
+                                   "structuring"}
+    assert c["random_suspicious_parties"] == 20 and set(c["instances"].values()) == {4}
+    assert 0 < c["planted_suspicious_parties"] <= c["random_suspicious_parties"] / 2
+    share = 100 * c["planted_suspicious_parties"] / (c["planted_suspicious_parties"] + 20)
+    assert (f"suspicious parties (where chains start) 20 background + "
+            f"{c['planted_suspicious_parties']} planted ({share:.0f}% planted)") in res.output
+    assert f"{c['planted_transactions']:,} planted of 20,000 transactions" in res.output

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -92,6 +93,30 @@ def test_orphaned_worker_finishes_and_is_adopted_not_rerun(tmp_path: Path) -> No
         if w2:
             w2.stop()
     assert "started" not in w2.log()  # never rerun by the second watcher
+    assert results(exactly_once(inbox, out)) == baseline(REFERENCE)
+
+
+@pytest.mark.reliability("kill -9 of the watcher only, mid-job, then watch --once",
+                         "--once says it waits for the job whose worker outlived its watcher, "
+                         "files it from the worker's result when it ends (never reruns it) and "
+                         "exits 0 with processed 1: the queue is empty when it returns")
+def test_watch_once_waits_for_the_orphaned_worker(tmp_path: Path) -> None:
+    inbox, out = reference_inbox(tmp_path / "in"), tmp_path / "out"
+    w = WatcherProcess(inbox, out)
+    try:
+        drop(inbox, "job", REFERENCE)
+        wait_for(lambda: reasoning(out), message="the worker to reach reason()")
+        w.kill()
+        assert any(alive(p) for p in w.worker_pids())  # the worker outlives its watcher
+        once = subprocess.run([sys.executable, "-m", "graphcrime", "watch", str(inbox),
+                               "--output-root", str(out), "--poll-interval", "0.1", "--once"],
+                              capture_output=True, text=True, timeout=600)
+    finally:
+        w.stop()
+    assert once.returncode == 0, once.stderr
+    assert "waiting for 1 job(s) in running/ whose worker outlived its watcher: job.json" \
+        in once.stderr
+    assert "started" not in once.stderr and "processed 1 job(s)" in once.stdout
     assert results(exactly_once(inbox, out)) == baseline(REFERENCE)
 
 

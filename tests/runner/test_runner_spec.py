@@ -25,7 +25,7 @@ def test_valid_spec_expands_globs_and_defaults(served: Path) -> None:
     assert s.name == "day"
     assert [p.name for p in s.queries] == ["ask.rq", "big.rq", "spo.rq"]  # sorted
     assert s.data == [(served / "data" / "day.nt").resolve()]
-    assert s.resources.cores == 1 and s.resources.memory is None
+    assert s.resources.cores is None and s.resources.memory is None
     assert s.limits.max_derived_facts is None and s.engine == {"name": "embedded"}
 
 
