@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 
 from graphcrime.console import details, pages
 from graphcrime.console.jobdata import JobCache, JobData
-from graphcrime.console.jobindex import JobIndex, store_rows
+from graphcrime.console.jobindex import JobIndex, job_row, store_rows
 from graphcrime.console.roots import NotFound, Roots
 from graphcrime.console.submit import Csrf, rerun_spec
 from graphcrime.errors import GraphcrimeError
@@ -218,7 +218,7 @@ def make_app(roots: Roots, *, allow_submit: bool = False, hosts: set[str] | None
         stats_path = folder / "stats.json"
         stats = json.loads(stats_path.read_text(encoding="utf-8")) if stats_path.is_file() else {}
         rows = {Path(r.get("file", "")).name: r.get("rows") for r in status.get("results", [])}
-        params = index_parameters(job_id)
+        params = job_row(folder)["parameters"]
         return JSONResponse({
             "id": job_id, "status": status.get("status"), "started": status.get("started"),
             "finished": status.get("finished"), "seconds": status.get("seconds"),
@@ -227,12 +227,6 @@ def make_app(roots: Roots, *, allow_submit: bool = False, hosts: set[str] | None
                                               for n in data.result_names()],
             "chains": data.chain_count, "parties": data.party_count,
             "inputs": data.has_inputs, "notes": data.notes})
-
-    def index_parameters(job_id: str) -> Any:
-        for r in index.rows():
-            if r.get("id") == job_id:
-                return r.get("parameters")
-        return None
 
     def api_chains(request: Request) -> Response:
         qp = request.query_params
