@@ -258,3 +258,18 @@ def test_resource_links_go_to_the_right_page(console: dict) -> None:
         status, headers, _ = get(console["url"], f"/jobs/{console['job']}/resource?iri="
                                  + urllib.parse.quote(iri, safe=""))
         assert status == 303 and headers["location"].split("?")[0].endswith("/" + kind)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--output-root", "/nonexistent/out"], "no such folder"),
+    (["--output-root", ".", "--allow-submit"], "--allow-submit needs --inbox"),
+])
+def test_console_cli_refuses_bad_arguments(args: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.console.jobs import REPO
+
+    out = subprocess.run([sys.executable, "-m", "graphcrime", "console", *args],
+                         capture_output=True, text=True, env={"PYTHONPATH": str(REPO)})
+    assert out.returncode == 2 and message in out.stderr
