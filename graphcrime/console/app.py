@@ -45,12 +45,16 @@ DEFAULT_QUERY = """SELECT ?chain ?length ?final_amount WHERE {
 } ORDER BY DESC(?final_amount) LIMIT 100"""
 
 
-def graph_csp() -> str:
-    """The graph frame's policy: the one inline script of ``graphcrime show``'s page."""
-    from graphcrime.investigate.html_page import SCRIPT
+def graph_csp(page: str) -> str:
+    """The graph frame's policy: only the inline scripts that ``graphcrime show``'s page
+    module defines as constants (hashed), never text built from data."""
+    from graphcrime.investigate import html_page
 
-    digest = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
-    return (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; "
+    hashes = sorted({base64.b64encode(hashlib.sha256(v.encode()).digest()).decode()
+                     for v in vars(html_page).values()
+                     if isinstance(v, str) and len(v) > 20 and f"<script>{v}</script>" in page})
+    scripts = " ".join(f"'sha256-{h}'" for h in hashes) or "'none'"
+    return (f"default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; "
             "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
 
 
@@ -118,7 +122,6 @@ def make_app(roots: Roots, *, allow_submit: bool = False, hosts: set[str] | None
     index = JobIndex(roots.output_root, roots.inbox)
     cache = JobCache(cache_size, with_inputs=with_inputs)
     csrf = Csrf()
-    graph_policy = graph_csp()
 
     def job(request: Request) -> tuple[str, Path]:
         job_id = request.path_params["job"]
@@ -166,7 +169,7 @@ def make_app(roots: Roots, *, allow_submit: bool = False, hosts: set[str] | None
         except GraphcrimeError as e:
             return HTMLResponse(pages.frame_message(e.message + (f" ({e.hint})" if e.hint
                                                                  else "")))
-        return HTMLResponse(text, headers={"content-security-policy": graph_policy})
+        return HTMLResponse(text, headers={"content-security-policy": graph_csp(text)})
 
     def download(request: Request) -> Response:
         job_id, _ = job(request)

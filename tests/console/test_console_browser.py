@@ -258,6 +258,15 @@ def test_graph_of_a_30_transaction_chain(console: dict, page: object, tmp_path: 
     red = frame.locator("g.node circle[fill='#d62728']").count()
     assert red == 2  # the two suspicious ends
     shot(pg, tmp_path, "7-chain30")
+    node = frame.locator("g.node[data-iri$='party_line10']")
+    before = node.get_attribute("transform")
+    node.scroll_into_view_if_needed()
+    box = node.locator("circle").bounding_box()
+    pg.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    pg.mouse.down()
+    pg.mouse.move(box["x"] + 60, box["y"] + 90, steps=5)
+    pg.mouse.up()
+    assert node.get_attribute("transform") != before  # show's own script runs (CSP hash)
     with pg.expect_navigation():  # a click on a node opens its party
         frame.locator("g.node[data-iri$='party_line05'] circle").click()
     assert pg.url.endswith("party_line05") and "/party?" in pg.url

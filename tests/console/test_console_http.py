@@ -273,3 +273,17 @@ def test_console_cli_refuses_bad_arguments(args: list[str], message: str) -> Non
     out = subprocess.run([sys.executable, "-m", "graphcrime", "console", *args],
                          capture_output=True, text=True, env={"PYTHONPATH": str(REPO)})
     assert out.returncode == 2 and message in out.stderr
+
+
+def test_graph_frame_allows_only_show_s_own_script(console: dict) -> None:
+    import base64
+    import hashlib
+
+    from graphcrime.investigate.html_page import SCRIPT
+
+    _, _, body = get(console["url"], f"/api/jobs/{console['job']}/chains?limit=1")
+    chain = urllib.parse.quote(json.loads(body)["rows"][0]["chain"], safe="")
+    status, headers, page = get(console["url"], f"/jobs/{console['job']}/graph?iri={chain}")
+    digest = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
+    assert status == 200 and b'class="node"' in page
+    assert f"script-src 'sha256-{digest}';" in headers["content-security-policy"]

@@ -268,11 +268,12 @@
       const doc = frame.contentDocument;
       if (!doc) return;
       for (const node of doc.querySelectorAll('g.node')) {
-        let moved = false;
-        node.addEventListener('mousedown', () => { moved = false; });
-        node.addEventListener('mousemove', () => { moved = true; });
-        node.addEventListener('mouseup', () => {
-          if (!moved && node.dataset.iri && node.dataset.iri !== IRI) {
+        let at = null;  // a click opens the party; a drag (moved > 4 px) only moves the node
+        node.addEventListener('mousedown', (ev) => { at = [ev.clientX, ev.clientY]; });
+        node.addEventListener('mouseup', (ev) => {
+          const still = at && Math.hypot(ev.clientX - at[0], ev.clientY - at[1]) < 4;
+          at = null;
+          if (still && node.dataset.iri && node.dataset.iri !== IRI) {
             window.location.href = pageUrl('party', node.dataset.iri);
           }
         });
