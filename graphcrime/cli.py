@@ -396,6 +396,42 @@ def serve(
 
 
 @app.command()
+def console(
+    output_root: str = typer.Option(..., "--output-root", help="Folder of job folders to show."),
+    inbox: str = typer.Option(None, "--inbox", help="Watched folder: list its queued, running, "
+                              "done and failed specs too."),
+    store_root: str = typer.Option(None, "--store-root", help="Folder of persistent stores."),
+    port: int = typer.Option(8780, help="TCP port (0 picks a free one)."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind (keep it on loopback)."),
+    allow_submit: bool = typer.Option(False, "--allow-submit", help="Let the page rerun a "
+                                      "job with other parameters (drops a spec into --inbox)."),
+    with_inputs: bool = typer.Option(True, "--with-inputs/--results-only", help="Also load "
+                                     "each opened job's input data (parties, amounts, dates)."),
+) -> None:
+    """The investigator's console: jobs, chains, graphs and SPARQL in a local web page."""
+    import os
+
+    from graphcrime.console import serve as serve_console
+
+    if not os.path.isdir(output_root):
+        typer.echo(f"error: {output_root}: no such folder\n  hint: pass the --output-root "
+                   "that `graphcrime run`/`watch`/`demo` wrote to", err=True)
+        raise typer.Exit(2)
+    if allow_submit and not inbox:
+        typer.echo("error: --allow-submit needs --inbox DIR (reruns go through the queue)",
+                   err=True)
+        raise typer.Exit(2)
+    try:
+        serve_console(output_root, inbox=inbox, store_root=store_root, host=host, port=port,
+                      allow_submit=allow_submit, with_inputs=with_inputs, echo=typer.echo)
+    except OSError as err:
+        typer.echo(f"error: cannot listen on {host}:{port}: {err}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
 def evaluate(
     job_dir: str = typer.Argument(..., help="A finished job folder <output-root>/<job-id>/."),
     ground_truth: str = typer.Option(..., "--ground-truth",

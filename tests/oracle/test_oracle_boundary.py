@@ -11,7 +11,7 @@ import pytest
 
 PRODUCTION = ["graphcrime.engine.seminaive", "graphcrime.engine.sqlexpr", "graphcrime.engine.plan",
               "graphcrime.api", "graphcrime.cli", "graphcrime.runner.pipeline",
-              "graphcrime.sparql", "graphcrime.serve"]
+              "graphcrime.sparql", "graphcrime.serve", "graphcrime.console.app"]
 
 
 def test_production_modules_do_not_import_the_oracle() -> None:

@@ -19,7 +19,6 @@ from graphcrime.lang.parser import parse_program
 from graphcrime.oracle.naive import evaluate as naive_evaluate
 
 
-
 @st.composite
 def steps(draw: st.DrawFn, pool: list) -> list[tuple[str, object]]:
     """3-5 steps: ("add"|"retract", a subset of the pool) or ("rules", program text)."""
