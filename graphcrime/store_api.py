@@ -120,7 +120,7 @@ def prune(store: Any, before: dt.date | dt.datetime | str, *, class_iri: str = T
             "CREATE OR REPLACE TEMP TABLE _gc_old AS SELECT DISTINCT x.s FROM "
             f"x_{facts.preds[typ]} x JOIN {facts.preds[date]} d ON d.s = x.s "
             f"JOIN terms t ON t.id = d.o WHERE x.o = {cls} AND NOT x.prog "
-            f"AND t.ts < TIMESTAMP '{when.isoformat(sep=' ')}'")
+            f"AND t.ts < TIMESTAMP '{when}'")
         for p, table in sorted(facts.preds.items()):
             if con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'gc' "
                            f"AND table_name = 'x_{table}'").fetchone()[0]:

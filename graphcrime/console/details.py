@@ -183,12 +183,12 @@ def transaction(data: JobData, iri: str) -> dict[str, Any]:
 def graph_html(data: JobData, iri: str, hops: int = 1) -> str:
     """The page ``graphcrime show`` writes for ``iri`` (a chain, else a party), as text."""
     from graphcrime.investigate.html_page import graph_html as page
-    from graphcrime.investigate.show import _rads, chain_graph, layout, neighbourhood_graph
+    from graphcrime.investigate.show import chain_graph, neighbourhood_graph
 
     with data.lock:
         is_chain = bool(data.res.query(
             PREFIXES + f"ASK {{ <{iri}> prop:containsTransaction ?t }}"))
         g = (chain_graph(data.res, iri) if is_chain
              else neighbourhood_graph(data.res, iri, hops=hops, max_edges=MAX_GRAPH_EDGES))
-    return page(g, layout(g), _rads(g))
+    return page(g)
 

@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from graphcrime.db import scalar
 from graphcrime.engine.store import FactStore
 from graphcrime.errors import StoreError, StoreLocked
 from graphcrime.lang.ast import Program
@@ -136,8 +137,11 @@ class DiskStore:
         try:
             store.facts.con.execute("CREATE TABLE IF NOT EXISTS _gc_meta "
                                     "(key VARCHAR PRIMARY KEY, value VARCHAR)")
-            store.transaction(lambda: (create_program(store.facts, program, params),
-                                       store._write_meta(program, params)))
+            def write() -> None:
+                create_program(store.facts, program, params)
+                store._write_meta(program, params)
+
+            store.transaction(write)
             (folder / f"{MARKER}.tmp").write_text(json.dumps(
                 {"format": "graphcrime-store", "version": FORMAT}) + "\n")
             os.replace(folder / f"{MARKER}.tmp", folder / MARKER)
@@ -253,8 +257,8 @@ class DiskStore:
         tables = list(self.facts.preds.values()) + list(self.facts.tuple_tables.values())
         if not tables:
             return 0
-        return int(self.facts.con.execute("SELECT coalesce(max(r), 0) FROM (" + " UNION ALL ".join(
-            f"SELECT max(r) AS r FROM {t}" for t in tables) + ")").fetchone()[0])
+        return int(scalar(self.facts.con, "SELECT coalesce(max(r), 0) FROM (" + " UNION ALL ".join(
+            f"SELECT max(r) AS r FROM {t}" for t in tables) + ")"))
 
     def close(self) -> None:
         with contextlib.suppress(duckdb.Error):

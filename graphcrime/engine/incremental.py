@@ -30,12 +30,13 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
 from graphcrime.compile.analysis import keys_overlap, pred_key
 from graphcrime.compile.stratify import stratify
+from graphcrime.db import first_row, scalar
 from graphcrime.engine.plan import (
     VERSIONS,
     Binding,
@@ -140,14 +141,14 @@ class Maintainer(Evaluator):
         cols = self.store.columns(table)
         x = explicit_table(self.store, table)
         sel = ", ".join(cols) or "1"
-        n = self.con.execute(
+        n = scalar(self.con, 
             f"INSERT INTO {x} SELECT DISTINCT {sel}{', ' if cols else ''}{prog} FROM {rows} a "
             f"WHERE NOT EXISTS (SELECT 1 FROM {x} x WHERE {_match(cols, 'x', 'a')} "
-            f"AND x.prog = {prog})").fetchone()[0]
-        new = self.con.execute(
+            f"AND x.prog = {prog})")
+        new = scalar(self.con, 
             f"INSERT INTO {table} SELECT DISTINCT {sel + ', ' if cols else ''}{self.since} "
             f"FROM {rows} a WHERE NOT EXISTS (SELECT 1 FROM {table} t "
-            f"WHERE {_match(cols, 't', 'a')})").fetchone()[0]
+            f"WHERE {_match(cols, 't', 'a')})")
         if new:
             self.added.add(table)
             self.fresh.add(table)
@@ -161,8 +162,8 @@ class Maintainer(Evaluator):
         sel = ", ".join(cols) or "1"
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE _gone AS SELECT DISTINCT {sel} "
                          f"FROM {rows} a")
-        n = self.con.execute(f"DELETE FROM {x} USING _gone a WHERE {_match(cols, x, 'a')} "
-                             f"AND {x}.prog = {prog}").fetchone()[0]
+        n = scalar(self.con, f"DELETE FROM {x} USING _gone a WHERE {_match(cols, x, 'a')} "
+                             f"AND {x}.prog = {prog}")
         if n:
             d = self._del_table(table)
             self.con.execute(
@@ -272,12 +273,12 @@ class Maintainer(Evaluator):
                 continue
             self.report.strata += 1
             for t in heads:
-                if self.con.execute(f"SELECT count(*) FROM {t} WHERE r >= {self.since}"
-                                    ).fetchone()[0]:
+                if scalar(self.con, f"SELECT count(*) FROM {t} WHERE r >= {self.since}"
+                                    ):
                     self.added.add(t)
 
     def _has_dels(self, table: str) -> bool:
-        return bool(self.con.execute(f"SELECT count(*) FROM _del_{table}").fetchone()[0])
+        return bool(scalar(self.con, f"SELECT count(*) FROM _del_{table}"))
 
     def head_rows(self, rules: tuple[Rule, ...]) -> dict[str, str]:
         """Per table, an SQL condition on its rows (alias ``t``) that holds for every fact the
@@ -293,7 +294,8 @@ class Maintainer(Evaluator):
                     if cls is None or out.get(table, set()) is None:
                         out[table] = None
                     else:
-                        out.setdefault(table, set()).add(str(self._const_id(term_nt(cls))))
+                        out[table] = (out.get(table) or set()) | {
+                            str(self._const_id(term_nt(cls)))}
         return {t: "true" if ids is None else f"t.o IN ({', '.join(sorted(ids))})"
                 for t, ids in out.items()}
 
@@ -357,14 +359,14 @@ class Maintainer(Evaluator):
         (over the pre-update facts) uses a deleted fact; then delete the marked facts.
         False (nothing deleted) when the marks pass RECOMPUTE_SHARE of the stratum's facts:
         evaluating it again is then cheaper than deleting and re-deriving."""
-        stored = sum(self.con.execute(f"SELECT count(*) FROM {t} t WHERE {cond}").fetchone()[0]
+        stored = sum(scalar(self.con, f"SELECT count(*) FROM {t} t WHERE {cond}")
                      for t, cond in self.head_rows(rules).items())
         pos, _ = self._reads(rules)
         lower = [t for t in pos - tables if t in self.dels]
         if lower:  # a big share of the inputs goes: so will most of the stratum
-            gone = sum(self.con.execute(f"SELECT count(*) FROM _del_{t}").fetchone()[0]
+            gone = sum(scalar(self.con, f"SELECT count(*) FROM _del_{t}")
                        for t in lower)
-            kept = sum(self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            kept = sum(scalar(self.con, f"SELECT count(*) FROM {t}")
                        for t in lower)
             if gone >= RECOMPUTE_SHARE * (gone + kept):
                 return False
@@ -389,14 +391,15 @@ class Maintainer(Evaluator):
             marked = 0
             version = "del_all" if first else "del_last"
             live = {t for t in self.dels if self._has_dels(t)} if first else {
-                t for t in self.dels if self.con.execute(
-                    f"SELECT count(*) FROM _del_{t} WHERE dr = {self.dround - 1}").fetchone()[0]}
+                t for t in self.dels if scalar(self.con, 
+                    f"SELECT count(*) FROM _del_{t} WHERE dr = {self.dround - 1}")}
             for rule in rules:
                 atoms = [i for i, lit in enumerate(rule.body)
                          if isinstance(lit, (TripleAtom, TupleAtom))]
                 variants = [{j: "olddb" for j in atoms} | {i: version} for i in atoms
                             if self._table_of(rule.body[i]) in live | {"*"}
-                            and not self._none_deleted(rule.body[i], version)]
+                            and not self._none_deleted(
+                                cast("TripleAtom | TupleAtom", rule.body[i]), version)]
                 if variants:
                     marked += self._mark(rule, variants, joins[id(rule)])
             self.dround += 1
@@ -416,9 +419,9 @@ class Maintainer(Evaluator):
                  else [(f"c{n}", t) for n, t in enumerate(atom.args)])
         where = [f"{c} = {self._const_id(term_nt(t))}" for c, t in terms
                  if not isinstance(t, Var)]
-        return not self.con.execute(
+        return not scalar(self.con, 
             f"SELECT count(*) FROM {self._relation(table, version)} d"
-            + (f" WHERE {' AND '.join(where)}" if where else "")).fetchone()[0]
+            + (f" WHERE {' AND '.join(where)}" if where else ""))
 
     def _mark(self, rule: Rule, variants: list[dict[int, str]],
               joined: tuple[Joined, ...] = ()) -> int:
@@ -434,7 +437,8 @@ class Maintainer(Evaluator):
 
         def selects_of(first: list[str], late: frozenset[int]) -> tuple[list[str], dict]:
             # a materialised join serves the variants whose deletions it does not read
-            out, kinds = [], {}
+            out: list[str] = []
+            kinds: dict[Any, Any] = {}
             for v in variants:
                 usable = tuple(j for j in joined if not any(v[i].startswith("del_")
                                                             for i in j.atoms))
@@ -445,8 +449,8 @@ class Maintainer(Evaluator):
         if late and any(kinds[n] != "id" for n in first if n in inputs):
             late, first = frozenset(), names
             selects, kinds = selects_of(first, late)
-        n = self.con.execute("CREATE OR REPLACE TEMP TABLE _od AS SELECT DISTINCT * FROM ("
-                             + " UNION ALL ".join(selects) + ")").fetchone()[0]
+        n = scalar(self.con, "CREATE OR REPLACE TEMP TABLE _od AS SELECT DISTINCT * FROM ("
+                             + " UNION ALL ".join(selects) + ")")
         if not n:
             return 0
         if late:
@@ -487,12 +491,12 @@ class Maintainer(Evaluator):
         d = self._del_table(table)
         sel = ", ".join(f"{v} AS {c}" for v, c in zip(vals, cols, strict=True)) or "1 AS one_"
         tcols = ", ".join(f"t.{c}" for c in cols + ["r"])
-        return int(self.con.execute(
+        return int(scalar(self.con, 
             f"INSERT INTO {d} SELECT DISTINCT {tcols}, {self.dround} FROM "
             f"(SELECT {sel} FROM _od WHERE {where}) n JOIN {table} t ON {_match(cols, 't', 'n')}"
             f" WHERE NOT EXISTS (SELECT 1 FROM {x} x WHERE {_match(cols, 'x', 't')}) "
             f"AND NOT EXISTS (SELECT 1 FROM {d} d WHERE {_match(cols, 'd', 't')})"
-        ).fetchone()[0])
+        ))
 
     def rederive(self, rules: tuple[Rule, ...]) -> None:
         """Derive again, from the remaining facts, the deleted facts that still follow (one
@@ -545,19 +549,20 @@ class Maintainer(Evaluator):
         new = readded = removed = 0
         tables = list(self.store.preds.values()) + list(self.store.tuple_tables.values())
         for t in tables:
-            new += self.con.execute(f"SELECT count(*) FROM {t} WHERE r >= {self.since}"
-                                    ).fetchone()[0]
+            new += scalar(self.con, f"SELECT count(*) FROM {t} WHERE r >= {self.since}"
+                                    )
             if t in self.dels:
                 cols = self.store.columns(t)
-                back, gone = self.con.execute(
+                back, gone = first_row(
+                    self.con,
                     f"SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {t} t WHERE "
                     f"{_match(cols, 't', 'd')})), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 "
                     f"FROM {t} t WHERE {_match(cols, 't', 'd')})) FROM (SELECT DISTINCT "
-                    f"{', '.join(cols) or '1 AS one_'} FROM _del_{t}) d").fetchone()
+                    f"{', '.join(cols) or '1 AS one_'} FROM _del_{t}) d")
                 readded += back
                 removed += gone
-        inputs = sum(self.con.execute(f"SELECT count(*) FROM {t} WHERE r = {self.since}"
-                                      ).fetchone()[0] for t in tables)
+        inputs = sum(scalar(self.con, f"SELECT count(*) FROM {t} WHERE r = {self.since}"
+                                      ) for t in tables)
         return {"added": self.changes["added"], "retracted": self.changes["retracted"],
                 "derived": max(new - readded - inputs, 0), "removed": removed,
                 "rounds": self.round - self.since}

@@ -10,7 +10,7 @@ non-RDF predicates) are ``tt_<n>(c0, c1, ..., r)``. Terms live in ``terms``
 >>> ids = store.intern(["<http://e/a>", "<http://e/p>", "<http://e/b>"])
 >>> store.add_rows(ids[1], [(ids[0], ids[2])])
 1
->>> store.con.execute(f"SELECT count(*) FROM {store.pattern_sql()}").fetchone()[0]
+>>> scalar(store.con, f"SELECT count(*) FROM {store.pattern_sql()}")
 1
 """
 
@@ -157,8 +157,8 @@ class FactStore:
         (in memory ``r > 0``; on disk: not in the table's input facts ``x_<table>``)."""
         if not self.path:
             return f"{alias}.r > 0"
-        if not self.con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE database_name = "
-                                f"'gc' AND table_name = 'x_{table}'").fetchone()[0]:
+        if not scalar(self.con, f"SELECT count(*) FROM duckdb_tables() WHERE database_name = "
+                                f"'gc' AND table_name = 'x_{table}'"):
             return "true"
         cols = [c for c in self.columns(table)]
         match = " AND ".join(f"x.{c} = {alias}.{c}" for c in cols) or "true"
