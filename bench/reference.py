@@ -284,8 +284,9 @@ def table(size: str, triples: int, res: dict[str, dict[str, Any]]) -> str:
                  "interpreter start and imports; CPU s: its user+sys; peak RSS: the child's "
                  "ru_maxrss;\nfacts: triples stored after reasoning (graphcrime); B/fact: "
                  "peak RSS / facts;\nrows: store = the Store API in one process; "
-                 "run = `graphcrime run` of a spec as in jobs/ (its write column is the rest of the job: results,\n"
-                 "stats, folder); -renamed = the same work with every IRI renamed; a ratio row "
+                 "run = `graphcrime run` of a spec as in jobs/ (its write column is the\n"
+                 "rest of the job: results, stats, folder); -renamed = the same work with "
+                 "every IRI renamed; a ratio row "
                  "compares the row named first with Nemo (- = a count the path does not see)")
     return "\n".join(lines)
 
