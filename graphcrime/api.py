@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from graphcrime.db import scalar
 from graphcrime.engine.seminaive import materialise
 from graphcrime.engine.store import FactStore
 from graphcrime.errors import DataError
@@ -172,10 +173,10 @@ class Store:
         preds: dict[str, int] = {}
         classes: dict[str, int] = {}
         for p, t in sorted(self._facts.preds.items()):
-            n = self.con.execute(f"SELECT count(*) FROM {t} WHERE r > 0").fetchone()[0]
+            n = scalar(self.con, f"SELECT count(*) FROM {t} WHERE r > 0")
             if not n:
                 continue
-            iri = self.con.execute(f"SELECT lex FROM terms WHERE id = {p}").fetchone()[0]
+            iri = scalar(self.con, f"SELECT lex FROM terms WHERE id = {p}")
             preds[iri] = int(n)
             if iri == RDF_TYPE:
                 for lex, c in self.con.execute(
@@ -188,7 +189,7 @@ class Store:
         """Fact counts, memory and bytes per stored fact."""
         facts = self._facts.count()
         rss = peak_rss_bytes()
-        terms = self.con.execute("SELECT count(*) FROM terms").fetchone()[0]
+        terms = scalar(self.con, "SELECT count(*) FROM terms")
         return {"facts": facts, "input_facts": self.input_facts,
                 "derived_facts": self.derived_facts, "terms": int(terms),
                 "duckdb_bytes": self._facts.memory_bytes(), "peak_rss_bytes": rss,

@@ -284,12 +284,13 @@ def reason(
     params = parse_params(param)
     tty = sys.stderr.isatty()
 
+    rounds = [1]
+
     def progress(stage: str, n: int) -> None:
         if tty:
-            typer.echo(f"\r  {stage} {progress.rounds}: {n:,} derived facts", nl=False, err=True)
-            progress.rounds += 1  # type: ignore[attr-defined]
+            typer.echo(f"\r  {stage} {rounds[0]}: {n:,} derived facts", nl=False, err=True)
+            rounds[0] += 1
 
-    progress.rounds = 1  # type: ignore[attr-defined]
     secs: dict[str, float] = {}
     if engine not in ("embedded", "spark"):
         raise fail(UsageError(f"unknown engine {engine!r}", hint="use embedded or spark"))
@@ -300,7 +301,7 @@ def reason(
         if engine == "spark":
             from graphcrime.spark.api import SparkStore
 
-            opened = SparkStore(master=spark_master, progress=progress)
+            opened: Store | SparkStore = SparkStore(master=spark_master, progress=progress)
         else:
             opened = Store(memory_limit=memory, threads=threads, progress=progress)
         with opened as store:
@@ -353,6 +354,7 @@ def serve(
         typer.echo(f"error: cannot listen on {host}:{port}: {err}", err=True)
         raise typer.Exit(1) from None
     h, p = server.server_address[:2]
+    h = h.decode() if isinstance(h, bytes) else h
     typer.echo(f"SPARQL endpoint: http://{h}:{p}/sparql (Ctrl-C stops)")
     try:
         server.serve_forever()

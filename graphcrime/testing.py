@@ -21,8 +21,7 @@ import re
 from typing import Any
 
 from graphcrime.compile.analysis import analyse
-from graphcrime.engine.naive import evaluate as naive_evaluate
-from graphcrime.engine.naive_expr import literal_nt, parse_nt
+from graphcrime.db import scalar
 from graphcrime.errors import RuleError
 from graphcrime.lang.ast import (
     Bind,
@@ -36,6 +35,8 @@ from graphcrime.lang.ast import (
     TupleAtom,
     Var,
 )
+from graphcrime.nt import literal_nt, parse_nt
+from graphcrime.oracle.naive import evaluate as naive_evaluate
 from graphcrime.vocab import XSD_INTEGER, XSD_STRING
 
 _TOKEN = re.compile(r'\s*(?:(?P<str>"[^"]*")|(?P<num>\d+)|(?P<id>[A-Za-z_][A-Za-z0-9_]*)'
@@ -195,7 +196,7 @@ def translate(rules: list[str]) -> Program:
         if anon_head:
             raise _error("safety_violations", f"{text!r}: '_' in the head",
                          SafetyViolationError)
-        free = _vars(head) - positive - {e.var.name for e in head_extra}
+        free = _vars(head) - positive - {e.var.name for e in head_extra if isinstance(e, Bind)}
         if free or any(not _vars(e.expr) <= positive for e in head_extra):
             raise _error("unbound_variable", f"{text!r}: head variable(s) {sorted(free)} are not "
                          "bound by a positive body atom", SafetyViolationError)
@@ -287,8 +288,8 @@ def engine_evaluate(prog: Program, facts: set[tuple[str, str, str]] | None = Non
     materialise(store, prog, params)
     for table in list(store.preds.values()) + list(store.tuple_tables.values()):
         cols = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall() if c[0] != "r"]
-        dupes = con.execute(f"SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT "
-                            f"{', '.join(cols) or '1'} FROM {table})) FROM {table}").fetchone()[0]
+        dupes = scalar(con, f"SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT "
+                            f"{', '.join(cols) or '1'} FROM {table})) FROM {table}")
         assert dupes == 0, f"{dupes} duplicate rows in {table}"
     triples = {tuple(r) for r in con.execute(
         f"SELECT a.nt, b.nt, c.nt FROM {store.pattern_sql()} x JOIN terms a ON a.id = x.s "
@@ -297,7 +298,7 @@ def engine_evaluate(prog: Program, facts: set[tuple[str, str, str]] | None = Non
     for (name, arity), table in store.tuple_tables.items():
         sel = ", ".join(f"t{i}.nt" for i in range(arity))
         joins = " ".join(f"JOIN terms t{i} ON t{i}.id = x.c{i}" for i in range(arity))
-        rows = con.execute(f"SELECT {sel or '1'} FROM {table} x {joins}").fetchall()
-        out.setdefault(name, set()).update(tuple(r) if arity else () for r in rows)
+        got = con.execute(f"SELECT {sel or '1'} FROM {table} x {joins}").fetchall()
+        out.setdefault(name, set()).update(tuple(r) if arity else () for r in got)
     store.close()
     return triples, out  # type: ignore[return-value]

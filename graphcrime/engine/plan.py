@@ -15,11 +15,10 @@ N-Triples strings (``nt``) that the evaluator interns before inserting.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from graphcrime.compile.checks import expr_vars
-from graphcrime.engine.naive_expr import term_nt
-from graphcrime.engine.sqlexpr import NULL, ExprCompiler, SqlVal, column_val, num_val
+from graphcrime.engine.sqlexpr import FIELDS, NULL, ExprCompiler, SqlVal, column_val, num_val
 from graphcrime.errors import RuleError
 from graphcrime.lang.ast import (
     IRI,
@@ -34,6 +33,7 @@ from graphcrime.lang.ast import (
     TripleAtom,
     TupleAtom,
     Var,
+    term_nt,
 )
 from graphcrime.rdf.dictionary import q
 from graphcrime.vocab import RDF_TYPE
@@ -255,10 +255,10 @@ class BodyPlan:
         for n in j.names:
             col = consts[f"v_{n}"] if j.inline else f"{alias}.v_{n}"
             if n in j.valued and not self.bound(n):
-                self.env[n] = Binding(id=col, val=SqlVal(
-                    id=col, nt_sql=consts.get(f"{n}__nt", f"{alias}.{n}__nt"),
-                    **{f: consts.get(f"{n}__{f}", f"{alias}.{n}__{f}")  # type: ignore[arg-type]
-                       for f in _FIELDS}))
+                val = SqlVal.from_fields({f: consts.get(f"{n}__{f}", f"{alias}.{n}__{f}")
+                                          for f in FIELDS})
+                self.env[n] = Binding(id=col, val=replace(
+                    val, id=col, nt_sql=consts.get(f"{n}__nt", f"{alias}.{n}__nt")))
             else:
                 self._match(col, Var(n))
 
@@ -302,6 +302,7 @@ class BodyPlan:
             if is_id:
                 cols.append(f"{sql} AS v{j}")
             else:
+                assert isinstance(sql, SqlVal)
                 cols += [f"{s} AS v{j}_{f}" for f, s in sql_fields(sql)]
         group_sql = ", ".join(inner.id_of(g) for g in groups)
         sub = inner.sql_select(cols) + (f" GROUP BY {group_sql}" if groups else "")
@@ -313,7 +314,7 @@ class BodyPlan:
             if is_id:
                 self._bind_value(b.var.name, Binding(id=f"{alias}.{col}"))
             else:
-                val = SqlVal(**{f: f"{alias}.{col}_{f}" for f in _FIELDS})
+                val = SqlVal.from_fields({f: f"{alias}.{col}_{f}" for f in FIELDS})
                 self.where.append(f"{val.kind} IS NOT NULL")
                 self._bind_value(b.var.name, Binding(val=val))
 
@@ -466,7 +467,7 @@ class _Shadow:
         return None if name in self.hidden else self.plan.lookup(name)
 
 
-_FIELDS = ("kind", "lex", "dt", "lang", "num", "ts", "bool")
+_FIELDS = FIELDS
 
 
 def sql_fields(val: SqlVal) -> list[tuple[str, str]]:

@@ -29,7 +29,7 @@ from typing import Any
 from graphcrime.compile.analysis import keys_overlap, merge_recursive, pred_key
 from graphcrime.compile.checks import expr_vars
 from graphcrime.compile.stratify import stratify
-from graphcrime.engine.naive import param_nt
+from graphcrime.db import first_row, scalar
 from graphcrime.engine.plan import (
     Binding,
     BodyPlan,
@@ -55,6 +55,7 @@ from graphcrime.lang.ast import (
     TupleAtom,
     Var,
 )
+from graphcrime.nt import literal_nt, param_nt
 from graphcrime.rdf.dictionary import intern, next_id
 from graphcrime.vocab import PARAM_TABLE
 
@@ -288,11 +289,11 @@ class Evaluator(StratumLoop):
                  deadline: float | None = None,
                  progress: Callable[[str, int], None] | None = None) -> None:
         self.con = store.con
-        first = int(self.con.execute(
+        first = int(scalar(self.con,
             "SELECT 1 + coalesce(max(r), 0) FROM (" + " UNION ALL ".join(
                 [f"SELECT max(r) AS r FROM {t}" for t in
                  list(store.preds.values()) + list(store.tuple_tables.values())] or
-                ["SELECT 0 AS r"]) + ")").fetchone()[0])
+                ["SELECT 0 AS r"]) + ")"))
         super().__init__(store, first, max_derived_facts=max_derived_facts, deadline=deadline,
                          progress=progress)
         self._joined_tables: list[str] = []
@@ -334,9 +335,9 @@ class Evaluator(StratumLoop):
         if key is not None:  # one head atom of term ids: insert straight from the join
             return self._insert_head(rule.head[0], "(" + " UNION ALL ".join(selects) + ")",
                                      key, distinct)
-        n = self.con.execute(f"CREATE OR REPLACE TEMP TABLE _rb AS SELECT "
+        n = scalar(self.con, f"CREATE OR REPLACE TEMP TABLE _rb AS SELECT "
                              f"{'DISTINCT ' if distinct else ''}* FROM ("
-                             + " UNION ALL ".join(selects) + ")").fetchone()[0]
+                             + " UNION ALL ".join(selects) + ")")
         if not n:
             return 0
         if late:
@@ -352,8 +353,7 @@ class Evaluator(StratumLoop):
             # one interning for all computed columns; each row's nt is in the map, and when no
             # two of its nts share a hash, the hash alone finds it (no string comparison)
             intern(self.con, "_rb", [f"v_{n}" for n in computed], into="_m")
-            unique = self.con.execute("SELECT count(DISTINCT h) = count(*) FROM _m"
-                                      ).fetchone()[0]
+            unique = scalar(self.con, "SELECT count(DISTINCT h) = count(*) FROM _m")
             joins = " ".join(f"JOIN _m m_{n} ON " + (f"m_{n}.h = hash(_rb.v_{n})" if unique
                                                       else f"m_{n}.nt = _rb.v_{n}")
                              for n in computed)
@@ -381,7 +381,8 @@ class Evaluator(StratumLoop):
         if not isinstance(first, Var):
             i = self._const_id(term_nt(first))
             return i, i
-        los, his = [], []
+        los: list[int] = []
+        his: list[int] = []
         for versions in variants:
             lo, hi = None, None
             for j, lit in enumerate(rule.body):
@@ -391,7 +392,7 @@ class Evaluator(StratumLoop):
                     if got is None or first.name not in got:
                         continue
                     a, b = got[first.name]
-                    if a is None:
+                    if a is None or b is None:
                         lo, hi = 1, 0  # no rows: the variant adds nothing
                         break
                     lo = a if lo is None else max(lo, a)
@@ -434,9 +435,9 @@ class Evaluator(StratumLoop):
             # prune the existing table to the key range of the new rows (zone maps skip the rest)
             ask = (rows, cols[0], where)  # head atoms often share their first column
             if ask not in self._row_ranges:
-                self._row_ranges[ask] = self.con.execute(
+                self._row_ranges[ask] = first_row(self.con,
                     f"SELECT min({cols[0]}), max({cols[0]}), count(DISTINCT {cols[0]}) = "
-                    f"count(*) FROM {rows}" + (f" WHERE {where}" if where else "")).fetchone()
+                    f"count(*) FROM {rows}" + (f" WHERE {where}" if where else ""))
             lo, hi, unique = self._row_ranges[ask]
             if lo is None:
                 return 0
@@ -451,9 +452,8 @@ class Evaluator(StratumLoop):
             src = f"SELECT 1 FROM ({src}) n WHERE NOT EXISTS (SELECT 1 FROM {table})"
         self._touched.add(table)
         cols_sql = ", ".join(names + ["r"])
-        n = self.con.execute(f"INSERT INTO {table} ({cols_sql}) SELECT "
-                             f"{', '.join(names) + ', ' if names else ''}{self.round} FROM ({src})"
-                             ).fetchone()[0]
+        n = scalar(self.con, f"INSERT INTO {table} ({cols_sql}) SELECT "
+                             f"{', '.join(names) + ', ' if names else ''}{self.round} FROM ({src})")
         self._count(n)
         # what the new rows' first column is known to be: distinct, when this is the round's
         # only insert into the table (see _first_unique)
@@ -644,8 +644,8 @@ class Evaluator(StratumLoop):
             valued = frozenset(n for n in names if any(n in literal_vars(lit) for lit in early))
             if len(g) == 1 and not valued:
                 continue
-            sizes = [self.con.execute(f"SELECT count(*) FROM {self._table_of(rule.body[i])}"
-                                      ).fetchone()[0] for i in g]
+            sizes = [scalar(self.con, f"SELECT count(*) FROM {self._table_of(rule.body[i])}")
+                     for i in g]
             # a lone atom only when it is a few rows whose values the FILTERs/BINDs read (a
             # parameter): its values become constants (see constant_columns)
             if len(g) == 1 and sizes[0] > SMALL_ATOM:
@@ -655,8 +655,7 @@ class Evaluator(StratumLoop):
             self._joined_tables.append(table)
             pre = frozenset(g & set(rec))
             sql = joined_sql(self.ctx, rule.body, frozenset(g), names, valued, pre)
-            n = self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql} LIMIT {cap}"
-                                 ).fetchone()[0]
+            n = scalar(self.con, f"CREATE OR REPLACE TEMP TABLE {table} AS {sql} LIMIT {cap}")
             if n >= cap:
                 self.con.execute(f"DROP TABLE {table}")
                 continue
@@ -749,7 +748,6 @@ def add_program_facts(store: FactStore, program: Program,
 
 
 def term_nt_str(text: str) -> str:
-    from graphcrime.engine.naive_expr import literal_nt
     return literal_nt(str(text))
 
 

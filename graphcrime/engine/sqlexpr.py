@@ -15,13 +15,14 @@ and interned only when a head needs them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from graphcrime.errors import RuleError
 from graphcrime.lang.ast import IRI, BinOp, BNode, Call, Expr, Literal, UnaryOp, Var
+from graphcrime.nt import literal_nt, parse_nt
 from graphcrime.vocab import (
     RDF_LANGSTRING,
     XSD,
@@ -63,6 +64,10 @@ def _esc_sql(lex: str) -> str:
             f"chr(10), '\\n'), chr(13), '\\r')")
 
 
+#: The SQL expressions of a :class:`SqlVal` that together are one term's value.
+FIELDS = ("kind", "lex", "dt", "lang", "num", "ts", "bool")
+
+
 @dataclass(frozen=True)
 class SqlVal:
     """One RDF term (or an error) as SQL expressions; ``id`` is set when it is a stored term."""
@@ -78,6 +83,16 @@ class SqlVal:
     nt_sql: str | None = None
     rank: int | None = None  # numeric rank when known at compile time
     static: str | None = None  # "str", "iri" or "bool" when known; NULL lex/bool = error
+
+    @classmethod
+    def from_fields(cls, sql: Mapping[str, str]) -> SqlVal:
+        """A value whose :data:`FIELDS` are ``sql[field]`` (a CASE over values, columns).
+
+        >>> SqlVal.from_fields({f: f"t.v_{f}" for f in FIELDS}).num
+        't.v_num'
+        """
+        return cls(kind=sql["kind"], lex=sql["lex"], dt=sql["dt"], lang=sql["lang"],
+                   num=sql["num"], ts=sql["ts"], bool=sql["bool"])
 
     def nt(self) -> str:
         """SQL for the canonical N-Triples form (NULL for an error)."""
@@ -186,8 +201,6 @@ def _py_ts(lex: str, dt: str) -> str | None:
 
 def const_val(nt: str) -> SqlVal:
     """A constant term (canonical N-Triples) as a value, typed columns computed here."""
-    from graphcrime.engine.naive_expr import parse_nt
-
     kind, lex, dt, lang = parse_nt(nt)
     if kind != "literal":
         return SqlVal(kind="0" if kind == "iri" else "1", lex=q(lex), nt_sql=q(nt),
@@ -353,15 +366,13 @@ def _seconds(a: list[SqlVal]) -> SqlVal:
 
 def _if(a: list[SqlVal]) -> SqlVal:
     c = a[0].ebv()
-    fields = ("kind", "lex", "dt", "lang", "num", "ts", "bool")
-    return SqlVal(**{f: f"(CASE WHEN {c} THEN {getattr(a[1], f)} WHEN NOT {c} THEN "
-                        f"{getattr(a[2], f)} END)" for f in fields})
+    return SqlVal.from_fields({f: f"(CASE WHEN {c} THEN {getattr(a[1], f)} WHEN NOT {c} "
+                                  f"THEN {getattr(a[2], f)} END)" for f in FIELDS})
 
 
 def _coalesce(a: list[SqlVal]) -> SqlVal:
-    fields = ("kind", "lex", "dt", "lang", "num", "ts", "bool")
-    return SqlVal(**{f: "(CASE " + " ".join(f"WHEN {v.kind} IS NOT NULL THEN {getattr(v, f)}"
-                                            for v in a) + " END)" for f in fields})
+    return SqlVal.from_fields({f: "(CASE " + " ".join(
+        f"WHEN {v.kind} IS NOT NULL THEN {getattr(v, f)}" for v in a) + " END)" for f in FIELDS})
 
 
 def _in(negate: bool) -> Callable[[list[SqlVal]], SqlVal]:
@@ -470,7 +481,6 @@ class ExprCompiler:
         if isinstance(e, BNode):
             return const_val(f"_:{e.label}")
         if isinstance(e, Literal):
-            from graphcrime.engine.naive_expr import literal_nt
             return const_val(literal_nt(e.lex, e.datatype, e.lang))
         if isinstance(e, UnaryOp):
             return _unary(e.op, self.compile(e.arg))

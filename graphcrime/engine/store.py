@@ -25,6 +25,7 @@ from typing import TypeVar
 
 import duckdb
 
+from graphcrime.db import scalar
 from graphcrime.engine.sqlexpr import register_functions
 from graphcrime.rdf.dictionary import TERM_ROWS, create_terms, intern_values, lookup, next_id
 
@@ -58,7 +59,8 @@ class FactStore:
 
     def __init__(self, *, memory_limit: int | str | None = None, threads: int | None = None,
                  temp_dir: str | Path | None = None) -> None:
-        config: dict[str, str | int | bool] = {"preserve_insertion_order": False}
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "preserve_insertion_order": False}
         limit = parse_size(memory_limit)
         if limit:
             config["memory_limit"] = f"{max(limit // (1024 * 1024), 64)}MiB"
@@ -79,8 +81,7 @@ class FactStore:
             self.con.execute("SET enable_progress_bar = false")
         except duckdb.Error:
             pass
-        budget = limit or parse_size(self.con.execute(
-            "SELECT current_setting('memory_limit')").fetchone()[0])
+        budget = limit or parse_size(scalar(self.con, "SELECT current_setting('memory_limit')"))
         self.budget = budget or 1 << 33  # bytes
         self.pack_bytes = int(self.budget * PACK_SHARE)
         self._packed_bytes = 0
@@ -143,8 +144,7 @@ class FactStore:
             if not fresh:  # only stored rows in the new subjects' id range can be duplicates
                 src = (f"(SELECT s, o FROM {src} n WHERE NOT EXISTS (SELECT 1 FROM {target} t "
                        f"WHERE t.s BETWEEN {lo} AND {hi} AND t.s = n.s AND t.o = n.o))")
-            added += self.con.execute(f"INSERT INTO {target} SELECT s, o, 0 FROM {src}"
-                                      ).fetchone()[0]
+            added += scalar(self.con, f"INSERT INTO {target} SELECT s, o, 0 FROM {src}")
         return added
 
     def add_rows(self, p: int, rows: list[tuple[int, int]], r: int = 0) -> int:
@@ -153,17 +153,16 @@ class FactStore:
             return 0
         target = self.pred_table(p)
         values = ", ".join(f"({s}, {o})" for s, o in rows)
-        return self.con.execute(
+        return scalar(self.con,
             f"INSERT INTO {target} SELECT DISTINCT s, o, {r} FROM (VALUES {values}) v(s, o) "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.s = v.s AND t.o = v.o)"
-        ).fetchone()[0]
+            f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE t.s = v.s AND t.o = v.o)")
 
     def all_or_nothing(self, work: Callable[[], T]) -> T:
         """Run ``work`` (which only adds facts and terms); on any error remove what it added,
         so the store is as it was. (Not a DuckDB transaction: inside one, the temporary
         tables of a big load would stay in memory until the end.)"""
         preds, tuples = dict(self.preds), dict(self.tuple_tables)
-        ends = {t: self.con.execute(f"SELECT coalesce(max(rowid) + 1, 0) FROM {t}").fetchone()[0]
+        ends = {t: scalar(self.con, f"SELECT coalesce(max(rowid) + 1, 0) FROM {t}")
                 for t in list(preds.values()) + list(tuples.values())}
         start = next_id(self.con)
         try:
@@ -193,19 +192,18 @@ class FactStore:
         if not tables:
             return 0
         sql = " + ".join(f"(SELECT count(*) FROM {t} {where})" for t in tables)
-        return int(self.con.execute(f"SELECT {sql}").fetchone()[0])
+        return int(scalar(self.con, f"SELECT {sql}"))
 
     def table_bytes(self) -> int:
         """Bytes DuckDB holds for tables (the store's and temporary ones)."""
-        return int(self.con.execute("SELECT coalesce(sum(memory_usage_bytes), 0) FROM "
-                                    "duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'").fetchone()[0])
+        return int(scalar(self.con, "SELECT coalesce(sum(memory_usage_bytes), 0) FROM "
+                                    "duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'"))
 
     def memory_bytes(self) -> int:
         """Bytes DuckDB holds for this store (tables, dictionary, buffers)."""
         try:
-            row = self.con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()"
-                                   ).fetchone()
-            return int(row[0] or 0)
+            return int(scalar(self.con, "SELECT sum(memory_usage_bytes) FROM duckdb_memory()")
+                       or 0)
         except duckdb.Error:
             return 0
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from graphcrime.errors import Position
+from graphcrime.nt import literal_nt
 from graphcrime.vocab import XSD_STRING
 
 _NOPOS = Position()
@@ -67,6 +68,21 @@ class Literal:
     datatype: str = XSD_STRING
     lang: str | None = None
     pos: Position = _pos()
+
+
+def term_nt(t: object) -> str:
+    """Canonical nt of a constant term (:class:`IRI`, :class:`BNode`, :class:`Literal`).
+
+    >>> term_nt(Literal("1", lang="EN")), term_nt(IRI("http://e/a"))
+    ('"1"@en', '<http://e/a>')
+    """
+    if isinstance(t, IRI):
+        return f"<{t.value}>"
+    if isinstance(t, BNode):
+        return f"_:{t.label}"
+    if isinstance(t, Literal):
+        return literal_nt(t.lex, t.datatype, t.lang)
+    raise ValueError(f"not a constant: {t!r}")
 
 
 Constant = IRI | BNode | Literal

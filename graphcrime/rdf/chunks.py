@@ -143,11 +143,12 @@ def newlines(src: BinaryIO | bytes, start: int = 0, end: int | None = None) -> i
         return sum(int(np.count_nonzero(data[i:min(i + step, end)] == 10))
                    for i in range(start, end, step))
     end = src.seek(0, os.SEEK_END) if end is None else end
-    buf = np.empty(min(step, max(end - start, 1)), dtype=np.uint8)
+    raw = bytearray(min(step, max(end - start, 1)))
+    buf = np.frombuffer(raw, dtype=np.uint8)  # a view: readinto(raw) fills it
     n = 0
     src.seek(start)
     while start < end:
-        got = src.readinto(memoryview(buf)[:min(len(buf), end - start)])  # type: ignore[attr-defined]
+        got = src.readinto(memoryview(raw)[:min(len(raw), end - start)])  # type: ignore[attr-defined]
         if not got:
             break
         n += int(np.count_nonzero(buf[:got] == 10))

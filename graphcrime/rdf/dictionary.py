@@ -15,7 +15,9 @@ True
 
 from __future__ import annotations
 
+from graphcrime.db import scalar
 from graphcrime.errors import DataError
+from graphcrime.nt import literal_nt
 from graphcrime.vocab import (
     RDF_LANGSTRING,
     XSD,
@@ -96,21 +98,6 @@ def nt_literal_sql(lex_sql: str, dt_sql: str, lang_sql: str) -> str:
             f"WHEN coalesce({lang_sql}, '') <> '' THEN '@' || lower({lang_sql}) "
             f"WHEN {dt_sql} IS NULL OR {dt_sql} = {q(XSD_STRING)} THEN '' "
             f"ELSE '^^<' || {dt_sql} || '>' END)")
-
-
-def literal_nt(lex: str, dt: str | None = None, lang: str | None = None) -> str:
-    """Canonical nt of a literal, in Python (for small lists and the slow parse path).
-
-    >>> literal_nt('say "hi"\\n', lang="EN-gb")
-    '"say \\\\"hi\\\\"\\\\n"@en-gb'
-    """
-    body = (lex.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-            .replace("\r", "\\r"))
-    if lang:
-        return f'"{body}"@{lang.lower()}'
-    if dt is None or dt == XSD_STRING:
-        return f'"{body}"'
-    return f'"{body}"^^<{dt}>'
 
 
 def _unescape_sql(raw: str) -> str:
@@ -247,7 +234,7 @@ def _relation(relation_sql: str) -> str:
 
 def next_id(con) -> int:
     """The id the next interned term gets (ids are dense from 0)."""
-    return int(con.execute(f"SELECT count(*) FROM {TERM_ROWS}").fetchone()[0])
+    return int(scalar(con, f"SELECT count(*) FROM {TERM_ROWS}"))
 
 
 def known_sql(candidates: str, h: str = "h", many: bool = False) -> str:
@@ -302,8 +289,8 @@ def intern(con, relation_sql: str, column: str | list[str], into: str | None = N
         t[3:-1] for t in tails if t.startswith("^^<"))
     added = 0
     if any(kinds):
-        added = int(con.execute(f"INSERT INTO {TERM_ROWS} " + terms_rows_sql(
-            source, kinds=tuple(bool(k) for k in kinds), dts=dts)).fetchone()[0])
+        added = int(scalar(con, f"INSERT INTO {TERM_ROWS} " + terms_rows_sql(
+            source, kinds=(bool(kinds[0]), bool(kinds[1]), bool(kinds[2])), dts=dts)))
     if into is None:
         con.execute(f"DROP TABLE {table}")
     return added

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from graphcrime.db import scalar
 from graphcrime.errors import DataError
 from graphcrime.rdf import slowparse
 from graphcrime.rdf.chunks import count_lines
@@ -61,7 +62,7 @@ def _read_csv(path: Path, fields: int) -> str:
 def _count_lines(con, path: Path, lines_sql: str) -> int:
     """Lines in the file: newlines counted by numpy (plain files) or by DuckDB (gzip)."""
     if path.name.lower().endswith(".gz"):
-        return int(con.execute(f"SELECT count(*) FROM {lines_sql}").fetchone()[0])
+        return int(scalar(con, f"SELECT count(*) FROM {lines_sql}"))
     with open(path, "rb") as fh:
         return count_lines(fh, 0, path.stat().st_size)
 
@@ -121,7 +122,7 @@ class _Loader:
             con.execute(f"DELETE FROM {TERM_ROWS} WHERE id >= ?", [start])
             raise
         self.tick("encode")
-        return int(con.execute(f"SELECT count(*) FROM {target}").fetchone()[0])
+        return int(scalar(con, f"SELECT count(*) FROM {target}"))
 
     def _read_fast(self, f: int, path: Path) -> bool:
         """Split the lines of ``path`` into ``_gc_raw``; False when DuckDB cannot read it.
@@ -132,8 +133,8 @@ class _Loader:
         """
         con = self.con
         try:
-            rows = con.execute(f"INSERT INTO _gc_raw SELECT {f}, s, p, o, d "
-                               f"FROM {_read_csv(path, 4)}").fetchone()[0]
+            rows = scalar(con, f"INSERT INTO _gc_raw SELECT {f}, s, p, o, d "
+                               f"FROM {_read_csv(path, 4)}")
             lines = _read_csv(path, 1)
             known = self.lines.get(str(path))
             if rows != (known if known is not None else _count_lines(con, path, lines)):
@@ -163,8 +164,8 @@ class _Loader:
         con.execute(f"INSERT INTO _gc_raw SELECT f, s, p, o, '.' FROM (SELECT f, "
                     f"{split_sql('line')} FROM _gc_lines WHERE {splits})")
         con.execute(f"DELETE FROM _gc_lines WHERE {splits}")
-        n = con.execute(f"INSERT INTO _gc_lines SELECT f, {_LINE} FROM _gc_raw "
-                        f"WHERE NOT coalesce({_FAST_ROW}, false)").fetchone()[0]
+        n = scalar(con, f"INSERT INTO _gc_lines SELECT f, {_LINE} FROM _gc_raw "
+                        f"WHERE NOT coalesce({_FAST_ROW}, false)")
         if n:
             con.execute(f"DELETE FROM _gc_raw WHERE NOT coalesce({_FAST_ROW}, false)")
         for col in ("s", "p"):
@@ -175,9 +176,9 @@ class _Loader:
                     f"CASE WHEN ok THEN {canonical_sql('tok')} END AS nt FROM ("
                     f"SELECT tok, hash(tok) AS h, {ok_sql('tok', 'o')} AS ok FROM ("
                     f"SELECT DISTINCT o AS tok FROM _gc_raw))")
-        bad = con.execute("SELECT (SELECT count(*) FROM _gc_ts WHERE NOT ok) + "
+        bad = scalar(con, "SELECT (SELECT count(*) FROM _gc_ts WHERE NOT ok) + "
                           "(SELECT count(*) FROM _gc_tp WHERE NOT ok) + "
-                          "(SELECT count(*) FROM _gc_to WHERE NOT ok)").fetchone()[0]
+                          "(SELECT count(*) FROM _gc_to WHERE NOT ok)")
         if bad:
             cond = ("s IN (SELECT tok FROM _gc_ts WHERE NOT ok) OR p IN (SELECT tok FROM "
                     "_gc_tp WHERE NOT ok) OR o IN (SELECT tok FROM _gc_to WHERE NOT ok)")
@@ -224,9 +225,9 @@ class _Loader:
         con = self.con
         con.execute("CREATE OR REPLACE TEMP TABLE _gc_h AS SELECT hn, id "
                     "FROM _gc_nv UNION ALL SELECT hn, id FROM _gc_e")
-        exact = HASH_JOINS and con.execute(
+        exact = HASH_JOINS and scalar(con,
             "SELECT (SELECT count(DISTINCT hn) = count(*) FROM _gc_u) AND "
-            "(SELECT count(DISTINCT h) = count(*) FROM _gc_to)").fetchone()[0]
+            "(SELECT count(DISTINCT h) = count(*) FROM _gc_to)")
         if exact:
             con.execute("CREATE OR REPLACE TEMP TABLE _gc_ms AS SELECT x.h, m.id FROM _gc_ts x "
                         "JOIN _gc_h m ON m.hn = x.h")
@@ -270,10 +271,10 @@ def load_ntriples(con, paths: Iterable[str | Path], target: str = "loaded",
     create_terms(con)
     old_threads = None
     if workers:
-        old_threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+        old_threads = scalar(con, "SELECT current_setting('threads')")
         con.execute(f"SET threads = {int(workers)}")
     # row order never matters here; not keeping it makes DuckDB's inserts ~20% cheaper
-    old_order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    old_order = scalar(con, "SELECT current_setting('preserve_insertion_order')")
     con.execute("SET preserve_insertion_order = false")
     try:
         return _Loader(con, [Path(p) for p in paths], progress, lines, distinct).run(target)

@@ -24,6 +24,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from graphcrime.db import scalar
 from graphcrime.errors import DataError
 from graphcrime.rdf.dictionary import _relation, q
 
@@ -76,7 +77,7 @@ def write_triples(con, relation_sql: str, path: str | Path, graph_column: str | 
            f"TO {q(str(plain))} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', "
            f"COMPRESSION none)")
     try:
-        n = con.execute(sql).fetchone()[0]
+        n = scalar(con, sql)
         if gz:
             gzip_members(plain, tmp)
         os.replace(tmp, path)

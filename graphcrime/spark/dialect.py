@@ -16,8 +16,9 @@ file:line and the feature, instead of risking a different answer.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
-from graphcrime.errors import RuleError
+from graphcrime.errors import Position, RuleError
 from graphcrime.lang.ast import (
     Aggregate,
     Bind,
@@ -84,11 +85,10 @@ def check_rule(rule: Rule) -> None:
                 _refuse(rule, f"operator {e.op}", e.pos)
 
 
-def _refuse(rule: Rule, what: str, pos: object = None, why: str | None = None) -> None:
-    p = rule.pos if getattr(pos, "line", None) is None else pos
+def _refuse(rule: Rule, what: str, pos: Position | None = None, why: str | None = None) -> None:
+    p = pos if pos is not None and pos.line is not None else rule.pos
     raise RuleError(f"the Spark engine does not support {what} yet"
-                    + (f" ({why})" if why else ""), file=p.file, line=p.line,  # type: ignore[union-attr]
-                    col=p.col,  # type: ignore[union-attr]
+                    + (f" ({why})" if why else ""), file=p.file, line=p.line, col=p.col,
                     hint="run it on the embedded engine (the default, --engine embedded)")
 
 
@@ -149,7 +149,7 @@ def to_spark(sql: str) -> str:
 
     tree = sqlglot.parse_one(sql, read="duckdb")
 
-    def fix(node: exp.Expression) -> exp.Expression:
+    def fix(node: exp.Expression) -> Any:  # an Expression (sqlglot's func() says Func)
         if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
             return exp.DataType.build("DECIMAL(38, 0)")
         if isinstance(node, exp.Anonymous):

@@ -39,8 +39,8 @@ class ChunkStats:
     @staticmethod
     def merge(parts: list[ChunkStats]) -> ChunkStats:
         cols = parts[0].lo.keys()
-        los = {c: [p.lo[c] for p in parts if p.lo.get(c) is not None] for c in cols}
-        his = {c: [p.hi[c] for p in parts if p.hi.get(c) is not None] for c in cols}
+        los = {c: [v for p in parts if (v := p.lo.get(c)) is not None] for c in cols}
+        his = {c: [v for p in parts if (v := p.hi.get(c)) is not None] for c in cols}
         return ChunkStats(min(p.rlo for p in parts), max(p.rhi for p in parts),
                           sum(p.n for p in parts), {c: min(v) if v else None
                                                     for c, v in los.items()},
@@ -150,16 +150,17 @@ class SparkFactStore:
         """``(min(c1), max(c1), ...)`` (``(n, n)`` without ``cols``) over the chunks of
         ``name`` whose rounds ``keep(lo, hi)`` accepts, from chunk statistics alone; None
         when a chunk has none."""
-        chosen = [s for s in self.stats[name] if s is None or keep(s.rlo, s.rhi)]
-        if any(s is None for s in chosen):
+        picked = [s for s in self.stats[name] if s is None or keep(s.rlo, s.rhi)]
+        chosen = [s for s in picked if s is not None]
+        if len(chosen) < len(picked):
             return None
         if not cols:
-            n = sum(s.n for s in chosen)  # type: ignore[union-attr]
+            n = sum(s.n for s in chosen)
             return (n, n)
         out: list[int | None] = []
         for c in cols:
-            los = [s.lo.get(c) for s in chosen if s.n]  # type: ignore[union-attr]
-            his = [s.hi.get(c) for s in chosen if s.n]  # type: ignore[union-attr]
+            los = [s.lo.get(c) for s in chosen if s.n]
+            his = [s.hi.get(c) for s in chosen if s.n]
             out += [min((v for v in los if v is not None), default=None),
                     max((v for v in his if v is not None), default=None)]
         return tuple(out)

@@ -24,6 +24,7 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from graphcrime.db import scalar
 from graphcrime.engine.sqlexpr import q
 from graphcrime.errors import QueryError
 from graphcrime.sparql.fallback import run_fallback
@@ -151,7 +152,7 @@ def _translate(store: Any, alg: CompValue, star: bool = False, text: str = "") -
                            ordered=rel.ordered)
     if alg.name == "AskQuery":
         rel = tr.pattern(alg.p)
-        value = con.execute(f"SELECT EXISTS ({rel.sql})").fetchone()[0]
+        value = scalar(con, f"SELECT EXISTS ({rel.sql})")
         return QueryResult(con, "ask", ask=bool(value))
     if alg.name == "ConstructQuery":
         rel = tr.pattern(alg.p)

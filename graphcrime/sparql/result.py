@@ -18,8 +18,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from graphcrime.engine.naive_expr import parse_nt
+from graphcrime.db import scalar
 from graphcrime.errors import QueryError
+from graphcrime.nt import parse_nt
 from graphcrime.sparql import formats
 
 _SUFFIX = {"nt": "nt", "ttl": "ttl", "csv": "csv", "tsv": "tsv", "json": "json", "srj": "json",
@@ -105,7 +106,7 @@ class QueryResult:
         if self.kind == "ask":
             return 1
         if self._len is None:
-            self._len = int(self.con.execute(f"SELECT count(*) FROM ({self.sql}) x").fetchone()[0])
+            self._len = int(scalar(self.con, f"SELECT count(*) FROM ({self.sql}) x"))
         return self._len
 
     def __bool__(self) -> bool:

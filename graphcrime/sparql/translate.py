@@ -17,6 +17,7 @@ from typing import Any
 from rdflib import BNode, Variable
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from graphcrime.db import scalar
 from graphcrime.engine.sqlexpr import column_val
 from graphcrime.sparql.expressions import ExprCompiler, exists_correlation
 from graphcrime.sparql.values import (
@@ -71,7 +72,7 @@ class Translator:
     def pred_count(self, p: int) -> int:
         if p not in self._counts:
             sql = f"SELECT count(*) FROM {_paren(self.store.pattern_sql(p))} x"
-            self._counts[p] = int(self.con.execute(sql).fetchone()[0])
+            self._counts[p] = int(scalar(self.con, sql))
         return self._counts[p]
 
     def to_val(self, rel: Rel, names: set[str]) -> Rel:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from graphcrime.engine.naive import evaluate as naive_evaluate
 from graphcrime.lang.parser import parse_files
+from graphcrime.oracle.naive import evaluate as naive_evaluate
 from graphcrime.testing import engine_evaluate
 from graphcrime.vocab import ENT, PROP, RDF_TYPE, TYPE, XSD
 

@@ -4,8 +4,8 @@ and by hand; ``engine_evaluate`` fails on any duplicate stored row."""
 
 from __future__ import annotations
 
-from graphcrime.engine.naive import evaluate as naive_evaluate
 from graphcrime.lang.parser import parse_program
+from graphcrime.oracle.naive import evaluate as naive_evaluate
 from graphcrime.testing import engine_evaluate
 
 E = "http://e/"

@@ -8,7 +8,8 @@ import importlib
 import pytest
 
 MODULES = ["graphcrime.compile.analysis", "graphcrime.engine.plan", "graphcrime.engine.seminaive",
-           "graphcrime.engine.sqlexpr", "graphcrime.engine.store", "graphcrime.engine.naive"]
+           "graphcrime.engine.sqlexpr", "graphcrime.engine.store", "graphcrime.nt",
+           "graphcrime.lang.ast"]
 
 
 @pytest.mark.parametrize("name", MODULES)

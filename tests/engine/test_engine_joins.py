@@ -4,8 +4,8 @@ and values), a many-row one is read as a table."""
 
 from __future__ import annotations
 
-from graphcrime.engine.naive import evaluate as naive_evaluate
 from graphcrime.lang.parser import parse_program
+from graphcrime.oracle.naive import evaluate as naive_evaluate
 from graphcrime.testing import engine_evaluate
 
 E = "http://e/"

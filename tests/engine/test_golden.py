@@ -12,8 +12,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from graphcrime.engine.naive import evaluate
 from graphcrime.lang.parser import parse_files
+from graphcrime.oracle.naive import evaluate
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "expected.nt").exists())

@@ -4,7 +4,7 @@ Hypothesis draws stratified programs over triple predicates (``:b``, ``:d``, ``t
 tuple tables (``A``, ``C``, base ``G``) with recursion, NOT on lower strata, FILTER
 comparisons (on integers via ``:val`` and on IRIs) and one AGGREGATE rule, plus a random
 small graph. The engine (:func:`graphcrime.engine.seminaive.materialise` on a
-:class:`FactStore`) must give exactly the facts of :func:`graphcrime.engine.naive.evaluate`,
+:class:`FactStore`) must give exactly the facts of :func:`graphcrime.oracle.naive.evaluate`,
 and loading the same graph from shuffled, re-split N-Triples files through
 :class:`graphcrime.api.Store` must not change the result.
 """
@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphcrime.api import Store
-from graphcrime.engine.naive import evaluate as naive_evaluate
 from graphcrime.lang.parser import parse_program
+from graphcrime.oracle.naive import evaluate as naive_evaluate
 from graphcrime.testing import engine_evaluate
 from graphcrime.vocab import RDF_TYPE
 

@@ -10,8 +10,8 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from graphcrime.engine.naive import evaluate
 from graphcrime.lang.parser import parse_files
+from graphcrime.oracle.naive import evaluate
 
 pytestmark = pytest.mark.slow
 GOLDEN = Path(__file__).parent.parent / "engine" / "golden"

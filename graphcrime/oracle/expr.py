@@ -1,4 +1,4 @@
-"""SPARQL expression semantics for the naive evaluator, on canonical N-Triples strings.
+"""SPARQL expression semantics for the naive evaluator (the test oracle), on nt strings.
 
 Independent of the engine: plain Python values, ``hashlib`` for digests, ``urllib.parse``
 for IRI resolution. An expression error raises :class:`ExprError`; the caller drops the row.
@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urljoin
 
-from graphcrime.lang.ast import IRI, BinOp, BNode, Call, Expr, Literal, UnaryOp, Var
+from graphcrime.lang.ast import IRI, BinOp, Call, Expr, Literal, UnaryOp, Var, term_nt
+from graphcrime.nt import literal_nt, parse_nt
 from graphcrime.vocab import (
     RDF_LANGSTRING,
     XSD,
@@ -36,50 +37,6 @@ Row = dict[str, str]
 
 class ExprError(Exception):
     """A SPARQL expression error: the binding is dropped."""
-
-
-def _esc(s: str) -> str:
-    return s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-
-
-def literal_nt(lex: str, dt: str = XSD_STRING, lang: str | None = None) -> str:
-    """Canonical N-Triples form of a literal."""
-    if lang:
-        return f'"{_esc(lex)}"@{lang.lower()}'
-    return f'"{_esc(lex)}"' if dt == XSD_STRING else f'"{_esc(lex)}"^^<{dt}>'
-
-
-def term_nt(t: object) -> str:
-    if isinstance(t, IRI):
-        return f"<{t.value}>"
-    if isinstance(t, BNode):
-        return f"_:{t.label}"
-    if isinstance(t, Literal):
-        return literal_nt(t.lex, t.datatype, t.lang)
-    raise ExprError(f"not a constant: {t!r}")
-
-
-def parse_nt(nt: str) -> tuple[str, str, str | None, str | None]:
-    """(kind, lex, datatype, lang) with kind in iri/bnode/literal."""
-    if nt.startswith("<"):
-        return "iri", nt[1:-1], None, None
-    if nt.startswith("_:"):
-        return "bnode", nt[2:], None, None
-    end = nt.rindex('"')
-    raw, rest = nt[1:end], nt[end + 1:]
-    lex, i = [], 0
-    while i < len(raw):
-        if raw[i] == "\\":
-            lex.append({"n": "\n", "r": "\r", '"': '"', "\\": "\\"}.get(raw[i + 1], raw[i + 1]))
-            i += 2
-        else:
-            lex.append(raw[i])
-            i += 1
-    if rest.startswith("@"):
-        return "literal", "".join(lex), RDF_LANGSTRING, rest[1:]
-    if rest.startswith("^^<"):
-        return "literal", "".join(lex), rest[3:-1], None
-    return "literal", "".join(lex), XSD_STRING, None
 
 
 _RANK = {XSD_INTEGER: 0, XSD_DECIMAL: 1, XSD_FLOAT: 2, XSD_DOUBLE: 3}
@@ -182,19 +139,20 @@ def arith(op: str, a: str, b: str) -> str:
     if na is None or nb is None:
         raise ExprError("arithmetic on a non-number")
     rank = max(na[0], nb[0])
-    x, y = na[1], nb[1]
     if rank >= 2:
-        x, y = float(x), float(y)
-    else:
-        x, y = Decimal(x), Decimal(y)
-    if op == "/":
-        if y == 0 and rank < 2:
-            raise ExprError("division by zero")
-        rank = max(rank, 1)
-        r = x / y if y != 0 else (float("nan") if x == 0 else float("inf") * (1 if x > 0 else -1))
+        fx, fy = float(na[1]), float(nb[1])
+        if op == "/":
+            r: float | Decimal = fx / fy if fy != 0 else (
+                float("nan") if fx == 0 else float("inf") * (1 if fx > 0 else -1))
+        else:
+            r = {"+": fx + fy, "-": fx - fy, "*": fx * fy}[op]
         return num_nt(rank, r)
-    r = {"+": x + y, "-": x - y, "*": x * y}[op]  # type: ignore[operator]
-    return num_nt(rank, r)
+    dx, dy = Decimal(na[1]), Decimal(nb[1])
+    if op == "/":
+        if dy == 0:
+            raise ExprError("division by zero")
+        return num_nt(max(rank, 1), dx / dy)
+    return num_nt(rank, {"+": dx + dy, "-": dx - dy, "*": dx * dy}[op])
 
 
 def _string(nt: str) -> tuple[str, str | None]:
@@ -291,14 +249,14 @@ def call(name: str, args: tuple[Expr, ...], row: Row) -> str:
         s, lang = _string(v[0])
         return literal_nt(s.upper() if name == "UCASE" else s.lower(), XSD_STRING, lang)
     if name in ("CONTAINS", "STRSTARTS", "STRENDS"):
-        a, b = _string(v[0])[0], _string(v[1])[0]
-        return bool_nt({"CONTAINS": b in a, "STRSTARTS": a.startswith(b),
-                        "STRENDS": a.endswith(b)}[name])
+        hay, needle = _string(v[0])[0], _string(v[1])[0]
+        return bool_nt({"CONTAINS": needle in hay, "STRSTARTS": hay.startswith(needle),
+                        "STRENDS": hay.endswith(needle)}[name])
     if name in ("STRAFTER", "STRBEFORE"):
-        a, b = _string(v[0])[0], _string(v[1])[0]
-        if b not in a:
+        hay, needle = _string(v[0])[0], _string(v[1])[0]
+        if needle not in hay:
             return literal_nt("")
-        head, _, tail = a.partition(b)
+        head, _, tail = hay.partition(needle)
         return literal_nt(tail if name == "STRAFTER" else head)
     if name in ("ISIRI", "ISURI", "ISBLANK", "ISLITERAL"):
         want = {"ISIRI": "iri", "ISURI": "iri", "ISBLANK": "bnode", "ISLITERAL": "literal"}
@@ -324,12 +282,17 @@ def call(name: str, args: tuple[Expr, ...], row: Row) -> str:
         if n is None:
             raise ExprError(f"{name} of a non-number")
         import math
-        x = n[1]
-        f = {"ABS": abs, "CEIL": math.ceil, "FLOOR": math.floor,
-             "ROUND": lambda z: math.floor(z + Decimal("0.5") if not isinstance(z, float)
-                                           else z + 0.5)}[name]
-        r = f(x)
-        return num_nt(n[0], r if n[0] != 3 else float(r))
+        num = n[1]
+        out: int | Decimal | float
+        if name == "ABS":
+            out = -num if num < 0 else num
+        elif name == "CEIL":
+            out = math.ceil(num)
+        elif name == "FLOOR":
+            out = math.floor(num)
+        else:
+            out = math.floor(num + 0.5 if isinstance(num, float) else num + Decimal("0.5"))
+        return num_nt(n[0], out if n[0] != 3 else float(out))
     raise ExprError(f"function {name} is not supported by the naive evaluator")
 
 
@@ -351,7 +314,7 @@ def eval_expr(e: Expr, row: Row) -> str:
         return num_nt(n[0], -n[1] if e.op == "-" else n[1])
     if isinstance(e, BinOp):
         if e.op in ("||", "&&"):
-            results = []
+            results: list[bool | None] = []
             for side in (e.left, e.right):
                 try:
                     results.append(ebv(eval_expr(side, row)))

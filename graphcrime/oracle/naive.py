@@ -19,11 +19,8 @@ with the engine's dump. It shares no evaluation code with the engine; clarity ov
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 
 from graphcrime.compile.analysis import Analysis, analyse
-from graphcrime.engine.naive_expr import ExprError, Row, ebv, eval_expr, literal_nt, term_nt
-from graphcrime.engine.naive_expr import aggregate as run_aggregate
 from graphcrime.lang.ast import (
     Aggregate,
     Atom,
@@ -35,37 +32,14 @@ from graphcrime.lang.ast import (
     TripleAtom,
     TupleAtom,
     Var,
+    term_nt,
 )
-from graphcrime.vocab import PARAM_TABLE, XSD_BOOLEAN, XSD_DECIMAL, XSD_DOUBLE, XSD_INTEGER
+from graphcrime.nt import literal_nt, param_nt
+from graphcrime.oracle.expr import ExprError, Row, ebv, eval_expr
+from graphcrime.oracle.expr import aggregate as run_aggregate
+from graphcrime.vocab import PARAM_TABLE
 
 Triple = tuple[str, str, str]
-
-
-def param_nt(value: object) -> str:
-    """A job parameter value as a term: numbers by type, numeric strings as numbers.
-
-    >>> param_nt(250), param_nt("2.5"), param_nt("abc")
-    ('"250"^^<http://www.w3.org/2001/XMLSchema#integer>', \
-'"2.5"^^<http://www.w3.org/2001/XMLSchema#decimal>', '"abc"')
-    """
-    if isinstance(value, bool):
-        return literal_nt("true" if value else "false", XSD_BOOLEAN)
-    if isinstance(value, int):
-        return literal_nt(str(value), XSD_INTEGER)
-    if isinstance(value, float):
-        return literal_nt(repr(value), XSD_DOUBLE)
-    text = str(value)
-    try:
-        return literal_nt(str(int(text)), XSD_INTEGER)
-    except ValueError:
-        pass
-    try:
-        Decimal(text)
-        if text.strip().replace(".", "", 1).lstrip("+-").isdigit():
-            return literal_nt(text.strip(), XSD_DECIMAL)
-    except ArithmeticError:
-        pass
-    return literal_nt(text)
 
 
 class _State:
@@ -257,4 +231,4 @@ def evaluate(
     return state.triples, state.tuples
 
 
-__all__ = ["evaluate", "param_nt"]
+__all__ = ["evaluate"]

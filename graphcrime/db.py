@@ -1,0 +1,29 @@
+"""Small typed helpers over a DuckDB connection (one place for "the first column of one row").
+
+>>> import duckdb
+>>> con = duckdb.connect()
+>>> scalar(con, "SELECT 40 + ?", [2]), first_row(con, "SELECT 1, 'a'")
+(42, (1, 'a'))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+
+def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> tuple[Any, ...]:
+    """The first row of ``sql``; a query that gives none is a bug, so it raises."""
+    got = con.execute(sql, params).fetchone() if params is not None else con.execute(sql).fetchone()
+    if got is None:
+        raise RuntimeError(f"query returned no row: {sql[:200]}")
+    return got
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:
+    """The first column of the first row of ``sql`` (``count(*)``, ``current_setting(...)``)."""
+    return first_row(con, sql, params)[0]
+
+
+__all__ = ["first_row", "scalar"]
