@@ -3,6 +3,7 @@
     python bench/reference.py                      # 1M transactions, 3 runs each
     python bench/reference.py --size 100k --repeat 1
     python bench/reference.py --size 1m --timeout 300
+    python bench/reference.py --path run,store --renamed      # the job path and renamed IRIs too
 
 Data (N transactions, N/10 parties, 0.1% suspicious, 3 days, mixed amounts, seed 1) is
 generated once into bench/.cache/<size>/ (gitignored) and reused. The two engines then run
@@ -12,6 +13,13 @@ rule sets (min_amount 100, max_chain_length 30), run both reference queries, wri
 results to files; each stage timed. Nemo: ``../shared/peers/nemo/run.py`` (the same chain
 rules in Nemo's language; it loads and reasons in one step and prints JSON). Prints one table
 of medians, the chain counts of both side by side, and the graphcrime/Nemo ratios.
+
+``--path run`` times the path users take instead: ``graphcrime run`` of a spec as in
+``jobs/reference.json`` (its ``resources`` included) as one process, counts read from the job
+folder. ``--renamed`` adds a row for a copy of the rules, queries and data in which every
+IRI of the vocabulary is changed (namespaces, property and class names, entity prefixes,
+the minted chain IRIs): nothing in the engine may be keyed to names, so it must run at the
+same speed with the same counts.
 """
 
 from __future__ import annotations
@@ -72,7 +80,15 @@ def single_file(paths: list[Path]) -> Path:
     return one
 
 
-def graphcrime_child(paths: list[str], out_dir: str) -> dict[str, Any]:
+def class_iri(name: str, renamed: bool) -> str:
+    """The IRI of a reference class, in the renamed vocabulary when ``renamed``."""
+    from renamed import rename_iri_text
+
+    return rename_iri_text(CLASSES + name + ">")[:-1] if renamed else CLASSES + name
+
+
+def graphcrime_child(paths: list[str], out_dir: str, rules: list[Path] = RULES,
+                     queries: list[Path] = QUERIES, renamed: bool = False) -> dict[str, Any]:
     """One graphcrime run (inside the measured process): stage seconds, facts, chain counts."""
     import graphcrime as gc
     from graphcrime.runner.outputs import result_suffix
@@ -83,10 +99,10 @@ def graphcrime_child(paths: list[str], out_dir: str) -> dict[str, Any]:
     store.load(paths)
     secs["load"] = time.perf_counter() - t
     t = time.perf_counter()
-    store.reason([str(r) for r in RULES], params=PARAMS)
+    store.reason([str(r) for r in rules], params=PARAMS)
     secs["reason"] = time.perf_counter() - t
     rows = {}
-    for q in QUERIES:
+    for q in queries:
         t = time.perf_counter()
         result = store.query(q.read_text(encoding="utf-8"))
         secs["query"] += time.perf_counter() - t
@@ -99,12 +115,12 @@ def graphcrime_child(paths: list[str], out_dir: str) -> dict[str, Any]:
     facts = store.stats()["facts"]
     store.close()
     return {"seconds": secs, "facts": facts, "result_bytes": rows,
-            "partial_chains": classes.get(CLASSES + "PartialChain", 0),
-            "suspicious_chains": classes.get(CLASSES + "SuspiciousChain", 0),
-            "high_value_chains": classes.get(CLASSES + "HighValueChain", 0)}
+            "partial_chains": classes.get(class_iri("PartialChain", renamed), 0),
+            "suspicious_chains": classes.get(class_iri("SuspiciousChain", renamed), 0),
+            "high_value_chains": classes.get(class_iri("HighValueChain", renamed), 0)}
 
 
-def run_child(cmd: list[str], timeout: float) -> dict[str, Any]:
+def run_child(cmd: list[str], timeout: float, json_out: bool = True) -> dict[str, Any]:
     """Run ``cmd`` in a new process group; its last stdout line (JSON), wall time and peak RSS.
 
     Returns ``{"timeout": True}`` if it ran past ``timeout`` seconds (the group is killed).
@@ -134,17 +150,73 @@ def run_child(cmd: list[str], timeout: float) -> dict[str, Any]:
         if proc.returncode:
             raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n"
                              f"{err.read().decode(errors='replace')[-4000:]}")
-        doc = json.loads(out.read().decode().strip().splitlines()[-1])
+        doc = json.loads(out.read().decode().strip().splitlines()[-1]) if json_out else {}
     maxrss = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
     doc.update(wall=wall, rss=maxrss, cpu=usage.ru_utime + usage.ru_stime)
     return doc
 
 
-def measure_graphcrime(paths: list[Path], timeout: float) -> dict[str, Any]:
+def measure_graphcrime(paths: list[Path], timeout: float, renamed: bool = False
+                       ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="gc-bench-") as tmp:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", tmp,
-               *map(str, paths)]
+               *(["--renamed"] if renamed else []), *map(str, paths)]
         return run_child(cmd, timeout)
+
+
+def run_spec(paths: list[Path], rules: list[Path], queries: list[Path]) -> Path:
+    """A job spec as in jobs/reference.json over ``paths``, in bench/.cache (the served root)."""
+    spec = json.loads((REPO / "jobs" / "reference.json").read_text())
+    folder = CACHE / "jobs"
+    folder.mkdir(parents=True, exist_ok=True)
+    rel = [os.path.relpath(p, folder) for p in paths]
+    name = "-".join(p.name for p in paths[0].parents[:2] if p.name != "data")
+    for kind, files in (("rules", rules), ("queries", queries)):
+        copies = []
+        for f in files:  # copies inside the served root (the repository's are outside it)
+            (CACHE / kind).mkdir(exist_ok=True)
+            target = CACHE / kind / f.name
+            target.write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+            copies.append(os.path.relpath(target, folder))
+        spec[kind] = copies
+    spec.update(name=name, data=rel, parameters=PARAMS)
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(spec, indent=1))
+    return path
+
+
+def chain_counts(job: Path, renamed: bool) -> dict[str, int]:
+    """SuspiciousChain/HighValueChain counts from a job folder's result files."""
+    rdf_type = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    out = {}
+    for key, name in (("suspicious_chains", "SuspiciousChain"),
+                      ("high_value_chains", "HighValueChain")):
+        needle = b" " + rdf_type + b" <" + class_iri(name, renamed).encode() + b"> ."
+        lines: set[bytes] = set()  # distinct: both queries' answers state SuspiciousChain
+        for f in (job / "results").glob("*.nt"):
+            lines.update(line for line in f.read_bytes().splitlines() if line.endswith(needle))
+        out[key] = len(lines)
+    return out
+
+
+def measure_run(paths: list[Path], timeout: float, renamed: bool = False,
+                rules: list[Path] = RULES, queries: list[Path] = QUERIES) -> dict[str, Any]:
+    """``graphcrime run`` of a reference spec as one measured process."""
+    spec = run_spec(paths, rules, queries)
+    with tempfile.TemporaryDirectory(prefix="gc-bench-run-") as tmp:
+        cmd = [sys.executable, "-m", "graphcrime", "run", str(spec), "--serve-root", str(CACHE),
+               "--output-root", tmp]
+        doc = run_child(cmd, timeout, json_out=False)
+        if doc.get("timeout"):
+            return doc
+        (job,) = Path(tmp).iterdir()
+        stats = json.loads((job / "stats.json").read_text())
+        secs = stats["seconds"]
+        doc["seconds"] = {s: secs.get(s, 0.0) for s in ("load", "reason", "query")}
+        doc["seconds"]["write"] = max(0.0, secs["total"] - sum(doc["seconds"].values()))
+        doc.update(chain_counts(job, renamed), facts=stats["store"]["facts"],
+                   partial_chains=None)
+        return doc
 
 
 def measure_nemo(paths: list[Path], timeout: float) -> dict[str, Any]:
@@ -197,11 +269,13 @@ def table(size: str, triples: int, res: dict[str, dict[str, Any]]) -> str:
             f"{fmt(facts, ',d'):>12} {fmt(r['rss'] / facts if facts else None, '.0f'):>7} "
             f"{fmt(r['partial_chains'], ',d'):>10} {fmt(r['suspicious_chains'], ',d'):>10} "
             f"{fmt(r['high_value_chains'], ',d'):>9}")
-    g, n = res.get("graphcrime", {}), res.get("nemo", {})
-    if "total" in g and "total" in n:
-        agree = all(g[k] == n[k] for k in ("partial_chains", "suspicious_chains",
-                                           "high_value_chains"))
-        lines.append(f"{'ratio g/n':<11} {'':>7} {'':>8} {'':>7} {'':>7} "
+    n = res.get("nemo", {})
+    for name, g in res.items():
+        if name == "nemo" or "total" not in g or "total" not in n:
+            continue
+        agree = all(g[k] in (None, n[k]) for k in ("partial_chains", "suspicious_chains",
+                                                   "high_value_chains"))
+        lines.append(f"{name[:5] + '/nemo':<11} {'':>7} {'':>8} {'':>7} {'':>7} "
                      f"{g['total'] / n['total']:8.2f} {g['wall'] / n['wall']:8.2f} "
                      f"{g['cpu'] / n['cpu']:8.2f} {g['rss'] / n['rss']:11.2f} "
                      f"{'':>12} {'':>7} chain counts {'agree' if agree else 'DISAGREE'}")
@@ -209,8 +283,43 @@ def table(size: str, triples: int, res: dict[str, dict[str, Any]]) -> str:
                  "reason; no queries/writes);\nprocess: wall clock of the child incl. "
                  "interpreter start and imports; CPU s: its user+sys; peak RSS: the child's "
                  "ru_maxrss;\nfacts: triples stored after reasoning (graphcrime); B/fact: "
-                 "peak RSS / facts")
+                 "peak RSS / facts;\nrows: store = the Store API in one process; "
+                 "run = `graphcrime run` of a spec as in jobs/ (its write column is the\n"
+                 "rest of the job: results, stats, folder); -renamed = the same work with "
+                 "every IRI renamed; a ratio row "
+                 "compares the row named first with Nemo (- = a count the path does not see)")
     return "\n".join(lines)
+
+
+def renamed_workload(size: str) -> tuple[list[Path], list[Path], list[Path]]:
+    """The renamed copy of ``size``'s data, rules and queries (made once, in bench/.cache)."""
+    sys.path.insert(0, str(ROOT))
+    from renamed import renamed_copy
+
+    return renamed_copy(dataset(size), RULES, QUERIES, CACHE / f"{size}-renamed")
+
+
+def rows(args: argparse.Namespace, paths: list[Path]) -> dict[str, Any]:
+    """The table's rows: name -> a function of the timeout that measures one run."""
+    out: dict[str, Any] = {}
+    chosen = [p.strip() for p in args.path.split(",")]
+    if unknown := set(chosen) - {"store", "run"}:
+        raise SystemExit(f"--path: unknown {sorted(unknown)} (store, run)")
+    engines = [e.strip() for e in args.engines.split(",")]
+    renamed = renamed_workload(args.size) if args.renamed and "graphcrime" in engines else None
+    for e in engines:
+        if e == "nemo":
+            out["nemo"] = lambda t: measure_nemo(paths, t)
+            continue
+        if "store" in chosen:
+            out["graphcrime"] = lambda t: measure_graphcrime(paths, t)
+        if "run" in chosen:
+            out["gc run"] = lambda t: measure_run(paths, t)
+        if renamed and "store" in chosen:
+            out["store-renamed"] = lambda t: measure_graphcrime(renamed[0], t, renamed=True)
+        if renamed and "run" in chosen:
+            out["run-renamed"] = lambda t: measure_run(renamed[0], t, True, *renamed[1:])
+    return out
 
 
 def main() -> None:
@@ -220,27 +329,37 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=1800,
                     help="seconds per run before it is killed (default 1800)")
     ap.add_argument("--engines", default="graphcrime,nemo")
+    ap.add_argument("--path", default="store",
+                    help="graphcrime paths to time: store, run or store,run (default store)")
+    ap.add_argument("--renamed", action="store_true",
+                    help="also time a copy of the workload with every IRI renamed")
     ap.add_argument("--json", help="also write the medians as JSON here")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         sys.path.insert(0, str(REPO))
-        print(json.dumps(graphcrime_child(args.paths, args.child)))
+        rules, queries = RULES, QUERIES
+        if args.renamed:  # the renamed data's folder sits beside its rules and queries
+            base = Path(args.paths[0]).parent.parent
+            rules = [base / "rules" / ("renamed-" + r.name) for r in RULES]
+            queries = [base / "queries" / ("renamed-" + q.name) for q in QUERIES]
+        print(json.dumps(graphcrime_child(args.paths, args.child, rules, queries,
+                                          args.renamed)))
         return
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
     paths = dataset(args.size)
     manifest = json.loads((CACHE / args.size / "manifest.json").read_text())
     triples = int(manifest.get("counts", {}).get("triples") or 0)
-    engines = [e.strip() for e in args.engines.split(",")]
-    measure = {"graphcrime": measure_graphcrime, "nemo": measure_nemo}
+    measure = rows(args, paths)
+    engines = list(measure)
     runs: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
     for i in range(args.repeat):
         for e in engines:  # alternate, so drift on the machine hits both alike
             if any(r.get("timeout") for r in runs[e]):
                 continue  # one timeout is enough: do not spend T seconds again
-            r = measure[e](paths, args.timeout)
+            r = measure[e](args.timeout)
             runs[e].append(r)
             what = (f"did not finish in {args.timeout:.0f} s" if r.get("timeout")
                     else f"{r['wall']:.1f} s, {r['rss'] / 1e6:,.0f} MB")
