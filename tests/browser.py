@@ -16,6 +16,7 @@ launched: Playwright missing, or no Chromium at ``$GRAPHCRIME_CHROMIUM`` (defaul
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -28,26 +29,51 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--
 VIEWPORT = {"width": 1400, "height": 900}
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """A launched Chromium (Playwright ``Browser``), or a skip saying why there is none."""
+_SHARED: dict[str, Any] = {}
+
+
+def shared_browser() -> Any:
+    """The test process's one Chromium (Playwright ``Browser``), launched on first use, or a
+    skip saying why there is none. Two sync Playwrights cannot run in one process, so every
+    browser fixture (this module's, tests/console's) goes through here."""
+    if "skip" in _SHARED:
+        pytest.skip(_SHARED["skip"])
+    if "browser" in _SHARED:
+        return _SHARED["browser"]
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as e:
-        pytest.skip(f"no browser: Python Playwright is not installed ({e}); "
-                    "pip install -e '.[test]'")
+        _SHARED["skip"] = (f"no browser: Python Playwright is not installed ({e}); "
+                           "pip install -e '.[test]'")
+        pytest.skip(_SHARED["skip"])
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no browser: {CHROMIUM} does not exist (apt-get install chromium, or set "
-                    "GRAPHCRIME_CHROMIUM)")
-    with sync_playwright() as p:
-        try:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        except Exception as e:  # noqa: BLE001 - any launch failure means "no browser here"
-            pytest.skip(f"no browser: {CHROMIUM} did not start: {str(e).splitlines()[0]}")
-        try:
-            yield b
-        finally:
-            b.close()
+        _SHARED["skip"] = (f"no browser: {CHROMIUM} does not exist (apt-get install chromium, "
+                           "or set GRAPHCRIME_CHROMIUM)")
+        pytest.skip(_SHARED["skip"])
+    pw = sync_playwright().start()
+    try:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    except Exception as e:  # noqa: BLE001 - any launch failure means "no browser here"
+        pw.stop()
+        _SHARED["skip"] = f"no browser: {CHROMIUM} did not start: {str(e).splitlines()[0]}"
+        pytest.skip(_SHARED["skip"])
+    _SHARED.update(playwright=pw, browser=b)
+    atexit.register(_close)
+    return b
+
+
+def _close() -> None:
+    try:
+        _SHARED["browser"].close()
+        _SHARED["playwright"].stop()
+    except Exception:  # noqa: BLE001 - the process is ending anyway
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser() -> Any:
+    """A launched Chromium (Playwright ``Browser``), or a skip saying why there is none."""
+    return shared_browser()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -118,19 +117,12 @@ def console(console_job: dict, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
-    exe = shutil.which("chromium") or "/usr/bin/chromium"
-    with sync_playwright() as p:
-        try:
-            b = p.chromium.launch(executable_path=exe, args=BROWSER_ARGS)
-        except Exception as e:  # noqa: BLE001 - any launch failure means: no browser here
-            pytest.skip(f"no browser could be launched ({exe}): {str(e).splitlines()[0]}")
-        yield b
-        b.close()
+def browser() -> object:
+    """The process's one Chromium (tests/browser.py: two sync Playwrights cannot coexist)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from browser import shared_browser
+
+    return shared_browser()
 
 
 @pytest.fixture
