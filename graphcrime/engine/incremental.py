@@ -39,13 +39,9 @@ from graphcrime.compile.stratify import stratify
 from graphcrime.db import first_row, scalar
 from graphcrime.engine.plan import (
     VERSIONS,
-    Binding,
-    BodyPlan,
     Joined,
     head_terms,
     is_type_atom,
-    late_binds,
-    literal_vars,
     term_nt,
 )
 from graphcrime.engine.seminaive import Evaluator, program_facts
@@ -432,10 +428,7 @@ class Maintainer(Evaluator):
         names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
         self.ctx.round = self.round
         # as in run_rule: the BINDs only the head reads run over the join's distinct rows
-        late = late_binds(rule.body)
-        inputs = set().union(*(literal_vars(rule.body[i]) for i in late))
-        outs = {rule.body[i].var.name for i in late}  # type: ignore[union-attr]
-        first = sorted((set(names) | inputs) - outs) if late else names
+        late, first, inputs = self._late_split(rule, names)
 
         def selects_of(first: list[str], late: frozenset[int]) -> tuple[list[str], dict]:
             # a materialised join serves the variants whose deletions it does not read
@@ -456,11 +449,7 @@ class Maintainer(Evaluator):
         if not n:
             return 0
         if late:
-            plan = BodyPlan(self.ctx, froms=["_od AS b"],
-                            env={v: Binding(id=f"b.v_{v}") for v in first})
-            plan.body(tuple(rule.body[i] for i in sorted(late)))
-            cols, kinds = plan.output(names)
-            self.con.execute("CREATE OR REPLACE TEMP TABLE _od AS " + plan.sql_select(cols))
+            kinds = self._apply_late("_od", rule, late, first, names)
         computed = [v for v in names if kinds.get(v) == "nt"]
         if computed:  # minted terms: a fact can only mention a term the dictionary has
             joins = " ".join(f"JOIN terms m_{v} ON m_{v}.h = hash(_od.v_{v}) "

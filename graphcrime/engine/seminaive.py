@@ -320,13 +320,7 @@ class Evaluator(StratumLoop):
         BINDs only the head uses are computed afterwards over those rows (:func:`late_binds`).
         """
         names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
-        late = late_binds(rule.body)
-        if late:
-            inputs = set().union(*(literal_vars(rule.body[i]) for i in late))
-            outs = {rule.body[i].var.name for i in late}  # type: ignore[union-attr]
-            first = sorted((set(names) | inputs) - outs)
-        else:
-            first = names
+        late, first, inputs = self._late_split(rule, names)
         self.ctx.round = self.round
         selects, kinds = self._selects(rule, variants, first, late, joined)
         if late and any(kinds[n] != "id" for n in first if n in inputs):
@@ -347,13 +341,8 @@ class Evaluator(StratumLoop):
         if not n:
             return 0
         if late:
-            plan = BodyPlan(self.ctx, froms=["_rb AS b"],
-                            env={v: Binding(id=f"b.v_{v}") for v in first})
-            plan.body(tuple(rule.body[i] for i in sorted(late)))
-            cols, kinds = plan.output(names)
             # a failed BIND gives a NULL nt, which interning skips and its join below drops
-            self.con.execute("CREATE OR REPLACE TEMP TABLE _rb AS " + plan.sql_select(
-                cols, unchecked=frozenset(n for n in names if kinds[n] == "nt")))
+            kinds = self._apply_late("_rb", rule, late, first, names, unchecked_nt=True)
         computed = [n for n in names if kinds.get(n) == "nt"]
         if computed:
             # one interning for all computed columns; each row's nt is in the map, and when no
@@ -370,6 +359,32 @@ class Evaluator(StratumLoop):
         added = sum(self._insert_head(atom) for atom in rule.head)
         self.con.execute("DROP TABLE IF EXISTS _rb")
         return added
+
+    def _late_split(self, rule: Rule, names: list[str]
+                    ) -> tuple[frozenset[int], list[str], set[str]]:
+        """The BINDs only the head reads (:func:`late_binds`, computed after the join over its
+        distinct rows): their literals' indexes, the variables the join must give instead of
+        ``names`` (``first``), and the variables those BINDs read."""
+        late = late_binds(rule.body)
+        if not late:
+            return late, names, set()
+        inputs = set().union(*(literal_vars(rule.body[i]) for i in late))
+        outs = {rule.body[i].var.name for i in late}  # type: ignore[union-attr]
+        return late, sorted((set(names) | inputs) - outs), inputs
+
+    def _apply_late(self, table: str, rule: Rule, late: frozenset[int], first: list[str],
+                    names: list[str], unchecked_nt: bool = False) -> dict[str, str]:
+        """Replace temp table ``table`` (columns ``v_<first>``) by its rows with the late
+        BINDs computed (columns ``v_<names>``); returns the columns' kinds. ``unchecked_nt``:
+        computed terms are not checked against the dictionary (they are interned next)."""
+        plan = BodyPlan(self.ctx, froms=[f"{table} AS b"],
+                        env={v: Binding(id=f"b.v_{v}") for v in first})
+        plan.body(tuple(rule.body[i] for i in sorted(late)))
+        cols, kinds = plan.output(names)
+        unchecked = frozenset(n for n in names if unchecked_nt and kinds[n] == "nt")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
+                         + plan.sql_select(cols, unchecked=unchecked))
+        return kinds
 
     def _col(self, t: object) -> str:
         return f"v_{t.name}" if isinstance(t, Var) else str(self._const_id(term_nt(t)))  # type: ignore[arg-type]
