@@ -141,6 +141,13 @@ def _summary(report: dict[str, Any], seconds: float) -> str:
             f"{report['derived']:,} fact(s), removed {report['removed']:,}; {seconds:.2f} s")
 
 
+def _update(do: Callable[[], dict[str, Any]], prefix: str = "") -> None:
+    """Run one store update and print its :func:`_summary` (after ``prefix``)."""
+    t = time.perf_counter()
+    report = do()
+    typer.echo(prefix + _summary(report, time.perf_counter() - t))
+
+
 def parse_params(pairs: list[str]) -> dict[str, object]:
     """``["min_amount=250"]`` -> ``{"min_amount": "250"}`` (see ``graphcrime reason``)."""
     from graphcrime.cli import parse_params as parse
@@ -176,9 +183,7 @@ def set_rules(
     """Replace the store's rules and parameters; recomputes only what the change needs."""
     params = parse_params(param)
     with opened(store, memory, threads, wait=wait) as s:
-        t = time.perf_counter()
-        report = s.set_rules(rules, params)
-        typer.echo("rules replaced: " + _summary(report, time.perf_counter() - t))
+        _update(lambda: s.set_rules(rules, params), "rules replaced: ")
 
 
 @store_app.command("add")
@@ -186,9 +191,7 @@ def add(store: str = _STORE, files: list[str] = _FILES, memory: str | None = _ME
         threads: int | None = _THREADS, wait: float = _WAIT) -> None:
     """Add the triples of FILES and derive what follows from them (incrementally)."""
     with opened(store, memory, threads, wait=wait) as s:
-        t = time.perf_counter()
-        report = s.add(files)
-        typer.echo(_summary(report, time.perf_counter() - t))
+        _update(lambda: s.add(files))
 
 
 @store_app.command("retract")
@@ -196,9 +199,7 @@ def retract(store: str = _STORE, files: list[str] = _FILES, memory: str | None =
             threads: int | None = _THREADS, wait: float = _WAIT) -> None:
     """Remove the triples of FILES and every derived fact that no longer follows."""
     with opened(store, memory, threads, wait=wait) as s:
-        t = time.perf_counter()
-        report = s.retract(files)
-        typer.echo(_summary(report, time.perf_counter() - t))
+        _update(lambda: s.retract(files))
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?$")
@@ -218,10 +219,7 @@ def prune(
         raise fail(UsageError(f"--before: not a date {before!r}",
                               hint="write --before 2021-07-01 (or 2021-07-01T00:00:00)"))
     with opened(store, memory, threads, wait=wait) as s:
-        t = time.perf_counter()
-        report = s.prune(before=before)
-        typer.echo(f"pruned transactions before {before}: "
-                   + _summary(report, time.perf_counter() - t))
+        _update(lambda: s.prune(before=before), f"pruned transactions before {before}: ")
 
 
 def info_text(info: dict[str, Any]) -> str:
