@@ -286,12 +286,30 @@ def engine_evaluate(prog: Program, facts: set[tuple[str, str, str]] | None = Non
                     f"FROM _facts f {joins}")
         con.unregister("_facts")
     materialise(store, prog, params)
+    assert_no_duplicates(store)
+    triples, out = fact_sets(store)
+    store.close()
+    return triples, out
+
+
+def assert_no_duplicates(store: Any) -> None:
+    """No table of ``store`` (a :class:`~graphcrime.engine.store.FactStore`) holds a fact
+    twice."""
+    con = store.con
     for table in list(store.preds.values()) + list(store.tuple_tables.values()):
         cols = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall() if c[0] != "r"]
         dupes = scalar(con, f"SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT "
                             f"{', '.join(cols) or '1'} FROM {table})) FROM {table}")
         assert dupes == 0, f"{dupes} duplicate rows in {table}"
-    triples = {tuple(r) for r in con.execute(
+
+
+def fact_sets(store: Any, keep_empty: bool = True
+              ) -> tuple[set[tuple[str, str, str]], dict[str, set[tuple[str, ...]]]]:
+    """Every triple and tuple-table row of ``store`` (a
+    :class:`~graphcrime.engine.store.FactStore`) as N-Triples strings; ``keep_empty`` also
+    names the tuple tables that have no rows."""
+    con = store.con
+    triples = {(a, b, c) for a, b, c in con.execute(
         f"SELECT a.nt, b.nt, c.nt FROM {store.pattern_sql()} x JOIN terms a ON a.id = x.s "
         "JOIN terms b ON b.id = x.p JOIN terms c ON c.id = x.o").fetchall()}
     out: dict[str, set[tuple[str, ...]]] = {}
@@ -299,6 +317,6 @@ def engine_evaluate(prog: Program, facts: set[tuple[str, str, str]] | None = Non
         sel = ", ".join(f"t{i}.nt" for i in range(arity))
         joins = " ".join(f"JOIN terms t{i} ON t{i}.id = x.c{i}" for i in range(arity))
         got = con.execute(f"SELECT {sel or '1'} FROM {table} x {joins}").fetchall()
-        out.setdefault(name, set()).update(tuple(r) if arity else () for r in got)
-    store.close()
-    return triples, out  # type: ignore[return-value]
+        if got or keep_empty:
+            out.setdefault(name, set()).update(tuple(r) if arity else () for r in got)
+    return triples, out
