@@ -5,6 +5,7 @@ atomic spec drops, waits, and the results of a fault-free run to compare against
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import json
 import os
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from runner_helpers import HERE
@@ -161,6 +162,21 @@ class WatcherProcess:
             kill_group(pid)
         self._log.close()
         return self.proc.returncode
+
+
+@contextlib.contextmanager
+def reference_job_reasoning(root: Path) -> Iterator[tuple[Path, Path, WatcherProcess]]:
+    """``(inbox, out, watcher)``: a watcher over a reference inbox under ``root`` whose job
+    ``job.json`` has reached reason(), the moment the fault tests strike; stopped on exit
+    (:meth:`WatcherProcess.stop` may be called again inside, it is idempotent)."""
+    inbox, out = reference_inbox(root / "in"), root / "out"
+    w = WatcherProcess(inbox, out)
+    try:
+        drop(inbox, "job", REFERENCE)
+        wait_for(lambda: reasoning(out), message="the worker to reach reason()")
+        yield inbox, out, w
+    finally:
+        w.stop()
 
 
 def kill_group(pid: int) -> None:

@@ -22,8 +22,8 @@ from fault_helpers import (
     drop,
     kill_group,
     published,
-    reasoning,
     reference_inbox,
+    reference_job_reasoning,
     results,
     status,
     wait_for,
@@ -51,17 +51,11 @@ def exactly_once(inbox: Path, out: Path, spec: str = "job") -> Path:
                          "free), its working folder removed and the job rerun: one job folder, "
                          "results equal a fault-free run")
 def test_watcher_and_worker_killed_mid_job_then_restarted(tmp_path: Path) -> None:
-    inbox, out = reference_inbox(tmp_path / "in"), tmp_path / "out"
-    w = WatcherProcess(inbox, out)
-    try:
-        drop(inbox, "job", REFERENCE)
-        wait_for(lambda: reasoning(out), message="the worker to reach reason()")
+    with reference_job_reasoning(tmp_path) as (inbox, out, w):
         w.kill()
         for pid in w.worker_pids():
             kill_group(pid)
         wait_for(lambda: not any(alive(p) for p in w.worker_pids()), 30)
-    finally:
-        w.stop()
     assert names(inbox / "running")[-1] == "job.json" and working(out) and not published(out)
     w2 = WatcherProcess(inbox, out)
     try:
@@ -77,19 +71,15 @@ def test_watcher_and_worker_killed_mid_job_then_restarted(tmp_path: Path) -> Non
                          "does not rerun the locked spec and files it from the worker's "
                          "result: one job folder, results equal a fault-free run")
 def test_orphaned_worker_finishes_and_is_adopted_not_rerun(tmp_path: Path) -> None:
-    inbox, out = reference_inbox(tmp_path / "in"), tmp_path / "out"
-    w = WatcherProcess(inbox, out)
     w2 = None
     try:
-        drop(inbox, "job", REFERENCE)
-        wait_for(lambda: reasoning(out), message="the worker to reach reason()")
-        w.kill()
-        assert any(alive(p) for p in w.worker_pids())  # the worker outlives its watcher
-        w2 = WatcherProcess(inbox, out)
-        wait_for(lambda: (inbox / "done" / "job.json").exists(), message="adoption")
-        assert w2.stop() == 0
+        with reference_job_reasoning(tmp_path) as (inbox, out, w):
+            w.kill()
+            assert any(alive(p) for p in w.worker_pids())  # the worker outlives its watcher
+            w2 = WatcherProcess(inbox, out)
+            wait_for(lambda: (inbox / "done" / "job.json").exists(), message="adoption")
+            assert w2.stop() == 0
     finally:
-        w.stop()
         if w2:
             w2.stop()
     assert "started" not in w2.log()  # never rerun by the second watcher
@@ -101,18 +91,12 @@ def test_orphaned_worker_finishes_and_is_adopted_not_rerun(tmp_path: Path) -> No
                          "files it from the worker's result when it ends (never reruns it) and "
                          "exits 0 with processed 1: the queue is empty when it returns")
 def test_watch_once_waits_for_the_orphaned_worker(tmp_path: Path) -> None:
-    inbox, out = reference_inbox(tmp_path / "in"), tmp_path / "out"
-    w = WatcherProcess(inbox, out)
-    try:
-        drop(inbox, "job", REFERENCE)
-        wait_for(lambda: reasoning(out), message="the worker to reach reason()")
+    with reference_job_reasoning(tmp_path) as (inbox, out, w):
         w.kill()
         assert any(alive(p) for p in w.worker_pids())  # the worker outlives its watcher
         once = subprocess.run([sys.executable, "-m", "graphcrime", "watch", str(inbox),
                                "--output-root", str(out), "--poll-interval", "0.1", "--once"],
                               capture_output=True, text=True, timeout=600)
-    finally:
-        w.stop()
     assert once.returncode == 0, once.stderr
     assert "waiting for 1 job(s) in running/ whose worker outlived its watcher: job.json" \
         in once.stderr
@@ -124,15 +108,10 @@ def test_watch_once_waits_for_the_orphaned_worker(tmp_path: Path) -> None:
                          "the watcher sees no result, removes the working folder and retries "
                          "once: one job folder, results equal a fault-free run")
 def test_worker_killed_mid_job_is_retried_to_the_same_results(tmp_path: Path) -> None:
-    inbox, out = reference_inbox(tmp_path / "in"), tmp_path / "out"
-    w = WatcherProcess(inbox, out)
-    try:
-        drop(inbox, "job", REFERENCE)
-        wait_for(lambda: reasoning(out), message="the worker to reach reason()")
+    with reference_job_reasoning(tmp_path) as (inbox, out, w):
         kill_group(w.worker_pids()[0])
         wait_for(lambda: (inbox / "done" / "job.json").exists(), message="the retry")
         assert w.proc.poll() is None
-    finally:
         assert w.stop() == 0
     assert "worker died (killed by signal 9); retrying" in w.log()
     assert results(exactly_once(inbox, out)) == baseline(REFERENCE)
