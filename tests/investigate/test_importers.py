@@ -71,6 +71,20 @@ def gt(folder: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+
+def reference_job(tmp_path: Path) -> Path:
+    """Run the reference rules and queries over ``tmp_path/data`` (imported); its job folder."""
+    for sub in ("rules", "queries"):
+        shutil.copytree(REPO / sub, tmp_path / sub)
+    (tmp_path / "job.json").write_text(json.dumps({
+        "name": "aml", "data": ["data/*.nt"],
+        "rules": ["rules/suspicious-chains.dlog", "rules/high-value-chains.dlog"],
+        "queries": ["queries/suspicious-chains.rq", "queries/high-value-chains.rq"]}))
+    r = CliRunner().invoke(app, ["run", str(tmp_path / "job.json"), "--output-root",
+                            str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    return next((tmp_path / "out").iterdir())
+
 def test_amlworld_triples_and_ground_truth(tmp_path: Path) -> None:
     rep = import_amlworld(write_amlworld(tmp_path / "HI-Small_Trans.csv"), tmp_path / "out")
     g = graph(tmp_path / "out")
@@ -192,16 +206,7 @@ def test_run_and_evaluate_over_import(tmp_path: Path) -> None:
                             str(tmp_path / "data")])
     assert r.exit_code == 0 and "11 transactions" in r.output, r.output
     assert "1 self-transfers kept as transactions (0 laundering)" in r.output
-    for sub in ("rules", "queries"):
-        shutil.copytree(REPO / sub, tmp_path / sub)
-    (tmp_path / "job.json").write_text(json.dumps({
-        "name": "aml", "data": ["data/*.nt"],
-        "rules": ["rules/suspicious-chains.dlog", "rules/high-value-chains.dlog"],
-        "queries": ["queries/suspicious-chains.rq", "queries/high-value-chains.rq"]}))
-    r = runner.invoke(app, ["run", str(tmp_path / "job.json"), "--output-root",
-                            str(tmp_path / "out")])
-    assert r.exit_code == 0, r.output
-    job = next((tmp_path / "out").iterdir())
+    job = reference_job(tmp_path)
     r = runner.invoke(app, ["evaluate", str(job), "--ground-truth",
                             str(tmp_path / "data" / "ground-truth.csv"), "--json"])
     assert r.exit_code == 0, r.output
@@ -305,16 +310,7 @@ def test_rules_find_chains_through_self_transfers(tmp_path: Path) -> None:
                             str(tmp_path / "data")])
     assert r.exit_code == 0 and "3 self-transfers kept as transactions (2 laundering)" in \
         r.output, r.output
-    for sub in ("rules", "queries"):
-        shutil.copytree(REPO / sub, tmp_path / sub)
-    (tmp_path / "job.json").write_text(json.dumps({
-        "name": "aml", "data": ["data/*.nt"],
-        "rules": ["rules/suspicious-chains.dlog", "rules/high-value-chains.dlog"],
-        "queries": ["queries/suspicious-chains.rq", "queries/high-value-chains.rq"]}))
-    r = runner.invoke(app, ["run", str(tmp_path / "job.json"), "--output-root",
-                            str(tmp_path / "out")])
-    assert r.exit_code == 0, r.output
-    job = next((tmp_path / "out").iterdir())
+    job = reference_job(tmp_path)
     chains = rdflib.Graph().parse(job / "results" / "suspicious-chains.nt", format="nt")
     data = graph(tmp_path / "data")
     label = {str(p): str(data.value(p, RDFS.label)) for p in data.subjects(RDF.type, TYPE.Party)}
