@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from test_results import oracle
 from typer.testing import CliRunner
 
 import graphcrime as gc
@@ -59,13 +60,7 @@ def job(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def query_results(job: Path, *, inputs: bool) -> ox.Store:
     """pyoxigraph over the query results (not chain-transactions.nt) [+ the input files]."""
-    store = ox.Store()
-    files = [f for f in (job / "results").glob("*.nt") if f.name != "chain-transactions.nt"]
-    if inputs:
-        files += sorted((job.parents[1] / "data").glob("*.nt"))
-    for f in files:
-        store.bulk_load(path=str(f), format=ox.RdfFormat.N_TRIPLES)
-    return store
+    return oracle(job, inputs, skip=("chain-transactions.nt",))
 
 
 def top_chain(job: Path) -> str:
