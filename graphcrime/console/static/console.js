@@ -227,13 +227,8 @@
     const chains = chainsTable(document.getElementById('chains'), filters);
     form.addEventListener('submit', (ev) => { ev.preventDefault(); csvHref(); chains.reload(); });
     form.addEventListener('reset', () => setTimeout(() => { csvHref(); chains.reload(); }, 0));
-    let doc;
-    try {
-      doc = await api(apiJob());
-    } catch (err) {
-      fail(summary, err);
-      return;
-    }
+    const doc = await summaryDoc(summary);
+    if (!doc) return;
     summary.replaceChildren(statsList(doc), ...notes(doc.notes));
     const results = document.getElementById('results');
     results.replaceChildren(...doc.results.map((r) => {
@@ -281,16 +276,21 @@
     });
   }
 
+  // The page's document from the job API, or null after showing the error in summary.
+  async function summaryDoc(summary, path) {
+    try {
+      return await api(apiJob(path));
+    } catch (err) {
+      fail(summary, err);
+      return null;
+    }
+  }
+
   async function chainPage() {
     graphFrame();
     const summary = document.getElementById('summary');
-    let doc;
-    try {
-      doc = await api(apiJob('/chain?iri=' + enc(IRI)));
-    } catch (err) {
-      fail(summary, err);
-      return;
-    }
+    const doc = await summaryDoc(summary, '/chain?iri=' + enc(IRI));
+    if (!doc) return;
     const c = doc.chain;
     const links = (list) => list.length ? list.map((x) => [x.in_results ?
       el('a', {href: pageUrl('chain', x.iri), title: x.iri}, short(x.iri)) :
@@ -332,13 +332,8 @@
   async function partyPage() {
     graphFrame();
     const summary = document.getElementById('summary');
-    let doc;
-    try {
-      doc = await api(apiJob('/party?iri=' + enc(IRI)));
-    } catch (err) {
-      fail(summary, err);
-      return;
-    }
+    const doc = await summaryDoc(summary, '/party?iri=' + enc(IRI));
+    if (!doc) return;
     summary.replaceChildren(el('dl', {class: 'facts'},
       el('dt', {}, 'party'), el('dd', {}, el('code', {}, doc.party)),
       el('dt', {}, 'name'), el('dd', {class: doc.suspicious ? 'sus' : null, id: 'party-name'},
@@ -369,13 +364,8 @@
 
   async function transactionPage() {
     const summary = document.getElementById('summary');
-    let doc;
-    try {
-      doc = await api(apiJob('/transaction?iri=' + enc(IRI)));
-    } catch (err) {
-      fail(summary, err);
-      return;
-    }
+    const doc = await summaryDoc(summary, '/transaction?iri=' + enc(IRI));
+    if (!doc) return;
     summary.replaceChildren(el('p', {}, el('code', {}, doc.transaction)), ...notes(doc.notes));
     factsTable(document.getElementById('facts'), doc.facts);
     document.getElementById('chains').replaceChildren(doc.chains.length ?
