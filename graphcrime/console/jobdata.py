@@ -132,7 +132,9 @@ class JobData:
                 res = JobResults(self.folder, with_inputs=True)
             except GraphcrimeError as e:
                 self.notes.append(f"input data not loaded ({e.message}): graphs and "
-                                  "transaction details need the job's inputs")
+                                  "transactions show the result chains' transfers (from "
+                                  "results/chain-transactions.nt), a party's other transfers "
+                                  "need the job's inputs")
         self.res = res if res is not None else JobResults(self.folder)
         self.con = self.res.store.con
         self.lock = threading.RLock()

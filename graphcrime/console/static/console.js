@@ -262,6 +262,8 @@
     frame.addEventListener('load', () => {
       const doc = frame.contentDocument;
       if (!doc) return;
+      // as tall as the picture, so its horizontal scroll bar (a wide layout) is in view
+      frame.style.height = (doc.documentElement.scrollHeight + 24) + 'px';
       for (const node of doc.querySelectorAll('g.node')) {
         let at = null;  // a click opens the party; a drag (moved > 4 px) only moves the node
         node.addEventListener('mousedown', (ev) => { at = [ev.clientX, ev.clientY]; });
