@@ -123,8 +123,66 @@ class StratumLoop:
 
     def stratum_joins(self, rule: Rule, rec: list[int], version: str = "all",
                       merge_rec: bool = True) -> tuple[Joined, ...]:
-        """Joins to materialise once per stratum (none by default)."""
-        return ()
+        """Materialise the joins that stay the same in every round of a stratum: connected
+        groups of two or more atoms that read lower strata only (or one small atom whose
+        values FILTERs or BINDs read, such as a parameter), each joined with the rows
+        from before the stratum of the recursive atoms that share a variable with one of its
+        atoms (the rows a recursive atom gains in the stratum are joined per round, see
+        :func:`_split`). A group whose join comes out larger than twice its biggest table is
+        left to the per-round query (where the delta may make it cheap). The atoms read
+        ``version`` of their tables; without ``merge_rec`` recursive atoms join no group."""
+        atoms = [i for i, lit in enumerate(rule.body) if isinstance(lit, (TripleAtom, TupleAtom))
+                 and self._table_of(lit) != "*"]
+        groups: list[set[int]] = []
+        for i in sorted(atoms, key=lambda i: i in rec):  # lower strata first
+            mine = literal_vars(rule.body[i])
+            touching = [g for g in groups if any(mine & literal_vars(rule.body[j])
+                                                 for j in g if j not in rec)]
+            if i in rec and (not touching or not merge_rec):
+                continue
+            merged = {i}.union(*touching)
+            groups = [g for g in groups if g not in touching] + [merged]
+        out: list[Joined] = []
+        late = late_binds(rule.body)
+        for g in groups:
+            inside = set().union(*(literal_vars(rule.body[i]) for i in g))
+            rest = [lit for i, lit in enumerate(rule.body) if i not in g]
+            outside = {t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)}
+            outside = outside.union(*(literal_vars(lit) for lit in rest))
+            names = tuple(sorted(inside & outside))
+            # typed values for the FILTERs and BINDs of the per-round query (late BINDs read
+            # term ids: they run after it, see run_rule)
+            early = [lit for i, lit in enumerate(rule.body) if i not in g and i not in late
+                     and isinstance(lit, (Filter, Bind))]
+            valued = frozenset(n for n in names if any(n in literal_vars(lit) for lit in early))
+            if len(g) == 1 and not valued:
+                continue
+            sizes = [self._table_rows(self._table_of(rule.body[i])) for i in g]
+            # a lone atom only when it is a few rows whose values the FILTERs/BINDs read (a
+            # parameter): its values become constants (see constant_columns)
+            if len(g) == 1 and sizes[0] > SMALL_ATOM:
+                continue
+            cap = 2 * max(sizes) + 1
+            pre = frozenset(g & set(rec))
+            sql = joined_sql(self.ctx, rule.body, frozenset(g), names, valued, pre, version)
+            made = self._make_join(sql, cap, valued, names)
+            if made is not None:
+                table, consts, inline = made
+                out.append(Joined(frozenset(g), table, names, valued, pre, consts,
+                                  inline=inline))
+        return tuple(out)
+
+    def _table_rows(self, table: str) -> int:
+        """The rows of a store table (backend hook of :meth:`stratum_joins`)."""
+        raise NotImplementedError
+
+    def _make_join(self, sql: str, cap: int, valued: frozenset[str], names: tuple[str, ...]
+                   ) -> tuple[str, tuple[tuple[str, str], ...], bool] | None:
+        """Materialise the rows of ``sql`` (a :func:`joined_sql`) as a table, unless they
+        are ``cap`` or more: returns (table, constant columns, inline) or None (left to the
+        per-round query). A backend without materialised joins returns None."""
+        return None
+
 
     def drop_joins(self, joins: list[Joined]) -> None:
         """Release what :meth:`stratum_joins` made."""
@@ -631,64 +689,20 @@ class Evaluator(StratumLoop):
         for j in joins:
             self.con.execute(f"DROP TABLE IF EXISTS {j.table}")
 
-    def stratum_joins(self, rule: Rule, rec: list[int], version: str = "all",
-                      merge_rec: bool = True) -> tuple[Joined, ...]:
-        """Materialise the joins that stay the same in every round of a stratum: connected
-        groups of two or more atoms that read lower strata only (or one small atom whose
-        values FILTERs or BINDs read, such as a parameter), each joined with the rows
-        from before the stratum of the recursive atoms that share a variable with one of its
-        atoms (the rows a recursive atom gains in the stratum are joined per round, see
-        :func:`_split`). A group whose join comes out larger than twice its biggest table is
-        left to the per-round query (where the delta may make it cheap). The atoms read
-        ``version`` of their tables; without ``merge_rec`` recursive atoms join no group."""
-        atoms = [i for i, lit in enumerate(rule.body) if isinstance(lit, (TripleAtom, TupleAtom))
-                 and self._table_of(lit) != "*"]
-        groups: list[set[int]] = []
-        for i in sorted(atoms, key=lambda i: i in rec):  # lower strata first
-            mine = literal_vars(rule.body[i])
-            touching = [g for g in groups if any(mine & literal_vars(rule.body[j])
-                                                 for j in g if j not in rec)]
-            if i in rec and (not touching or not merge_rec):
-                continue
-            merged = {i}.union(*touching)
-            groups = [g for g in groups if g not in touching] + [merged]
-        out: list[Joined] = []
-        late = late_binds(rule.body)
-        for g in groups:
-            inside = set().union(*(literal_vars(rule.body[i]) for i in g))
-            rest = [lit for i, lit in enumerate(rule.body) if i not in g]
-            outside = {t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)}
-            outside = outside.union(*(literal_vars(lit) for lit in rest))
-            names = tuple(sorted(inside & outside))
-            # typed values for the FILTERs and BINDs of the per-round query (late BINDs read
-            # term ids: they run after it, see run_rule)
-            early = [lit for i, lit in enumerate(rule.body) if i not in g and i not in late
-                     and isinstance(lit, (Filter, Bind))]
-            valued = frozenset(n for n in names if any(n in literal_vars(lit) for lit in early))
-            if len(g) == 1 and not valued:
-                continue
-            sizes = [scalar(self.con, f"SELECT count(*) FROM {self._table_of(rule.body[i])}")
-                     for i in g]
-            # a lone atom only when it is a few rows whose values the FILTERs/BINDs read (a
-            # parameter): its values become constants (see constant_columns)
-            if len(g) == 1 and sizes[0] > SMALL_ATOM:
-                continue
-            cap = 2 * max(sizes) + 1
-            table = f"_j{len(self._joined_tables)}"
-            self._joined_tables.append(table)
-            pre = frozenset(g & set(rec))
-            sql = joined_sql(self.ctx, rule.body, frozenset(g), names, valued, pre, version)
-            n = scalar(self.con, f"CREATE OR REPLACE TEMP TABLE {table} AS {sql} LIMIT {cap}")
-            if n >= cap:
-                self.con.execute(f"DROP TABLE {table}")
-                continue
-            if n == 1:  # every column is a constant: the query need not read the table
-                consts = constant_columns(self.con, table, valued, names)
-                out.append(Joined(frozenset(g), table, names, valued, pre, consts, inline=True))
-            else:
-                out.append(Joined(frozenset(g), table, names, valued, pre,
-                                  constant_columns(self.con, table, valued)))
-        return tuple(out)
+    def _table_rows(self, table: str) -> int:
+        return int(scalar(self.con, f"SELECT count(*) FROM {table}"))
+
+    def _make_join(self, sql: str, cap: int, valued: frozenset[str], names: tuple[str, ...]
+                   ) -> tuple[str, tuple[tuple[str, str], ...], bool] | None:
+        table = f"_j{len(self._joined_tables)}"
+        self._joined_tables.append(table)
+        n = scalar(self.con, f"CREATE OR REPLACE TEMP TABLE {table} AS {sql} LIMIT {cap}")
+        if n >= cap:
+            self.con.execute(f"DROP TABLE {table}")
+            return None
+        if n == 1:  # every column is a constant: the query need not read the table
+            return table, constant_columns(self.con, table, valued, names), True
+        return table, constant_columns(self.con, table, valued), False
 
 
 #: a single body atom of at most this many rows is materialised like a join (see stratum_joins)

@@ -170,3 +170,98 @@ def to_spark(sql: str) -> str:
     for select in list(tree.find_all(exp.Select)):
         _equi_order(select)
     return tree.sql(dialect="spark")
+
+
+def broadcast_chain(sql: str, start: str) -> str:
+    """``sql`` (one Spark SELECT over comma-joined FROM items, as :func:`to_spark` writes it)
+    as nested joins that start at the FROM item aliased ``start`` and broadcast the rows
+    joined so far into each next join: for a small delta, every join then streams the next
+    table once (no shuffle of any table) instead of shuffling both sides.
+
+    Items are joined breadth first from ``start`` along equalities; each condition moves to
+    the first join that has all of its aliases (conditions with subqueries, such as NOT
+    EXISTS, stay in the outer WHERE), and each level passes on the columns later levels
+    read, as ``<alias>__<column>``. A query of another shape is returned unchanged.
+
+    >>> print(broadcast_chain("SELECT a2.o AS v_y FROM p_1 AS a1, p_2 AS a2 "
+    ...                       "WHERE a1.o = a2.s AND a1.s = 7", "a1").replace(" FROM", "\\nFROM"))
+    SELECT x1.a2__o AS v_y
+    FROM (SELECT /*+ BROADCAST(a1) */ a2.o AS a2__o
+    FROM p_1 AS a1 JOIN p_2 AS a2 ON a1.o = a2.s AND a1.s = 7) AS x1
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="spark")
+    if not isinstance(tree, exp.Select):
+        return sql
+    key = "from_" if "from_" in tree.args else "from"
+    src, joins, where = tree.args.get(key), tree.args.get("joins") or [], tree.args.get("where")
+    comma = all(not (j.args.get("on") or j.args.get("using") or j.args.get("side"))
+                and j.args.get("kind") in (None, "CROSS") for j in joins)
+    if src is None or not joins or not comma or any(
+            tree.args.get(a) for a in ("group", "having", "order", "limit", "qualify")):
+        return sql
+    items = [src.this] + [j.this for j in joins]
+    names = [it.alias_or_name for it in items]
+    if start not in names or len(set(names)) < len(names):
+        return sql
+    conds = (where.this.flatten() if isinstance(where.this, exp.And) else [where.this]) \
+        if where is not None else []
+    conds = [c.copy() for c in conds]
+    outer = set(names)
+
+    def refs(node: exp.Expression) -> set[tuple[str, str]]:
+        return {(c.table, c.name) for c in node.find_all(exp.Column) if c.table in outer}
+
+    edges: set[tuple[str, str]] = set()
+    for c in conds:
+        if isinstance(c, exp.EQ) and isinstance(c.this, exp.Column) and \
+                isinstance(c.expression, exp.Column) and c.this.table != c.expression.table:
+            edges |= {(c.this.table, c.expression.table), (c.expression.table, c.this.table)}
+    order, rest = [start], [n for n in names if n != start]
+    while rest:
+        pick = next((n for n in rest if any((n, p) in edges for p in order)), rest[0])
+        rest.remove(pick)
+        order.append(pick)
+    pos = {n: i for i, n in enumerate(order)}
+    last = len(order) - 1
+    # the join (1..last) each condition belongs to; last + 1: the outer WHERE
+    level = [last + 1 if c.find(exp.Subquery, exp.Exists) is not None or c.find(exp.Select)
+             is not None else max([1] + [pos[a] for a, _ in refs(c)]) for c in conds]
+    later: list[set[tuple[str, str]]] = [set() for _ in range(last + 2)]
+    for c, lv in zip(conds, level, strict=True):
+        later[lv] |= refs(c)
+    later[last + 1] |= set().union(*(refs(e) for e in tree.expressions))
+    for lv in range(last, -1, -1):
+        later[lv] |= later[lv + 1]
+    by_name = dict(zip(names, items, strict=True))
+
+    def rename(node: exp.Expression, prev: set[str], x: str) -> exp.Expression:
+        def fix(n: exp.Expression) -> exp.Expression:
+            if isinstance(n, exp.Column) and n.table in prev:
+                return exp.column(f"{n.table}__{n.name}", table=x)
+            return n
+        return node.copy().transform(fix)
+
+    body = ""
+    for k in range(1, last + 1):
+        prev, x = set(order[:k]), f"x{k - 1}"
+        placed = set(order[:k + 1])
+        cols = sorted((a, c) for a, c in later[k + 1] if a in placed)
+        sel = ", ".join((f"{x}.{a}__{c}" if a in prev and k > 1 else f"{a}.{c}") + f" AS {a}__{c}"
+                        for a, c in cols) or "1 AS one_"
+        on = [rename(c, prev, x) if k > 1 else c for c, lv in zip(conds, level, strict=True)
+              if lv == k]
+        cond = " AND ".join(c.sql(dialect="spark") for c in on) or "TRUE"
+        left = by_name[order[0]].sql(dialect="spark") if k == 1 else f"({body}) AS {x}"
+        hint = order[0] if k == 1 else x
+        body = (f"SELECT /*+ BROADCAST({hint}) */ {sel} FROM {left} JOIN "
+                f"{by_name[order[k]].sql(dialect='spark')} ON {cond}")
+    x, every = f"x{last}", set(order)
+    out = [rename(e, every, x).sql(dialect="spark") for e in tree.expressions]
+    tail = [rename(c, every, x).sql(dialect="spark") for c, lv in zip(conds, level, strict=True)
+            if lv == last + 1]
+    distinct = "DISTINCT " if tree.args.get("distinct") else ""
+    return (f"SELECT {distinct}{', '.join(out)} FROM ({body}) AS {x}"
+            + (f" WHERE {' AND '.join(tail)}" if tail else ""))

@@ -12,6 +12,8 @@ against its table and checkpointed as a new chunk (lineage cut every round).
 from __future__ import annotations
 
 import logging
+import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,10 +22,19 @@ from graphcrime.compile.stratify import stratify
 from graphcrime.engine.plan import Joined, head_terms, term_nt
 from graphcrime.engine.seminaive import Report, StratumLoop, program_facts
 from graphcrime.lang.ast import Aggregate, Negation, Program, Rule, TripleAtom, TupleAtom, Var
-from graphcrime.spark.dialect import check_rule, to_spark
+from graphcrime.spark.dialect import broadcast_chain, check_rule, to_spark
 from graphcrime.spark.store import SparkFactStore
 
 log = logging.getLogger("graphcrime.spark")
+
+#: a round whose deltas are at most this many rows runs on broadcast joins: the rows joined
+#: so far are broadcast into each next join (see :func:`broadcast_chain`), so no table is
+#: shuffled; bigger deltas are shuffled like the tables
+BROADCAST_ROWS = 200_000
+#: ... when the tables the rule reads hold at least this many rows in all: on smaller data a
+#: job per broadcast join costs more than shuffling everything (``GC_SPARK_BROADCAST_MIN=0``
+#: takes the broadcast path always; a test does)
+BROADCAST_MIN = int(os.environ.get("GC_SPARK_BROADCAST_MIN", 50_000))
 
 
 class SparkEvaluator(StratumLoop):
@@ -42,6 +53,10 @@ class SparkEvaluator(StratumLoop):
         self.spark = store.spark
         #: one entry per rule evaluation: round, rule position, variants, new facts, seconds
         self.trace: list[dict[str, Any]] = []
+        self._joins: list[str] = []  # temp views made by _make_join
+        self._small = False  # the rule being run has small deltas (see _small_delta)
+        #: (first id, variables) of the terms the rule being run minted, if any
+        self._fresh_from: tuple[int, frozenset[str]] | None = None
 
     def prepare_constants(self, program: Program) -> None:
         """Intern every constant of the rules' atoms at once (one lookup, one insert)."""
@@ -65,7 +80,7 @@ class SparkEvaluator(StratumLoop):
                  joined: tuple[Joined, ...] = ()) -> int:
         """Evaluate ``rule`` for each atom-version assignment; insert new head facts."""
         t0 = time.perf_counter()
-        added = self._run_rule(rule, variants)
+        added = self._run_rule(rule, variants, joined)
         self.trace.append({"round": self.round, "rule": f"{rule.pos.file}:{rule.pos.line}",
                            "variants": len(variants), "new": added,
                            "seconds": round(time.perf_counter() - t0, 3)})
@@ -73,24 +88,46 @@ class SparkEvaluator(StratumLoop):
                   self.trace[-1]["seconds"])
         return added
 
-    def _run_rule(self, rule: Rule, variants: list[dict[int, str]]) -> int:
+    def _run_rule(self, rule: Rule, variants: list[dict[int, str]],
+                  joined: tuple[Joined, ...] = ()) -> int:
         from pyspark.sql import functions as F
 
         names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
         self.ctx.round = self.round
-        selects, kinds = self._selects(rule, variants, names)
-        sql = "SELECT DISTINCT * FROM (" + " UNION ALL ".join(selects) + ")"
-        body = self.spark.sql(to_spark(sql))
+        selects, kinds = self._selects(rule, variants, names, joined=joined)
+        small = self._small_delta(rule, variants)
+        parts = [to_spark(sql) for sql in selects]
+        if small:
+            delta = re.compile(r"\(SELECT \* FROM \w+ WHERE "
+                               + re.escape(self.ctx.version_sql("delta")) + r"\) AS (\w+)")
+            for i, sql in enumerate(selects):
+                hit = delta.search(sql)
+                if hit:
+                    parts[i] = broadcast_chain(parts[i], hit.group(1))
+        body = self.spark.sql("SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts) + ") AS _u")
         computed = [n for n in names if kinds.get(n) == "nt"]
         raw = body
+        self._fresh_from = None
         if computed:
             raw = body = body.cache()
-            for n in computed:
-                self.store.intern_frame(body, f"v_{n}")
-            terms = self.store.frame("terms").select("nt", "id")
-            for n in computed:
-                body = body.join(terms.withColumnsRenamed({"nt": f"v_{n}", "id": f"i_{n}"}),
-                                 f"v_{n}").drop(f"v_{n}").withColumnRenamed(f"i_{n}", f"v_{n}")
+            start = self.store.n_terms
+            if small:  # the dictionary is streamed through broadcast joins, not shuffled
+                for n in computed:
+                    look = self.store.intern_lookup(body, f"v_{n}")
+                    body = body.join(F.broadcast(look.withColumnsRenamed(
+                        {"nt": f"v_{n}", "id": f"i_{n}"})), f"v_{n}") \
+                        .drop(f"v_{n}").withColumnRenamed(f"i_{n}", f"v_{n}")
+            else:
+                for n in computed:
+                    self.store.intern_frame(body, f"v_{n}")
+                terms = self.store.frame("terms").select("nt", "id")
+                for n in computed:
+                    body = body.join(terms.withColumnsRenamed({"nt": f"v_{n}", "id": f"i_{n}"}),
+                                     f"v_{n}").drop(f"v_{n}").withColumnRenamed(f"i_{n}",
+                                                                                f"v_{n}")
+            if self.store.n_terms > start:
+                self._fresh_from = (start, frozenset(computed))
+        self._small = small
         body = body.select(*[F.col(f"v_{n}").cast("long") for n in names] or
                            [F.lit(1).alias("v_")]).cache()
         try:
@@ -102,6 +139,24 @@ class SparkEvaluator(StratumLoop):
             body.unpersist()
             raw.unpersist()
         return added
+
+    def _small_delta(self, rule: Rule, variants: list[dict[int, str]]) -> bool:
+        """Whether every variant reads a delta of at most :data:`BROADCAST_ROWS` rows in
+        all (from chunk statistics): then the rule runs on broadcast joins."""
+        total = 0
+        for versions in variants:
+            at = [i for i, v in versions.items() if v == "delta"]
+            if len(at) != 1:
+                return False
+            got = self._range_row(self._table_of(rule.body[at[0]]), "delta", [], [])
+            if got is None:
+                return False
+            total += int(got[0])
+        if total > BROADCAST_ROWS:
+            return False
+        tables = {self._table_of(lit) for lit in rule.body
+                  if isinstance(lit, (TripleAtom, TupleAtom))} - {"*"}
+        return sum(self._table_rows(t) for t in tables) >= BROADCAST_MIN
 
     def _col(self, t: object) -> Any:
         from pyspark.sql import functions as F
@@ -121,7 +176,12 @@ class SparkEvaluator(StratumLoop):
             facts = facts.unionByName(x)
         preds = None if any(isinstance(a.p, Var) for a in atoms) else \
             [self._const_id(term_nt(a.p)) for a in atoms]
-        counts = self.store.add_facts(facts, self.round, preds)
+        fresh = self._fresh_from
+        # facts whose subject this rule application just minted are not stored yet
+        minted = fresh[0] if fresh is not None and all(
+            isinstance(a.s, Var) and a.s.name in fresh[1] for a in atoms) else None
+        counts = self.store.add_facts(facts, self.round, preds, small=self._small,
+                                      minted_from=minted)
         for p, n in counts.items():
             if n:
                 self.fresh.add(self.store.pred_table(p))
@@ -147,12 +207,34 @@ class SparkEvaluator(StratumLoop):
 
     def _range_row(self, table: str, version: str, consts: list[tuple[str, int]],
                    cols: list[str]) -> tuple | None:
-        """From chunk statistics (each chunk holds one round); constants are ignored."""
-        k = self.round
-        keep = {"all": lambda lo, hi: True, "full": lambda lo, hi: lo < k,
-                "delta": lambda lo, hi: lo <= k - 1 <= hi,
-                "old": lambda lo, hi: lo < k - 1}[version]
-        return self.store.ranges(table, keep, cols)
+        """From chunk statistics (a chunk holds one round, or the rounds of a compaction:
+        a superset); constants are ignored."""
+        rounds = self.ctx.version_rounds(version, self.round)
+        if rounds is None:
+            return self.store.ranges(table, lambda lo, hi: True, cols)
+        a, b = rounds
+        return self.store.ranges(table, lambda lo, hi: lo < b and hi >= a, cols)
+
+    # -- joins materialised once per stratum ----------------------------------------------
+    def _table_rows(self, table: str) -> int:
+        got = self.store.ranges(table, lambda lo, hi: True, [])
+        return int(got[0]) if got is not None else int(self.store.frame(table).count())
+
+    def _make_join(self, sql: str, cap: int, valued: frozenset[str], names: tuple[str, ...]
+                   ) -> tuple[str, tuple[tuple[str, str], ...], bool] | None:
+        """The join as a chunk of its own (a checkpoint or Parquet, see
+        :meth:`SparkFactStore.persist`), registered as temp view ``_j<n>``."""
+        df = self.store.persist(self.spark.sql(to_spark(f"{sql} LIMIT {cap}")))
+        if df.count() >= cap:
+            return None
+        name = f"_j{len(self._joins)}"
+        self._joins.append(name)
+        df.createOrReplaceTempView(name)
+        return name, (), False
+
+    def drop_joins(self, joins: list[Joined]) -> None:
+        for j in joins:
+            self.spark.catalog.dropTempView(j.table)
 
 
 def add_program_facts(store: SparkFactStore, program: Program,

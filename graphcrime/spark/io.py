@@ -11,6 +11,7 @@ they are (so ``"1234.50"`` stays ``"1234.50"^^xsd:decimal``).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,9 @@ def _parse_files(batches: Iterator[Any]) -> Iterator[Any]:
             yield from table.cast(schema).to_batches(max_chunksize=1 << 16)
 
 
-#: inputs up to this many bytes are parsed on the driver (no Python workers to start)
-LOCAL_BYTES = 64 << 20
+#: inputs up to this many bytes are parsed on the driver (no Python workers to start);
+#: ``GC_SPARK_LOCAL_BYTES=0`` parses every file in Spark tasks (the cluster test does)
+LOCAL_BYTES = int(os.environ.get("GC_SPARK_LOCAL_BYTES", 64 << 20))
 
 
 def _parse_local(spark: Any, paths: list[str]) -> Any:

@@ -94,4 +94,31 @@ def get_session(master: str | None = None, conf: dict[str, str] | None = None) -
     spark.sparkContext.setLogLevel("ERROR")
     if not spark.sparkContext.getCheckpointDir():
         spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="gc-spark-ckpt-"))
+    if not master.startswith("local"):
+        ship_package(spark)
     return spark
+
+
+def ship_package(spark: Any) -> str:
+    """Zip the running ``graphcrime`` package and add it to ``spark``'s Python path
+    (``addPyFile``), so executors import the driver's code (the N-Triples parser and the
+    dictionary typing run in Python tasks). Their Python still needs duckdb and pyarrow.
+    Returns the zip's path.
+
+    >>> # doctest: +SKIP
+    >>> ship_package(get_session("spark://head:7077"))
+    '/tmp/gc-pkg-.../graphcrime.zip'
+    """
+    import zipfile
+    from pathlib import Path
+
+    import graphcrime
+
+    root = Path(graphcrime.__file__).parent
+    path = Path(tempfile.mkdtemp(prefix="gc-pkg-")) / "graphcrime.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(root.rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
+                zf.write(f, Path("graphcrime") / f.relative_to(root))
+    spark.sparkContext.addPyFile(str(path))
+    return str(path)

@@ -195,6 +195,25 @@ class SparkFactStore:
             self.n_terms += n
         return n
 
+    def intern_lookup(self, df: Any, column: str) -> Any:
+        """Intern the distinct non-NULL nts of ``df[column]`` (a small frame) and return
+        ``(nt, id)`` of each of them, small: the dictionary is streamed past the candidates
+        (broadcast), never shuffled."""
+        from pyspark.sql import functions as F
+
+        cand = df.select(F.col(column).alias("nt")).where(F.col("nt").isNotNull()).distinct() \
+            .localCheckpoint(eager=True)
+        hits = self.frame("terms").select("nt", "id").join(F.broadcast(cand), "nt") \
+            .localCheckpoint(eager=True)
+        fresh = cand.join(F.broadcast(hits.select("nt")), "nt", "left_anti")
+        rows, n = new_terms(fresh, self.n_terms)
+        if not n:
+            return hits
+        rows = self.persist(rows)
+        self.append("terms", rows)
+        self.n_terms += n
+        return hits.unionByName(rows.select("nt", "id"))
+
     def intern(self, nts: Iterable[str]) -> list[int]:
         """Ids of canonical N-Triples terms, adding the missing ones (small lists only)."""
         from graphcrime.rdf.dictionary import _check_nt
@@ -225,12 +244,16 @@ class SparkFactStore:
         return self.lookup([nt]).get(nt)
 
     # -- adding facts ---------------------------------------------------------------------
-    def add_facts(self, facts: Any, round_: int, preds: list[int] | None = None
-                  ) -> dict[int, int]:
+    def add_facts(self, facts: Any, round_: int, preds: list[int] | None = None, *,
+                  small: bool = False, minted_from: int | None = None) -> dict[int, int]:
         """Add triples ``(p, s, o)`` of ids not stored yet as round ``round_``; returns the
         number added per predicate. One anti join over every target table, one checkpoint,
         one count per predicate; each predicate's chunk is a filter of that checkpoint.
-        ``preds``, when known, are the only predicates ``facts`` can have."""
+        ``preds``, when known, are the only predicates ``facts`` can have. ``small`` says
+        ``facts`` are few: the stored facts are then streamed past them (a broadcast semi
+        join finds those already stored) instead of shuffled. When every subject is at
+        least ``minted_from`` (terms minted for these facts), no stored fact can equal one
+        and the check is skipped."""
         from pyspark.sql import functions as F
 
         facts = facts.select(F.col("p").cast("long"), F.col("s").cast("long"),
@@ -238,11 +261,22 @@ class SparkFactStore:
         known = [self.frame(t).select(F.lit(p).cast("long").alias("p"), "s", "o")
                  for p, t in self.preds.items() if self.chunks[t]
                  and (preds is None or p in preds)]
+        if known and minted_from is not None:
+            facts = facts.localCheckpoint(eager=True)
+            lo = facts.agg(F.min("s")).first()[0]
+            if lo is None or lo >= minted_from:
+                known = []
         if known:
             old = known[0]
             for k in known[1:]:
                 old = old.unionByName(k)
-            facts = facts.join(old, ["p", "s", "o"], "left_anti")
+            keys = ["p", "s", "o"]
+            if small:
+                facts = facts.localCheckpoint(eager=True)
+                stored = old.join(F.broadcast(facts), keys, "left_semi")
+                facts = facts.join(F.broadcast(stored), keys, "left_anti")
+            else:
+                facts = facts.join(old, keys, "left_anti")
         new = self.persist(facts.withColumn("r", F.lit(round_)))
         rows = new.groupBy("p").agg(*stats_aggs(["s", "o"])).collect()
         counts = {}

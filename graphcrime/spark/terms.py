@@ -10,6 +10,7 @@ so both engines read every literal the same way.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,8 +18,9 @@ TERMS_DDL = ("id LONG, nt STRING, kind INT, lex STRING, dt STRING, lang STRING, 
              "ts TIMESTAMP, bool BOOLEAN")
 
 
-#: at most this many new terms are typed on the driver (one DuckDB query, no Python workers)
-LOCAL_TERMS = 100_000
+#: at most this many new terms are typed on the driver (one DuckDB query, no Python workers);
+#: ``GC_SPARK_LOCAL_TERMS=0`` types every batch in Spark tasks (the cluster test does)
+LOCAL_TERMS = int(os.environ.get("GC_SPARK_LOCAL_TERMS", 100_000))
 
 
 def _schema() -> Any:

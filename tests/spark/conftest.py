@@ -68,9 +68,34 @@ def spark_derived(spark: Any, data: list[Path], rules: list[Path], params: dict 
         return nt_set(st.triples(derived_only=True).collect()), summary
 
 
+def summary_lines(text: str) -> list[str]:
+    """The ``graphcrime reason`` summary without timings, memory, rounds and strata (the
+    embedded engine merges recursive strata, Spark evaluates them as stratified: same facts,
+    other round counts), sorted (rows with equal counts may come in another order)."""
+    import re
+
+    return sorted(re.sub(r" in \d+ round\(s\), \d+ strata", "", line)
+                  for line in text.splitlines()
+                  if not line.startswith(("seconds:", "peak memory:", "wrote")))
+
+
+def nt_file(path: Path) -> set[str]:
+    """The triples of an N-Triples file (``.gz`` too) as parsed by pyoxigraph, not by us."""
+    import gzip
+
+    import pyoxigraph as ox
+
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = gzip.decompress(data)
+    return {str(t) for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)}
+
+
 class Tools:
     golden = GOLDEN
     nt_set = staticmethod(nt_set)
+    summary_lines = staticmethod(summary_lines)
+    nt_file = staticmethod(nt_file)
     embedded_derived = staticmethod(embedded_derived)
     spark_derived = staticmethod(spark_derived)
 
@@ -79,3 +104,86 @@ class Tools:
 def tools() -> type[Tools]:
     """The helpers above (test files import nothing from conftest)."""
     return Tools
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Spark standalone cluster on loopback: a master and two workers (1 core, 1 GiB
+    each) started from the pyspark distribution's ``spark-class``; yields the master URL
+    and stops every process it started afterwards, also when a test fails.
+
+    The workers run without the tests' PYTHONPATH, so executors import graphcrime only from
+    what the driver ships (``graphcrime.spark.session.ship_package``) or an installed copy.
+    """
+    import os
+    import signal
+    import subprocess
+    import time
+
+    pyspark = pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("the Spark tests need Java 17 on PATH")
+    home = Path(pyspark.__file__).parent
+    root = tmp_path_factory.mktemp("standalone")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SPARK_HOME")}
+    env.update(SPARK_HOME=str(home), SPARK_LOCAL_IP="127.0.0.1", SPARK_DAEMON_MEMORY="256m",
+               SPARK_LOG_DIR=str(root), SPARK_WORKER_DIR=str(root / "work"),
+               SPARK_NO_DAEMONIZE="1")
+    port, ui = _free_port(), _free_port()
+    url = f"spark://127.0.0.1:{port}"
+    klass = str(home / "bin" / "spark-class")
+    procs: list[subprocess.Popen] = []
+
+    def start(name: str, *args: str) -> None:
+        log = open(root / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
+        procs.append(subprocess.Popen([klass, *args], env=env, cwd=root, stdout=log,
+                                      stderr=subprocess.STDOUT, start_new_session=True))
+
+    try:
+        start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+              "--port", str(port), "--webui-port", str(ui))
+        for i in range(2):
+            start(f"worker{i}", "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                  "--cores", "1", "--memory", "1g", "--webui-port", str(_free_port()),
+                  "--work-dir", str(root / f"work{i}"), url)
+        deadline = time.monotonic() + 60
+        while True:
+            alive = _alive_workers(ui)
+            if alive >= 2:
+                break
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                logs = "\n".join((root / f).read_text(errors="replace")[-2000:]
+                                 for f in ("master.log", "worker0.log", "worker1.log")
+                                 if (root / f).exists())
+                pytest.fail(f"the standalone cluster did not start ({alive} workers):\n{logs}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+
+def _alive_workers(ui: int) -> int:
+    import json
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=2) as r:
+            return int(json.load(r).get("aliveworkers", 0))
+    except (OSError, ValueError):
+        return 0

@@ -1,0 +1,54 @@
+"""A real Spark standalone cluster (a master and two workers on loopback, see the
+``standalone`` fixture): ``graphcrime reason --engine spark --spark-master spark://...`` runs
+both reference rule sets with Parquet chunks, parses the files and types the dictionary in
+Python tasks on the executors (the package shipped by the driver), prints the embedded
+engine's counts and writes exactly its derived facts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from generator import generate
+from graphcrime.cli import app
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+RULES = [REPO / "rules" / "suspicious-chains.dlog", REPO / "rules" / "high-value-chains.dlog"]
+PARAMS = ["max_chain_length=4", "min_amount=2000"]
+#: what the driver asks of the two 1-core, 1 GiB workers
+SUBMIT = ("--driver-memory 1g --conf spark.executor.memory=512m --conf spark.executor.cores=1 "
+          "--conf spark.cores.max=2 --conf spark.sql.shuffle.partitions=2 "
+          "--conf spark.sql.adaptive.enabled=false pyspark-shell")
+
+
+def test_cli_on_a_standalone_cluster_prints_and_writes_the_embedded_engines_facts(
+        standalone: str, tools: Any, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    generate(data, transactions=60, parties=60, typologies="layering=2,cycle=1", seed=3)
+    args = ["reason"] + [x for r in RULES for x in ("--rules", str(r))]
+    args += [x for p in PARAMS for x in ("--param", p)]
+    args += [x for f in sorted(data.glob("*.nt")) for x in ("--data", str(f))]
+    default = CliRunner().invoke(app, [*args, "--output", str(tmp_path / "embedded.nt")])
+    assert default.exit_code == 0, default.output
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SPARK_LOCAL_IP": "127.0.0.1",
+           "PYSPARK_SUBMIT_ARGS": SUBMIT,
+           # every file parsed and every new term typed in Python tasks on the executors
+           "GC_SPARK_LOCAL_BYTES": "0", "GC_SPARK_LOCAL_TERMS": "0"}
+    env.pop("SPARK_HOME", None)
+    res = subprocess.run([sys.executable, "-m", "graphcrime", *args, "--engine", "spark",
+                          "--spark-master", standalone, "--output",
+                          str(tmp_path / "spark.nt")],
+                         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr[-4000:]
+    assert tools.summary_lines(res.stdout) == tools.summary_lines(default.output)
+    assert "HighValueChain" in res.stdout  # the aggregate rule fired
+    spark_facts = tools.nt_file(tmp_path / "spark.nt")
+    assert spark_facts == tools.nt_file(tmp_path / "embedded.nt") and spark_facts
