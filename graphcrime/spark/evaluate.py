@@ -80,22 +80,30 @@ class SparkEvaluator(StratumLoop):
                  joined: tuple[Joined, ...] = ()) -> int:
         """Evaluate ``rule`` for each atom-version assignment; insert new head facts."""
         t0 = time.perf_counter()
-        added = self._run_rule(rule, variants, joined)
+        self.ctx.round = self.round
+        small = self._small_delta(rule, variants)
+        conf = self.spark.conf
+        adaptive = conf.get("spark.sql.adaptive.enabled", "true")
+        if small:  # re-planning after each of the broadcasts costs more than it gains
+            conf.set("spark.sql.adaptive.enabled", "false")
+        try:
+            added = self._run_rule(rule, variants, joined, small)
+        finally:
+            conf.set("spark.sql.adaptive.enabled", adaptive)
         self.trace.append({"round": self.round, "rule": f"{rule.pos.file}:{rule.pos.line}",
-                           "variants": len(variants), "new": added,
+                           "variants": len(variants), "new": added, "broadcast": small,
                            "seconds": round(time.perf_counter() - t0, 3)})
         log.debug("round %s %s: %s new in %.2f s", self.round, self.trace[-1]["rule"], added,
                   self.trace[-1]["seconds"])
         return added
 
     def _run_rule(self, rule: Rule, variants: list[dict[int, str]],
-                  joined: tuple[Joined, ...] = ()) -> int:
+                  joined: tuple[Joined, ...], small: bool) -> int:
         from pyspark.sql import functions as F
 
         names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
         self.ctx.round = self.round
         selects, kinds = self._selects(rule, variants, names, joined=joined)
-        small = self._small_delta(rule, variants)
         parts = [to_spark(sql) for sql in selects]
         if small:
             delta = re.compile(r"\(SELECT \* FROM \w+ WHERE "

@@ -21,7 +21,7 @@ from graphcrime.cli import app
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 RULES = [REPO / "rules" / "suspicious-chains.dlog", REPO / "rules" / "high-value-chains.dlog"]
-PARAMS = ["max_chain_length=4", "min_amount=2000"]
+PARAMS = ["max_chain_length=3", "min_amount=500"]
 #: what the driver asks of the two 1-core, 1 GiB workers
 SUBMIT = ("--driver-memory 1g --conf spark.executor.memory=512m --conf spark.executor.cores=1 "
           "--conf spark.cores.max=2 --conf spark.sql.shuffle.partitions=2 "
@@ -31,7 +31,9 @@ SUBMIT = ("--driver-memory 1g --conf spark.executor.memory=512m --conf spark.exe
 def test_cli_on_a_standalone_cluster_prints_and_writes_the_embedded_engines_facts(
         standalone: str, tools: Any, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    generate(data, transactions=60, parties=60, typologies="layering=2,cycle=1", seed=3)
+    # small on purpose: every chunk is a Parquet write on the cluster; the chains of these 30
+    # transactions still make a SuspiciousChain and a HighValueChain (checked below)
+    generate(data, transactions=30, parties=30, typologies="layering=1,cycle=1", seed=3)
     args = ["reason"] + [x for r in RULES for x in ("--rules", str(r))]
     args += [x for p in PARAMS for x in ("--param", p)]
     args += [x for f in sorted(data.glob("*.nt")) for x in ("--data", str(f))]
@@ -46,7 +48,7 @@ def test_cli_on_a_standalone_cluster_prints_and_writes_the_embedded_engines_fact
     res = subprocess.run([sys.executable, "-m", "graphcrime", *args, "--engine", "spark",
                           "--spark-master", standalone, "--output",
                           str(tmp_path / "spark.nt")],
-                         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900)
     assert res.returncode == 0, res.stdout + res.stderr[-4000:]
     assert tools.summary_lines(res.stdout) == tools.summary_lines(default.output)
     assert "HighValueChain" in res.stdout  # the aggregate rule fired
