@@ -1,12 +1,14 @@
 """Spark backend vs the embedded engine on the reference workload (local mode).
 
-    python bench/spark.py --transactions 100000 [--master local[2]] [--max-chain-length 30]
+    python bench/spark.py --transactions 100000 1000000 [--master local[2]] \
+        [--max-chain-length 30]
 
-Generates data (parties = transactions / 2, every typology planted), runs both reference rule
-sets on the embedded engine and on Spark, checks that the derived counts agree and prints
-two tables: the stage times side by side, and Spark's per-round figures (rule evaluations,
-new facts, seconds, shuffle bytes read and written from Spark's status tracker), which
-docs/scale-out.md scales up to 500M transactions.
+For each size: generates data (parties = transactions / 2, every typology planted), runs both
+reference rule sets on the embedded engine and on Spark, checks that the derived counts agree
+and prints two tables: the stage times side by side with the Spark / embedded ratio, and
+Spark's per-round figures (rule evaluations, whether they ran on broadcast joins, new facts,
+seconds, shuffle bytes read and written from Spark's status API), which docs/scale-out.md
+scales up to 500M transactions.
 """
 
 from __future__ import annotations
@@ -42,13 +44,18 @@ def _shuffle_bytes(spark: object) -> tuple[int, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--transactions", type=int, default=100_000)
+    ap.add_argument("--transactions", type=int, nargs="+", default=[100_000])
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--max-chain-length", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--data", help="use this data folder instead of generating one")
+    ap.add_argument("--data", help="use this data folder instead of generating one (one size)")
     args = ap.parse_args()
+    for n in args.transactions:
+        run(args, n)
 
+
+def run(args: argparse.Namespace, transactions: int) -> None:
+    """One size: both engines, the two tables."""
     from generator import generate
     from graphcrime.api import Store
     from graphcrime.spark.api import SparkStore
@@ -58,7 +65,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="gc-bench-spark-"))
     data = Path(args.data) if args.data else tmp / "data"
     if not args.data:
-        generate(data, transactions=args.transactions, parties=max(args.transactions // 2, 50),
+        generate(data, transactions=transactions, parties=max(transactions // 2, 50),
                  seed=args.seed, typologies="all")
     files = sorted(data.glob("*.nt*"))
     size = sum(f.stat().st_size for f in files)
@@ -101,9 +108,10 @@ def main() -> None:
         rows["spark"] = {"load": load["seconds"], "reason": done["seconds"],
                          "input": load["triples"], "derived": done["derived_facts"],
                          "rounds": done["rounds"]}
+    SparkEvaluator.run_rule = original  # type: ignore[method-assign]
     rows["spark"]["total"] = time.perf_counter() - t - t_session
 
-    print(f"\n{args.transactions:,} transactions, {size / 2**20:.1f} MiB N-Triples, "
+    print(f"\n{transactions:,} transactions, {size / 2**20:.1f} MiB N-Triples, "
           f"max_chain_length {args.max_chain_length}, Spark {args.master} "
           f"(session start {t_session:.1f} s, not counted)\n")
     print("| engine | input facts | derived facts | rounds | load s | reason s | total s |")
@@ -111,21 +119,28 @@ def main() -> None:
     for name, r in rows.items():
         print(f"| {name} | {r['input']:,} | {r['derived']:,} | {r['rounds']} | "
               f"{r['load']:.1f} | {r['reason']:.1f} | {r['total']:.1f} |")
+    e, sp = rows["embedded"], rows["spark"]
+    print(f"| Spark / embedded | | | | {sp['load'] / max(e['load'], 1e-9):.0f}x | "
+          f"{sp['reason'] / max(e['reason'], 1e-9):.0f}x | "
+          f"{sp['total'] / max(e['total'], 1e-9):.0f}x |")
     same = rows["embedded"]["derived"] == rows["spark"]["derived"]
     print(f"\nderived counts agree: {same}\n")
-    print("| round | rule evaluations | new facts | seconds | shuffle read MiB | "
+    print("| round | rule evaluations | broadcast | new facts | seconds | shuffle read MiB | "
           "shuffle write MiB |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     by_round: dict[int, dict[str, float]] = {}
     for e in trace:
-        r = by_round.setdefault(e["round"], {"n": 0, "new": 0, "s": 0.0, "rd": 0, "wr": 0})
+        r = by_round.setdefault(e["round"], {"n": 0, "bc": 0, "new": 0, "s": 0.0, "rd": 0,
+                                             "wr": 0})
         r["n"] += 1
+        r["bc"] += int(bool(e.get("broadcast")))
         r["new"] += e["new"]
         r["s"] += e["seconds"]
         r["rd"] += e["shuffle_read"]
         r["wr"] += e["shuffle_write"]
     for k, r in sorted(by_round.items()):
-        print(f"| {k} | {r['n']} | {r['new']:,} | {r['s']:.1f} | {r['rd'] / 2**20:.1f} | "
+        print(f"| {k} | {r['n']} | {r['bc']} | {r['new']:,} | {r['s']:.1f} | "
+              f"{r['rd'] / 2**20:.1f} | "
               f"{r['wr'] / 2**20:.1f} |")
 
 

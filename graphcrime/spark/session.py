@@ -45,6 +45,7 @@ def shuffle_partitions(master: str) -> int:
 def configure(spark: Any) -> Any:
     """Set the SQL options the engine's queries need on ``spark`` (a running session too).
 
+    * UTC session time zone, ANSI mode off (a failed cast is NULL, as in the plan's SQL);
     * constraint propagation off: inferring filters from the constraints of a rule body's
       15-way join took seconds of planning per rule and round;
     * Spark's greedy ``ReorderJoin`` off: tables are joined in the order
@@ -53,6 +54,9 @@ def configure(spark: Any) -> Any:
       lookups compared with ``<`` as cartesian products with the whole dictionary.
     """
     spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
+    # the embedded engine's semantics: UTC timestamps, NULL (not an error) on a bad cast
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.ansi.enabled", "false")
     rules = [r for r in (spark.conf.get("spark.sql.optimizer.excludedRules", "") or ""
                          ).split(",") if r.strip()]
     if REORDER_JOIN not in rules:
@@ -75,22 +79,25 @@ def get_session(master: str | None = None, conf: dict[str, str] | None = None) -
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = (SparkSession.builder.master(master).appName("graphcrime")
-               .config("spark.sql.shuffle.partitions", str(shuffle_partitions(master)))
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.sql.ansi.enabled", "false")
-               .config("spark.sql.adaptive.enabled", "true")
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
                .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC"))
+    defaults = {"spark.sql.shuffle.partitions": str(shuffle_partitions(master)),
+                "spark.sql.adaptive.enabled": "true"}
     if master.startswith("local"):
         builder = builder.config("spark.driver.memory", os.environ.get("GC_SPARK_MEMORY", "2g"))
         # local chunks are checkpoints of unknown size: shuffle joins, no broadcast jobs
-        builder = builder.config("spark.sql.autoBroadcastJoinThreshold", "-1")
+        defaults["spark.sql.autoBroadcastJoinThreshold"] = "-1"
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
     spark = configure(builder.getOrCreate())
+    # SQL defaults, unless ``conf``, spark-submit or spark-defaults.conf set them
+    given = spark.sparkContext.getConf()
+    for key, value in defaults.items():
+        if not given.contains(key):
+            spark.conf.set(key, value)
     spark.sparkContext.setLogLevel("ERROR")
     if not spark.sparkContext.getCheckpointDir():
         spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="gc-spark-ckpt-"))
