@@ -116,7 +116,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Spark standalone cluster on loopback: a master and two workers (1 core, 1 GiB
+    """A Spark standalone cluster on loopback: a master and two workers (1 core, 1200 MiB
     each) started from the pyspark distribution's ``spark-class``; yields the master URL
     and stops every process it started afterwards, also when a test fails.
 
@@ -152,7 +152,7 @@ def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
               "--port", str(port), "--webui-port", str(ui))
         for i in range(2):
             start(f"worker{i}", "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
-                  "--cores", "1", "--memory", "1g", "--webui-port", str(_free_port()),
+                  "--cores", "1", "--memory", "1200m", "--webui-port", str(_free_port()),
                   "--work-dir", str(root / f"work{i}"), url)
         deadline = time.monotonic() + 60
         while True:
