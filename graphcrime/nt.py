@@ -39,6 +39,18 @@ def literal_nt(lex: str, dt: str | None = None, lang: str | None = None) -> str:
     return f'"{_esc(lex)}"^^<{dt}>'
 
 
+def _unescape(raw: str) -> str:
+    out, i = [], 0
+    while i < len(raw):
+        if raw[i] == "\\":
+            out.append({"n": "\n", "r": "\r", '"': '"', "\\": "\\"}.get(raw[i + 1], raw[i + 1]))
+            i += 2
+        else:
+            out.append(raw[i])
+            i += 1
+    return "".join(out)
+
+
 def parse_nt(nt: str) -> tuple[str, str, str | None, str | None]:
     """(kind, lex, datatype, lang) of a canonical term, kind in iri/bnode/literal."""
     if nt.startswith("<"):
@@ -47,19 +59,12 @@ def parse_nt(nt: str) -> tuple[str, str, str | None, str | None]:
         return "bnode", nt[2:], None, None
     end = nt.rindex('"')
     raw, rest = nt[1:end], nt[end + 1:]
-    lex, i = [], 0
-    while i < len(raw):
-        if raw[i] == "\\":
-            lex.append({"n": "\n", "r": "\r", '"': '"', "\\": "\\"}.get(raw[i + 1], raw[i + 1]))
-            i += 2
-        else:
-            lex.append(raw[i])
-            i += 1
+    lex = _unescape(raw) if "\\" in raw else raw  # most literals have nothing escaped
     if rest.startswith("@"):
-        return "literal", "".join(lex), RDF_LANGSTRING, rest[1:]
+        return "literal", lex, RDF_LANGSTRING, rest[1:]
     if rest.startswith("^^<"):
-        return "literal", "".join(lex), rest[3:-1], None
-    return "literal", "".join(lex), XSD_STRING, None
+        return "literal", lex, rest[3:-1], None
+    return "literal", lex, XSD_STRING, None
 
 
 def param_nt(value: object) -> str:

@@ -17,6 +17,7 @@ Errors carry ``code`` (``arity_mismatch``, ``cyclic_negation``, ``unbound_variab
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -61,6 +62,7 @@ def _const(value: Any) -> str:
     return literal_nt(str(value))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _scalar(nt: str) -> Any:
     _, lex, dt, _ = parse_nt(nt)
     return int(lex) if dt == XSD_INTEGER else lex
