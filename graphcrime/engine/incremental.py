@@ -534,11 +534,30 @@ class Maintainer(Evaluator):
                 f"INSERT INTO {d} SELECT {', '.join(f'o.{c}' for c in cols + ['r'])}, "
                 f"{self.dround} FROM {old} o WHERE NOT EXISTS (SELECT 1 FROM {t} t "
                 f"WHERE {_match(cols, 't', 'o')})")
-            self.con.execute(f"UPDATE {t} SET r = o.r FROM {old} o WHERE {t}.r >= {start} "
-                             f"AND {_match(cols, t, 'o')}")
+            self._restore_rounds(t, old, start)
             self.con.execute(f"DROP TABLE _gc_old_{t}")
         self.dround += 1
         self.forget()
+
+    def _restore_rounds(self, table: str, old: str, start: int) -> None:
+        """Give the rows of ``table`` derived again since round ``start`` that are in the
+        relation ``old`` their old round: a join hashing the new rows, then the table made
+        again with those rounds (an UPDATE joined with the old rows took 40-80 s at 3.8M of
+        80M chain facts)."""
+        cols = self.store.columns(table)
+        kept = f"_gc_kept_{table}"
+        n = scalar(self.con, f"CREATE OR REPLACE TEMP TABLE {kept} AS SELECT "
+                             f"{''.join(f'n.{c}, ' for c in cols)}o.r FROM (SELECT * FROM "
+                             f"{table} WHERE r >= {start}) n JOIN {old} o ON "
+                             f"{_match(cols, 'n', 'o')}")
+        if n:
+            new = f"_gc_new_{table}"
+            self.con.execute(f"CREATE TABLE {new} AS SELECT {''.join(f'n.{c}, ' for c in cols)}"
+                             f"coalesce(k.r, n.r) AS r FROM {table} n LEFT JOIN {kept} k ON "
+                             f"{_match(cols, 'n', 'k')}")
+            self.con.execute(f"DROP TABLE {table}")
+            self.con.execute(f"ALTER TABLE {new} RENAME TO {table}")
+        self.con.execute(f"DROP TABLE {kept}")
 
     # -- the outcome ----------------------------------------------------------------------
     def summary(self) -> dict[str, int]:
