@@ -199,8 +199,8 @@ def run(size: str, timeout: float, big: bool, memory: str, daily: bool = False
              f"{'facts':>12} {'Partial':>10} {'Suspicious':>10} {'HighValue':>9} "
              f"{'ratio':>7} goal"]
     lines.append(row("from scratch in memory, days 1-4", s4))
-    lines.append(row("store: create on disk + add days " + ("1, 2, 3 one by one" if daily
-                                                           else "1-3"), res["create3"]))
+    lines.append(row("store: days 1, 2, 3 added one by one" if daily
+                     else "store: create on disk + add days 1-3", res["create3"]))
     if not done:
         for key, name in (("add4", "store: add day 4"), ("query", "store: reopen + queries"),
                           ("scratch234", "from scratch in memory, days 2-4"),
