@@ -46,6 +46,7 @@ def test_error_in_a_later_piece_names_the_original_line(tmp_path: Path, small_pi
                                                         pack_share: float,
                                                         monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(store_module, "PACK_SHARE", pack_share)
+    monkeypatch.setattr(store_module, "PACK_FLOOR", pack_share)
     good = "".join(f"<http://e/s{i}> <http://e/p> \"{i}\" .\n" for i in range(2000))
     path = tmp_path / "big.nt"
     path.write_text(good + "<http://e/s> <http://e/p> .\n" + good)
