@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from graphcrime.db import scalar
-from graphcrime.engine.seminaive import materialise
 from graphcrime.engine.store import FactStore
 from graphcrime.errors import DataError
 from graphcrime.lang.ast import Program
@@ -111,6 +110,14 @@ class Reasoning(ABC):
         """Release the store."""
 
 
+def _materialise(*args: Any, **kwargs: Any) -> Any:
+    """:func:`graphcrime.engine.seminaive.materialise`, imported when first used (opening
+    an on-disk store to query it need not import the evaluator: 0.3-1 s)."""
+    from graphcrime.engine.seminaive import materialise
+
+    return materialise(*args, **kwargs)
+
+
 class Store(Reasoning):
     """An in-memory RDF store with a Datalog reasoner (DuckDB underneath).
 
@@ -119,7 +126,7 @@ class Store(Reasoning):
     name and a count) is told about each reasoning round.
     """
 
-    _materialise = staticmethod(materialise)
+    _materialise = staticmethod(_materialise)
 
     def __init__(self, memory_limit: int | str | None = None, threads: int | None = None,
                  temp_dir: PathLike | None = None,

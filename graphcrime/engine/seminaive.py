@@ -535,7 +535,7 @@ class Evaluator(StratumLoop):
                              f"{', '.join(names) + ', ' if names else ''}{self.round} FROM ({src})")
         self._count(n)
         # what the new rows' first column is known to be: distinct, when this is the round's
-        # only insert into the table (see _first_unique)
+        # only insert into the table (see _first_unique_over)
         at = (table, self.round)
         self._inserts[at] = self._inserts.get(at, 0) + 1
         if unique and self._inserts[at] == 1:
@@ -557,45 +557,68 @@ class Evaluator(StratumLoop):
         the ``kept`` variables already, so no DISTINCT is needed.
 
         They are when each other variable is a function of the kept ones: bound by an atom
-        whose first column is known and unique in the rows the atom reads (a chain's one
-        parent, the one beneficiary of a parent) or by a BIND of known values. Stored rows
-        are sets and the variants read disjoint rows, so distinct full rows stay distinct.
+        whose first column is known and unique in the rows the atom reads in any of the
+        variants (a chain's one parent, the one beneficiary of a parent) or by a BIND of
+        known values. Stored rows are sets and the variants read disjoint rows, so distinct
+        full rows stay distinct. (Unique within each variant's rows is not enough: in
+        ``p(x, z) :- p(x, y), p(y, z)`` over a->b->c->d, the variant whose first atom is
+        the delta {a->c} and the one whose first atom is the old {a->b} both give a->d.)
         """
         lits = [(i, lit) for i, lit in enumerate(rule.body) if i not in skip]
         if any(isinstance(lit, Aggregate) for _, lit in lits):
             return False
         need = set().union(*(literal_vars(lit) for _, lit in lits
                              if not isinstance(lit, Negation)))
-        for versions in variants:
-            known, grew = set(kept), True
-            while grew and need - known:
-                grew = False
-                for i, lit in lits:
-                    if isinstance(lit, Bind):
-                        new = {lit.var.name} - known
-                        if new and all(v.name in known for v in expr_vars(lit.expr)):
-                            known |= new
-                            grew = True
-                        continue
-                    if not isinstance(lit, (TripleAtom, TupleAtom)) or (
-                            isinstance(lit, TripleAtom) and isinstance(lit.p, Var)):
-                        continue
-                    terms = [lit.s, lit.o] if isinstance(lit, TripleAtom) else list(lit.args)
-                    new = {t.name for t in terms[1:] if isinstance(t, Var)} - known
-                    if not new or (isinstance(terms[0], Var) and terms[0].name not in known):
-                        continue
-                    if self._first_unique(lit, versions.get(i, "all")):
+        # the rounds each atom reads in any variant (a superset: their hull), so the same
+        # variables follow in every variant
+        reads = {i: self._rounds_hull([v.get(i, "all") for v in variants]) for i, lit in lits
+                 if isinstance(lit, (TripleAtom, TupleAtom))}
+        known, grew = set(kept), True
+        while grew and need - known:
+            grew = False
+            for i, lit in lits:
+                if isinstance(lit, Bind):
+                    new = {lit.var.name} - known
+                    if new and all(v.name in known for v in expr_vars(lit.expr)):
                         known |= new
                         grew = True
-            if need - known:
-                return False
+                    continue
+                if not isinstance(lit, (TripleAtom, TupleAtom)) or (
+                        isinstance(lit, TripleAtom) and isinstance(lit.p, Var)):
+                    continue
+                terms = [lit.s, lit.o] if isinstance(lit, TripleAtom) else list(lit.args)
+                new = {t.name for t in terms[1:] if isinstance(t, Var)} - known
+                if not new or (isinstance(terms[0], Var) and terms[0].name not in known):
+                    continue
+                rounds = reads[i]
+                if not isinstance(rounds, str) and self._first_unique_over(lit, rounds):
+                    known |= new
+                    grew = True
+        return not need - known
+
+    def _rounds_hull(self, versions: list[str]) -> tuple[int, int] | None | str:
+        """The smallest interval of rounds ``[a, b)`` holding the rows of every version in
+        ``versions`` (None: all rows; "unknown": a version that is not rounds of the table)."""
+        spans = []
+        for v in versions:
+            if not self._round_version(v):
+                return "unknown"
+            rounds = self.ctx.version_rounds(v, self.round)
+            if rounds is None:
+                return None
+            spans.append(rounds)
+        return min(a for a, _ in spans), max(b for _, b in spans)
+
+    def _round_version(self, version: str) -> bool:
+        """Whether a version's rows are rounds of the table (not an update's deletions)."""
         return True
 
-    def _first_unique(self, atom: TripleAtom | TupleAtom, version: str) -> bool:
-        """Whether the first column of ``atom``'s table is unique over the rows of
-        ``version``: unique within each round read, and the rounds' id ranges disjoint."""
+    def _first_unique_over(self, atom: TripleAtom | TupleAtom,
+                           rounds: tuple[int, int] | None) -> bool:
+        """Whether the first column of ``atom``'s table is unique over its rows of the rounds
+        ``[a, b)`` (None: all rows): unique within each round, and the rounds' id ranges
+        disjoint."""
         table = self._table_of(atom)
-        rounds = self.ctx.version_rounds(version, self.round)
         if rounds is None:  # all rows: known only while the current round added none
             if table in self.fresh:
                 return False

@@ -49,3 +49,13 @@ def test_projection_through_a_unique_column() -> None:
     assert {(s, o) for s, p, o in derived if p == _iri("copy")} == {
         (_iri(c), _iri(t)) for c in ("c1", "c2") for t in ("t1", "t2")}
     assert {(s, o) for s, p, o in derived if p == _iri("heavy")} == {(_iri("c1"), _iri("p1"))}
+
+
+def test_variants_with_different_versions_of_the_unique_atom() -> None:
+    """Transitive closure of the path a->b->c->d: in the round after {a->c, b->d}, the
+    variant reading the delta {a->c} in the first atom and the one reading the old {a->b}
+    in it both derive a->d (?y is a function of ?x in each variant's rows, not in their
+    union): a->d must be stored once (it was stored twice)."""
+    facts = {(_iri(x), _iri("p"), _iri(y)) for x, y in ("ab", "bc", "cd")}
+    derived = _run("[?x, :p, ?z] :- [?x, :p, ?y], [?y, :p, ?z] .", facts)
+    assert derived == {(_iri(x), _iri("p"), _iri(y)) for x, y in ("ac", "bd", "ad")}
