@@ -136,12 +136,7 @@ def select_sql(rel: Rel, names: list[str]) -> str:
                       f"({v.lang})::VARCHAR AS g{i}"]
     if rel.ordered:
         items.append(f"r.{ORD} AS {ORD}")
-    if not env.joined:
-        return f"SELECT {', '.join(items) or '1 AS _unit'} {env.from_clause()}"
-    # the answer first, then the dictionary rows of its terms (Env.terms_of)
-    return (f"WITH _gc_r AS MATERIALIZED ({rel.sql}), _gc_tt AS MATERIALIZED "
-            f"({env.terms_of('_gc_r')}) SELECT {', '.join(items)} FROM _gc_r r "
-            f"{env.joins('_gc_tt')}")
+    return f"SELECT {', '.join(items) or '1 AS _unit'} {env.from_clause()}"
 
 
 def _translate(store: Any, alg: CompValue, star: bool = False, text: str = "") -> QueryResult:
@@ -200,10 +195,9 @@ def construct_sql(rel: Rel, template: list[Any]) -> str:
     if not parts:
         return "SELECT NULL::VARCHAR AS s, NULL::VARCHAR AS p, NULL::VARCHAR AS o WHERE false"
     src = f"SELECT row_number() OVER () AS {col(rid)}, {rel.select_list()} FROM ({rel.sql}) w"
-    joins = env.joins("_gc_tt")
+    joins = env.joins()
     body = " UNION ALL ".join(f"{p} FROM _gc_tpl r {joins}" for p in parts)
-    return (f"WITH _gc_tpl AS MATERIALIZED ({src}), _gc_tt AS MATERIALIZED "
-            f"({env.terms_of('_gc_tpl')}) SELECT DISTINCT s, p, o FROM ({body}) c "
+    return (f"WITH _gc_tpl AS MATERIALIZED ({src}) SELECT DISTINCT s, p, o FROM ({body}) c "
             f"WHERE s IS NOT NULL AND p IS NOT NULL AND o IS NOT NULL "
             f"AND left(s, 1) <> '\"' AND left(p, 1) = '<'")
 

@@ -102,11 +102,6 @@ class Env:
         self.alias = alias
         self._joins: dict[str, str] = {}
 
-    @property
-    def joined(self) -> bool:
-        """Whether a variable's value needs its ``terms`` row (see :meth:`joins`)."""
-        return bool(self._joins)
-
     def ref(self, var: str) -> str:
         return f"{self.alias}.{col(var)}"
 
@@ -119,17 +114,9 @@ class Env:
         t = self._joins.setdefault(var, f"_t{len(self._joins)}")
         return column_val(t, self.ref(var))
 
-    def joins(self, terms: str = "terms") -> str:
-        return " ".join(f"LEFT JOIN {terms} {t} ON {t}.id = {self.ref(v)}"
+    def joins(self) -> str:
+        return " ".join(f"LEFT JOIN terms {t} ON {t}.id = {self.ref(v)}"
                         for v, t in self._joins.items())
-
-    def terms_of(self, source: str) -> str:
-        """SQL: the ``terms`` rows of the ids the joined variables take in relation
-        ``source`` - to join instead of ``terms``: a LEFT JOIN builds its hash table on the
-        whole dictionary (4M chain IRIs: 5 s for a 2k-row answer), this join on the
-        answer's distinct ids (0.5 s)."""
-        ids = " UNION ALL ".join(f"SELECT {col(v)} AS id FROM {source}" for v in self._joins)
-        return f"SELECT t.* FROM terms t JOIN (SELECT DISTINCT id FROM ({ids})) i ON t.id = i.id"
 
     def from_clause(self) -> str:
         return f"FROM ({self.rel.sql}) {self.alias} {self.joins()}"
