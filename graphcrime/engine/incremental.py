@@ -36,7 +36,7 @@ import duckdb
 
 from graphcrime.compile.analysis import keys_overlap, pred_key
 from graphcrime.compile.stratify import stratify
-from graphcrime.db import scalar
+from graphcrime.db import first_row, scalar
 from graphcrime.engine.plan import (
     VERSIONS,
     Joined,
@@ -569,8 +569,10 @@ class Maintainer(Evaluator):
         new = readded = inputs = 0
         tables = list(self.store.preds.values()) + list(self.store.tuple_tables.values())
         for t in tables:
-            new += scalar(self.con, f"SELECT count(*) FROM {t} WHERE r >= {self.since}")
-            inputs += scalar(self.con, f"SELECT count(*) FROM {t} WHERE r = {self.since}")
+            fresh, given = first_row(self.con, f"SELECT count(*), count(*) FILTER (WHERE r = "
+                                               f"{self.since}) FROM {t} WHERE r >= {self.since}")
+            new += fresh
+            inputs += given
             if t in self.dels:
                 cols = self.store.columns(t)
                 sel = ", ".join(f"n.{c}" for c in cols) or "1 AS one_"

@@ -183,7 +183,6 @@ class StratumLoop:
         per-round query). A backend without materialised joins returns None."""
         return None
 
-
     def drop_joins(self, joins: list[Joined]) -> None:
         """Release what :meth:`stratum_joins` made."""
 

@@ -102,7 +102,6 @@ class SparkEvaluator(StratumLoop):
         from pyspark.sql import functions as F
 
         names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
-        self.ctx.round = self.round
         selects, kinds = self._selects(rule, variants, names, joined=joined)
         parts = [to_spark(sql) for sql in selects]
         if small:
