@@ -9,9 +9,11 @@ only :meth:`QueryResult.rows` and :meth:`QueryResult.triples` build Python objec
 
 from __future__ import annotations
 
+import contextlib
 import gzip as _gzip
 import os
 import tempfile
+import weakref
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,12 @@ def nt_to_term(nt: str) -> Any:
     return ox.Literal(lex, datatype=ox.NamedNode(dt or "http://www.w3.org/2001/XMLSchema#string"))
 
 
+def _drop_tables(con: Any, names: tuple[str, ...]) -> None:
+    with contextlib.suppress(Exception):  # the connection may be closed already
+        for name in names:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
 class QueryResult:
     """The answer of :func:`graphcrime.sparql.run_query`.
 
@@ -54,7 +62,8 @@ class QueryResult:
 
     def __init__(self, con: Any, kind: str, *, variables: list[str] | None = None,
                  sql: str | None = None, ordered: bool = False, ask: bool | None = None,
-                 engine: str = "duckdb", fallback_reason: str | None = None) -> None:
+                 engine: str = "duckdb", fallback_reason: str | None = None,
+                 temp: list[str] | None = None) -> None:
         self.con = con
         self.kind = kind
         self.variables = list(variables or [])
@@ -64,6 +73,8 @@ class QueryResult:
         self.engine = engine
         self.fallback_reason = fallback_reason
         self._len: int | None = None
+        if temp:  # the answer's temporary tables live as long as the result
+            weakref.finalize(self, _drop_tables, con, tuple(temp))
 
     def __repr__(self) -> str:
         return (f"<QueryResult {self.kind} engine={self.engine} "
