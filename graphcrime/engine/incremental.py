@@ -88,6 +88,9 @@ class Maintainer(Evaluator):
         self.ctx.relation = self._relation
         self.round += 1
         self.dels: set[str] = set()  # tables with a _del_<table>
+        #: tables that a re-evaluation changed wholesale: no _del_ rows, and every stratum
+        #: that reads or derives them is evaluated again
+        self.wholesale: set[str] = set()
         self.dround = 1  # the next deletion round (explicit retractions are round 0)
         self.added: set[str] = set()  # tables with rows of round >= since
         self.changes = {"added": 0, "retracted": 0}
@@ -256,12 +259,14 @@ class Maintainer(Evaluator):
                 keys |= {pred_key(a) for r in more for a in r.head}
             earlier += own
             heads = self._head_tables(rules)
-            changed = self.added | {t for t in self.dels if self._has_dels(t)}
+            changed = self.added | self.wholesale | {t for t in self.dels if self._has_dels(t)}
             pos, nonmono = self._reads(rules)
+            touched = pos | nonmono | heads
             recursive = stratum.recursive or (own != rules and any(
                 keys_overlap(pred_key(lit), k) for r in rules for lit in r.body
                 if isinstance(lit, (TripleAtom, TupleAtom)) for k in keys))
-            if dirty(stratum) or (nonmono & changed) or ("*" in nonmono and changed):
+            if dirty(stratum) or (nonmono & changed) or ("*" in nonmono and changed) or (
+                    touched & self.wholesale) or ("*" in touched and self.wholesale):
                 self.recompute(rules, frozenset(keys), recursive)
             elif (pos & changed) or ("*" in pos and changed) or (heads & changed):
                 self.monotone(rules, frozenset(keys), recursive, heads)
@@ -515,7 +520,7 @@ class Maintainer(Evaluator):
         drops 95% of the chains). The old table is dropped at the end."""
         start = self.round
         rows = self.head_rows(rules)
-        olds: dict[str, str] = {}
+        olds: dict[str, tuple[str, int]] = {}  # the old derived rows and their number
         for t, cond in rows.items():
             cols = self.store.columns(t)
             x = explicit_table(self.store, t)
@@ -523,27 +528,34 @@ class Maintainer(Evaluator):
             self.con.execute(f"ALTER TABLE {t} RENAME TO {old}")
             self.con.execute(f"CREATE TABLE {t} AS SELECT * FROM {old} LIMIT 0")
             derived = f"{cond} AND NOT EXISTS (SELECT 1 FROM {x} x WHERE {_match(cols, 'x', 't')})"
-            self.con.execute(f"INSERT INTO {t} SELECT * FROM {old} t WHERE NOT ({derived})")
-            olds[t] = f"(SELECT * FROM {old} t WHERE {derived})"
+            others = scalar(self.con, f"INSERT INTO {t} SELECT * FROM {old} t WHERE NOT "
+                                      f"({derived})")
+            olds[t] = (f"(SELECT * FROM {old} t WHERE {derived})",
+                       scalar(self.con, f"SELECT count(*) FROM {old}") - others)
         self.forget()
         self.run_stratum(rules, heads, recursive)
-        for t, old in olds.items():
-            cols = self.store.columns(t)
-            d = self._del_table(t)
-            self.con.execute(
-                f"INSERT INTO {d} SELECT {', '.join(f'o.{c}' for c in cols + ['r'])}, "
-                f"{self.dround} FROM {old} o WHERE NOT EXISTS (SELECT 1 FROM {t} t "
-                f"WHERE {_match(cols, 't', 'o')})")
-            self._restore_rounds(t, old, start)
+        for t, (old, before) in olds.items():
+            lost = before - self._restore_rounds(t, old, start)
+            if lost and lost >= RECOMPUTE_SHARE * before:
+                # most of it went: the strata that read the table are evaluated again
+                # instead of being told each lost fact (77M rows when day 1 of 4 goes)
+                self.wholesale.add(t)
+            else:
+                cols = self.store.columns(t)
+                d = self._del_table(t)
+                self.con.execute(
+                    f"INSERT INTO {d} SELECT {', '.join(f'o.{c}' for c in cols + ['r'])}, "
+                    f"{self.dround} FROM {old} o WHERE NOT EXISTS (SELECT 1 FROM {t} t "
+                    f"WHERE {_match(cols, 't', 'o')})")
             self.con.execute(f"DROP TABLE _gc_old_{t}")
         self.dround += 1
         self.forget()
 
-    def _restore_rounds(self, table: str, old: str, start: int) -> None:
+    def _restore_rounds(self, table: str, old: str, start: int) -> int:
         """Give the rows of ``table`` derived again since round ``start`` that are in the
-        relation ``old`` their old round: a join hashing the new rows, then the table made
-        again with those rounds (an UPDATE joined with the old rows took 40-80 s at 3.8M of
-        80M chain facts)."""
+        relation ``old`` their old round, and return how many there are: a join hashing the
+        new rows, then the table made again with those rounds (an UPDATE joined with the old
+        rows took 40-80 s at 3.8M of 80M chain facts)."""
         cols = self.store.columns(table)
         kept = f"_gc_kept_{table}"
         n = scalar(self.con, f"CREATE OR REPLACE TEMP TABLE {kept} AS SELECT "
@@ -558,6 +570,7 @@ class Maintainer(Evaluator):
             self.con.execute(f"DROP TABLE {table}")
             self.con.execute(f"ALTER TABLE {new} RENAME TO {table}")
         self.con.execute(f"DROP TABLE {kept}")
+        return int(n)
 
     # -- the outcome ----------------------------------------------------------------------
     def summary(self) -> dict[str, int]:
