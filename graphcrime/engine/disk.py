@@ -7,11 +7,15 @@
     STORE/lock                    fcntl lock of the one writer
     STORE/tmp/                    DuckDB's spill files
 
-Everything that changes in an update is in the database, so an update is one DuckDB
-transaction (all or nothing, even after ``kill -9``: DuckDB's write-ahead log); the store is
-checkpointed after the commit. One writer at a time: a writer holds an exclusive ``flock`` on
-``lock`` (released by the kernel when the process dies) and DuckDB's own file lock; readers
-open the database read-only (DuckDB lets them in while no writer has it open).
+Everything that changes in an update is in the database. An update works on a copy,
+``STORE/store.duckdb.next``, checkpointed, synced and renamed over ``store.duckdb`` when done
+(all or nothing, even after ``kill -9``: the rename is atomic, and a writer removes a copy
+left by an interrupted update when it opens the store); a database file bigger than
+:func:`copy_limit` is updated in one DuckDB transaction instead (its write-ahead log makes the
+commit atomic) and checkpointed after the commit. One writer at a time: a writer holds an
+exclusive ``flock`` on ``lock`` (released by the kernel when the process dies); readers open
+the database read-only, which DuckDB allows while no process has it open for writing - a
+writer has it so only while it opens the store and during an update in one transaction.
 
 >>> import tempfile, pathlib
 >>> from graphcrime.lang.parser import parse_program
@@ -48,6 +52,50 @@ DATABASE = "store.duckdb"
 LOCK = "lock"
 FORMAT = 1
 T = TypeVar("T")
+
+
+#: the copy an update works on (see DiskStore.transaction)
+NEXT = "store.duckdb.next"
+#: seconds a writer waits to attach the updated file while readers hold it
+REATTACH_SECONDS = 60
+
+
+def copy_limit() -> int:
+    """Database files up to this size are updated on a copy (``GC_STORE_COPY_LIMIT`` bytes,
+    default 4 GiB); bigger ones in one transaction, which needs no second copy on disk."""
+    return int(os.environ.get("GC_STORE_COPY_LIMIT", 4 << 30))
+
+
+def _copy_file(src: Path, dst: Path) -> None:
+    """Copy a file in the kernel (``copy_file_range``: a reflink where the filesystem can)."""
+    with open(src, "rb") as a, open(dst, "wb") as b:
+        left = os.fstat(a.fileno()).st_size
+        while left > 0:
+            try:
+                n = os.copy_file_range(a.fileno(), b.fileno(), min(left, 1 << 30))
+            except OSError:  # not supported here: a plain copy of the rest
+                import shutil
+
+                shutil.copyfileobj(a, b, 16 << 20)
+                return
+            if n == 0:
+                break
+            left -= n
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_copy(folder: Path) -> None:
+    """Remove what an interrupted update left (its copy and the copy's write-ahead log)."""
+    for name in (NEXT, NEXT + ".wal"):
+        with contextlib.suppress(FileNotFoundError):
+            (folder / name).unlink()
 
 
 def check_folder(folder: Path) -> None:
@@ -178,6 +226,7 @@ class DiskStore:
         fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             _acquire(fd, folder, timeout)
+            _remove_copy(folder)  # an update killed before its rename
             facts = _connect(folder, False, max(timeout - (time.monotonic() - t0), 0), options)
         except BaseException:
             os.close(fd)
@@ -209,10 +258,68 @@ class DiskStore:
 
     # -- updates --------------------------------------------------------------------------
     def transaction(self, work: Callable[[], T]) -> T:
-        """Run ``work`` in one transaction, then checkpoint (all or nothing)."""
+        """Run ``work`` all or nothing: on a copy of the database file that replaces it when
+        done, or (a file bigger than ``copy_limit``) in one DuckDB transaction."""
         if self.read_only:
             raise StoreError(f"store {self.folder} is open read-only",
                              hint="open it without read_only to change it")
+        if (self.folder / DATABASE).stat().st_size <= copy_limit():
+            return self._on_copy(work)
+        return self._in_transaction(work)
+
+    def _on_copy(self, work: Callable[[], T]) -> T:
+        """``work`` on ``store.duckdb.next``, a copy of the file, in DuckDB's autocommit
+        mode; then the copy is checkpointed, synced and renamed over the file (one atomic
+        rename: a crash before it leaves the old file, which readers can also open meanwhile).
+        In one transaction DuckDB keeps every table the work creates and replaces until the
+        commit (the evaluator's per-round tables: GBs spilled at 10M transactions)."""
+        live, copy = self.folder / DATABASE, self.folder / NEXT
+        facts = self.facts
+        preds, tuples = dict(facts.preds), dict(facts.tuple_tables)
+        if not facts.read_only:
+            facts.con.execute("CHECKPOINT gc")
+        facts.reattach(None)
+        try:
+            _remove_copy(self.folder)
+            _copy_file(live, copy)
+            facts.reattach(copy)
+            out = work()
+            facts.con.execute("CHECKPOINT gc")
+            facts.reattach(None)
+            _fsync(copy)
+            os.replace(copy, live)
+            _fsync(self.folder)
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):
+                facts.reattach(None)
+            _remove_copy(self.folder)
+            facts.preds, facts.tuple_tables = preds, tuples
+            self._attach_live(read_only=True)
+            raise
+        # read-only until the next update, which works on a copy again: readers and the
+        # writer never wait for each other
+        self._attach_live(read_only=True)
+        return out
+
+    def _attach_live(self, read_only: bool) -> None:
+        """Attach ``store.duckdb`` again (for writing: waiting while readers hold DuckDB's
+        shared lock on it)."""
+        deadline = time.monotonic() + REATTACH_SECONDS
+        while True:
+            try:
+                self.facts.reattach(self.folder / DATABASE, read_only)
+                return
+            except duckdb.IOException as e:
+                if "lock" not in str(e).lower() or time.monotonic() >= deadline:
+                    raise StoreLocked(f"store {self.folder} is open in readers",
+                                      hint="close the readers, then open the store again "
+                                      "to change it") from None
+                time.sleep(0.1)
+
+    def _in_transaction(self, work: Callable[[], T]) -> T:
+        """Run ``work`` in one DuckDB transaction, then checkpoint."""
+        if self.facts.read_only:
+            self._attach_live(read_only=False)
         con = self.facts.con
         preds, tuples = dict(self.facts.preds), dict(self.facts.tuple_tables)
         con.execute("BEGIN TRANSACTION")

@@ -85,6 +85,7 @@ class FactStore:
         #: the database file of an on-disk store (graphcrime.engine.disk), else None; such a
         #: store keeps its input facts in tables ``x_<table>`` (see :meth:`derived_where`)
         self.path = Path(path) if path else None
+        self.read_only = read_only  # the file is attached read-only
         if self.path:
             mode = " (READ_ONLY)" if read_only else ""
             self.con.execute(f"ATTACH {q(str(self.path))} AS gc{mode}; USE gc")
@@ -274,6 +275,16 @@ class FactStore:
                        or 0)
         except duckdb.Error:
             return 0
+
+    def reattach(self, path: str | Path | None, read_only: bool = False) -> None:
+        """Detach the database file of an on-disk store and, unless ``path`` is None, attach
+        ``path`` in its place (same tables; ``graphcrime.engine.disk`` swaps copies)."""
+        self.con.execute("USE memory")
+        self.con.execute("DETACH DATABASE IF EXISTS gc")
+        if path is not None:
+            mode = " (READ_ONLY)" if read_only else ""
+            self.con.execute(f"ATTACH {q(str(path))} AS gc{mode}; USE gc")
+            self.path, self.read_only = Path(path), read_only
 
     def close(self) -> None:
         self.con.close()

@@ -35,11 +35,11 @@ def _scratch(files: list[Path]) -> set:
         return store_facts(s)[0]
 
 
-def _kill_during(store: Path, op: str, file: Path, delay: float) -> bool:
+def _kill_during(store: Path, op: str, file: Path, delay: float, env: dict) -> bool:
     """Run ``op`` on the store in a child and SIGKILL it ``delay`` s after it started the
     update; whether it was killed before finishing."""
     with subprocess.Popen([sys.executable, "-c", CHILD, str(store), op, str(file)],
-                          stdout=subprocess.PIPE, text=True, env=os.environ.copy()) as child:
+                          stdout=subprocess.PIPE, text=True, env=env) as child:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "go"
         time.sleep(delay)
@@ -51,8 +51,12 @@ def _kill_during(store: Path, op: str, file: Path, delay: float) -> bool:
 @pytest.mark.slow
 @pytest.mark.reliability("kill -9 during store add/retract", "the store reopens at the state "
                          "before the update or after it, never in between")
-@pytest.mark.parametrize("op", ["add", "retract"])
-def test_kill_during_update(days, tmp_path, op) -> None:
+@pytest.mark.parametrize("op, mode", [("add", "copy"), ("retract", "copy"),
+                                      ("add", "transaction")])
+def test_kill_during_update(days, tmp_path, op, mode) -> None:
+    """``copy``: the update works on a copy of the database file renamed over it at the end;
+    ``transaction``: a file above GC_STORE_COPY_LIMIT is updated in one DuckDB transaction."""
+    env = {**os.environ, **({"GC_STORE_COPY_LIMIT": "0"} if mode == "transaction" else {})}
     parties, (d1, d2, d3) = days
     path = tmp_path / "store"
     with gc.Store.create(path, rules=RULES, params=PARAMS, threads=1) as s:
@@ -64,9 +68,12 @@ def test_kill_during_update(days, tmp_path, op) -> None:
     states = {"before": _scratch(before), "after": _scratch(after)}
     killed = 0
     for delay in (0.3, 0.8, 1.5):
-        if _kill_during(path, op, file, delay):
+        if _kill_during(path, op, file, delay, env):
             killed += 1
+        with gc.Store.open(path, read_only=True) as s:  # a reader ignores a dead update's copy
+            assert store_facts(s)[0] in (states["before"], states["after"]), delay
         with gc.Store.open(path, threads=1) as s:
+            assert not (path / "store.duckdb.next").exists()  # the writer removed it
             got = store_facts(s)[0]
             assert got in (states["before"], states["after"]), delay
             if got == states["after"]:  # finished (or committed just before the kill)
@@ -92,6 +99,24 @@ def test_second_writer_waits_or_is_refused(tmp_path) -> None:
         with gc.Store.open(path, timeout=30) as s:  # waits for the holder to finish
             assert time.monotonic() - t0 > 0.2
             assert s.info()["facts"] == 0
+
+
+def test_readers_and_the_writer_do_not_wait_for_each_other(tmp_path) -> None:
+    """Between updates a writer keeps the file open read-only, and an update works on a copy:
+    a reader in another process opens the store while the writer has it, and sees each
+    update once it is done."""
+    path = tmp_path / "store"
+    reader = ("import sys, graphcrime as gc\n"
+              "with gc.Store.open(sys.argv[1], read_only=True) as r: print(len(r))")
+    (tmp_path / "a.nt").write_text("<http://e/a> <http://e/p> <http://e/b> .\n")
+    (tmp_path / "b.nt").write_text("<http://e/b> <http://e/p> <http://e/c> .\n")
+    with gc.Store.create(path) as s:
+        for n, f in enumerate(("a.nt", "b.nt"), 1):
+            s.add(tmp_path / f)
+            out = subprocess.run([sys.executable, "-c", reader, str(path)], text=True,
+                                 capture_output=True, timeout=120)
+            assert out.returncode == 0, out.stderr
+            assert out.stdout.strip() == str(n)
 
 
 def test_reader_and_read_only(tmp_path) -> None:

@@ -49,7 +49,12 @@ PATH = {_t("a", i, i + 1) for i in range(10)}
 
 
 @pytest.mark.parametrize("rules", [NEGATED, RECURSIVE], ids=["negated", "recursive"])
-def test_most_of_a_stratum_lost_and_found_again(tmp_path: Path, rules: str) -> None:
+@pytest.mark.parametrize("limit", [None, "0"], ids=["copy", "transaction"])
+def test_most_of_a_stratum_lost_and_found_again(tmp_path: Path, rules: str, limit: str | None,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Updates on a copy of the database file, and (GC_STORE_COPY_LIMIT 0) in a transaction."""
+    if limit is not None:
+        monkeypatch.setenv("GC_STORE_COPY_LIMIT", limit)
     blocked = {_t("c", i, i + 1) for i in range(1, 10)}  # 9 of b's 10 facts go
     _run(tmp_path, rules, [("add", PATH), ("add", blocked), ("retract", blocked),
                            ("add", {_t("c", 0, 1)}), ("retract", PATH)])
