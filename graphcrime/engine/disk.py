@@ -83,7 +83,8 @@ def _copy_file(src: Path, dst: Path) -> None:
             left -= n
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """``fsync`` a file or folder (Linux allows both through a read-only descriptor)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -286,9 +287,9 @@ class DiskStore:
             out = work()
             facts.con.execute("CHECKPOINT gc")
             facts.reattach(None)
-            _fsync(copy)
+            fsync(copy)
             os.replace(copy, live)
-            _fsync(self.folder)
+            fsync(self.folder)
         except BaseException:
             with contextlib.suppress(duckdb.Error):
                 facts.reattach(None)

@@ -20,6 +20,7 @@ import os
 import shutil
 from pathlib import Path
 
+from graphcrime.engine.disk import fsync
 from graphcrime.errors import GraphcrimeError
 from graphcrime.runner.jobid import allocate
 
@@ -121,10 +122,10 @@ class JobFolder:
         for leftover in self.tmp.glob(".*.part"):
             leftover.unlink()
         for path in [*self.tmp.rglob("*"), self.tmp]:
-            _fsync(path)
+            fsync(path)
         os.rename(self.tmp, self.final)
         try:
-            _fsync(self.root)
+            fsync(self.root)
         except OSError:  # published already: a failed flush of the rename must not undo it
             pass
         return self.final
@@ -137,12 +138,3 @@ class JobFolder:
         except OSError:
             pass
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def _fsync(path: Path) -> None:
-    """``fsync`` a file or folder (Linux allows both through a read-only descriptor)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
