@@ -263,7 +263,8 @@ def run(size: str, timeout: float, big: bool, memory: str, daily: bool = False
             ratio = d["wall"] / m["wall"]
             lines.append(row(f"10M on disk, memory {BIG_MEMORY}", d, f"{ratio:.2f}x",
                              f"<= 2x, peak <= 5 GB: {verdict(ratio <= 2 and d['rss'] <= 5e9)}; "
-                             f"counts {'agree' if same(d, m) else 'DISAGREE'}"))
+                             f"counts {'agree' if same(d, m) else 'DISAGREE'}; CPU s "
+                             f"{d['cpu']:.0f} vs {m['cpu']:.0f} ({d['cpu'] / m['cpu']:.2f}x)"))
         else:
             lines.append(row(f"10M on disk, memory {BIG_MEMORY}", d))
     lines.append(f"every step under memory_limit {memory} (DuckDB spills beyond it); "
