@@ -72,6 +72,9 @@ class Context:
     #: relations of versions that are not round conditions (an update's deleted rows):
     #: ``relation(table, version)`` gives SQL with the table's columns, or None
     relation: Callable[[str, str], str | None] | None = None
+    #: tables holding the rows of a (table, version) for the current round (an update's
+    #: few new facts, so that DuckDB plans the join from their real number)
+    materialised: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def version_sql(self, version: str, k: int | None = None) -> str:
         """The row condition of a table version in round ``k`` (default: the current round;
@@ -197,6 +200,9 @@ class BodyPlan:
             rel = self.ctx.relation(table, version)
             assert rel is not None, (table, version)
             return rel
+        held = self.ctx.materialised.get((table, version))
+        if held is not None:
+            return held
         cond = self.ctx.version_sql(version)
         return f"(SELECT * FROM {table} WHERE {cond})" if cond else table
 
