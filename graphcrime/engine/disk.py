@@ -32,6 +32,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -74,8 +75,6 @@ def _copy_file(src: Path, dst: Path) -> None:
             try:
                 n = os.copy_file_range(a.fileno(), b.fileno(), min(left, 1 << 30))
             except OSError:  # not supported here: a plain copy of the rest
-                import shutil
-
                 shutil.copyfileobj(a, b, 16 << 20)
                 return
             if n == 0:
