@@ -30,6 +30,7 @@ from graphcrime.compile.analysis import keys_overlap, merge_recursive, pred_key
 from graphcrime.compile.checks import expr_vars
 from graphcrime.compile.stratify import stratify
 from graphcrime.db import first_row, scalar
+from graphcrime.engine.latebind import distinct_binds, single_input_binds
 from graphcrime.engine.plan import (
     Binding,
     BodyPlan,
@@ -433,14 +434,27 @@ class Evaluator(StratumLoop):
                     names: list[str], unchecked_nt: bool = False) -> dict[str, str]:
         """Replace temp table ``table`` (columns ``v_<first>``) by its rows with the late
         BINDs computed (columns ``v_<names>``); returns the columns' kinds. ``unchecked_nt``:
-        computed terms are not checked against the dictionary (they are interned next)."""
+        computed terms are not checked against the dictionary (they are interned next), and
+        a BIND of one variable is computed per distinct value (:mod:`.latebind`)."""
         plan = BodyPlan(self.ctx, froms=[f"{table} AS b"],
                         env={v: Binding(id=f"b.v_{v}") for v in first})
-        plan.body(tuple(rule.body[i] for i in sorted(late)))
+        small: dict[int, str] = {}
+        if unchecked_nt:
+            small = distinct_binds(self.con, self.ctx, table, rule.body,
+                                   single_input_binds(rule.body, late, set(first)),
+                                   lambda i: f"_lb{i}")
+        for i, var in small.items():
+            target = rule.body[i].var.name  # type: ignore[union-attr]
+            plan.froms.append(f"_lb{i} AS lb{i}")
+            plan.where.append(f"lb{i}.v_{var} = b.v_{var}")
+            plan.env[target] = Binding(id=f"lb{i}.v_{target}")
+        plan.body(tuple(rule.body[i] for i in sorted(late) if i not in small))
         cols, kinds = plan.output(names)
         unchecked = frozenset(n for n in names if unchecked_nt and kinds[n] == "nt")
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
                          + plan.sql_select(cols, unchecked=unchecked))
+        for i in small:
+            self.con.execute(f"DROP TABLE _lb{i}")
         return kinds
 
     def _col(self, t: object) -> str:
