@@ -24,7 +24,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference  # noqa: E402
 
-STATS: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0])
+STATS: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
 LAST: dict[tuple[str, str], str] = {}  # the last full text of each group
 STAGE = ["setup"]
 EXPLAIN: list[Any] = [None, 0]  # a statement text to analyse, and at which occurrence
@@ -43,12 +43,13 @@ class _Timed:
             if EXPLAIN[1] == 0:  # the query part of the statement, analysed (it runs twice)
                 plan = self._con.execute("EXPLAIN ANALYZE " + sql.split(" AS ", 1)[1]).fetchall()
                 print(plan[0][1], file=sys.stderr)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = self._con.execute(sql, *args, **kw)
         key = (STAGE[0], _NUM.sub("N", " ".join(sql.split()))[:160])
         s = STATS[key]
         s[0] += 1
         s[1] += time.perf_counter() - t
+        s[2] += time.process_time() - c
         LAST[key] = sql
         return out
 
@@ -73,7 +74,7 @@ def main() -> None:
     import graphcrime as gc
 
     store = gc.Store(memory_limit=args.memory) if args.memory else gc.Store()
-    secs = {}
+    secs, cpu = {}, {}
     for stage, fn in (("load", lambda: store.load([str(p) for p in paths])),
                       ("reason", lambda: store.reason([str(r) for r in reference.RULES],
                                                       params=reference.PARAMS)),
@@ -81,19 +82,21 @@ def main() -> None:
                           Path(tempfile.mkdtemp()) / (q.stem + ".nt"))
                           for q in reference.QUERIES])):
         STAGE[0] = stage
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
         secs[stage] = time.perf_counter() - t
-    print({k: round(v, 2) for k, v in secs.items()})
+        cpu[stage] = time.process_time() - c
+    print("wall", {k: round(v, 2) for k, v in secs.items()})
+    print("cpu ", {k: round(v, 2) for k, v in cpu.items()})
     for stage in secs:
-        rows = sorted(((v[1], v[0], k[1]) for k, v in STATS.items() if k[0] == stage),
+        rows = sorted(((v[1], v[2], v[0], k[1]) for k, v in STATS.items() if k[0] == stage),
                       reverse=True)
         total = sum(r[0] for r in rows)
-        print(f"\n== {stage}: {secs[stage]:.2f} s wall, {total:.2f} s in {sum(r[1] for r in rows)}"
-              f" statements")
-        for t, n, sql in rows[:args.top]:
-            print(f"{t:7.2f} {n:5d}  {sql}")
-        for _, _, sql in rows[:args.show]:
+        print(f"\n== {stage}: {secs[stage]:.2f} s wall ({cpu[stage]:.2f} CPU), {total:.2f} s in "
+              f"{sum(r[2] for r in rows)} statements (wall, CPU s, count, statement)")
+        for t, c, n, sql in rows[:args.top]:
+            print(f"{t:7.2f} {c:7.2f} {n:5d}  {sql}")
+        for _, _, _, sql in rows[:args.show]:
             print("\n" + LAST[(stage, sql)])
 
 

@@ -5,9 +5,9 @@ its expression reads a single variable that the rows carry as a term id (``?leng
 its value depends on that id alone: computing it per row repeats the same work (a join
 with ``terms``, the numeric type of the value, building and hashing the result's string)
 for every row of the few distinct inputs. :func:`distinct_binds` computes such a BIND over
-the distinct ids only, interns the results, and leaves a table ``(v_<in>, v_<out>)`` of
-term ids that the rows join with: a failed BIND has no row there, so its rows drop, as they
-do when the value is computed per row.
+the distinct ids only, into a table ``(v_<in> id, v_<out> nt)`` that the evaluator interns
+with the other computed terms and joins the rows with: a failed BIND's nt is NULL and has
+no id, so its rows drop, as they do when the value is computed per row.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from graphcrime.compile.checks import expr_vars
 from graphcrime.engine.plan import Binding, BodyPlan, Context
 from graphcrime.lang.ast import Bind, BodyLiteral
-from graphcrime.rdf.dictionary import intern
 
 
 def single_input_binds(body: tuple[BodyLiteral, ...], late: Iterable[int],
@@ -47,10 +46,10 @@ def single_input_binds(body: tuple[BodyLiteral, ...], late: Iterable[int],
 def distinct_binds(con, ctx: Context, table: str, body: tuple[BodyLiteral, ...],
                    binds: dict[int, str], tag: Callable[[int], str]) -> dict[int, str]:
     """For each BIND ``i`` of ``binds`` (index -> its input variable), make the temp table
-    ``tag(i)`` of ``(v_<input>, v_<target>)`` ids over the distinct inputs in ``table``
-    (their computed terms interned). Returns the BINDs whose value is a computed term; the
-    others (a BIND whose value is a stored term already, such as ``BIND(?x AS ?y)``) are
-    left to the caller's per-row plan."""
+    ``tag(i)`` of ``(v_<input> id, v_<target> nt)`` over the distinct inputs in ``table``
+    (the nt NULL where the BIND fails; the caller interns them). Returns the BINDs whose
+    value is a computed term; the others (a BIND whose value is a stored term already,
+    such as ``BIND(?x AS ?y)``) are left to the caller's per-row plan."""
     done: dict[int, str] = {}
     for i, var in binds.items():
         lit = body[i]
@@ -62,13 +61,8 @@ def distinct_binds(con, ctx: Context, table: str, body: tuple[BodyLiteral, ...],
         cols, kinds = plan.output([var, target])
         if kinds[target] != "nt":
             continue
-        out = tag(i)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS "
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {tag(i)} AS "
                     + plan.sql_select(cols, unchecked=frozenset({target})))
-        intern(con, out, f"v_{target}", into="_lbm")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT l.v_{var}, m.id AS "
-                    f"v_{target} FROM {out} l JOIN _lbm m ON m.nt = l.v_{target}")
-        con.execute("DROP TABLE _lbm")
         done[i] = var
     return done
 

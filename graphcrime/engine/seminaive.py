@@ -398,22 +398,29 @@ class Evaluator(StratumLoop):
                              + " UNION ALL ".join(selects) + ")")
         if not n:
             return 0
+        maps: dict[str, tuple[str, str]] = {}
         if late:
             # a failed BIND gives a NULL nt, which interning skips and its join below drops
-            kinds = self._apply_late("_rb", rule, late, first, names, unchecked_nt=True)
-        computed = [n for n in names if kinds.get(n) == "nt"]
-        if computed:
-            # one interning for all computed columns; each row's nt is in the map, and when no
-            # two of its nts share a hash, the hash alone finds it (no string comparison)
-            intern(self.con, "_rb", [f"v_{n}" for n in computed], into="_m")
+            kinds, maps = self._apply_late("_rb", rule, late, first, names, per_value=True)
+        computed = [n for n in names if kinds.get(n) == "nt" and n not in maps]
+        if computed or maps:
+            # one interning for all computed columns (per row and per value); each nt is in
+            # the map, and when no two of its nts share a hash, the hash alone finds it (no
+            # string comparison)
+            rel = " UNION ALL ".join([f"SELECT v_{n} AS nt FROM _rb" for n in computed] + [
+                f"SELECT v_{n} AS nt FROM {t}" for n, (t, _) in maps.items()])
+            intern(self.con, rel, "nt", into="_m")
             unique = scalar(self.con, "SELECT count(DISTINCT h) = count(*) FROM _m")
-            joins = " ".join(f"JOIN _m m_{n} ON " + (f"m_{n}.h = hash(_rb.v_{n})" if unique
-                                                      else f"m_{n}.nt = _rb.v_{n}")
-                             for n in computed)
-            sel = ", ".join(f"m_{n}.id AS v_{n}" if n in computed else f"_rb.v_{n}"
-                            for n in names)
+            on = {n: f"_rb.v_{n}" for n in computed} | {n: f"l_{n}.v_{n}" for n in maps}
+            joins = " ".join(f"JOIN {t} l_{n} ON l_{n}.v_{v} = _rb.v_{v}"
+                             for n, (t, v) in maps.items())
+            joins += " " + " ".join(f"JOIN _m m_{n} ON " + (f"m_{n}.h = hash({c})" if unique
+                                                             else f"m_{n}.nt = {c}")
+                                    for n, c in on.items())
+            sel = ", ".join(f"m_{n}.id AS v_{n}" if n in on else f"_rb.v_{n}" for n in names)
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE _rb AS SELECT {sel} FROM _rb {joins}")
-            self.con.execute("DROP TABLE _m")
+            for t in ["_m"] + [t for t, _ in maps.values()]:
+                self.con.execute(f"DROP TABLE {t}")
         added = sum(self._insert_head(atom) for atom in rule.head)
         self.con.execute("DROP TABLE IF EXISTS _rb")
         return added
@@ -431,31 +438,32 @@ class Evaluator(StratumLoop):
         return late, sorted((set(names) | inputs) - outs), inputs
 
     def _apply_late(self, table: str, rule: Rule, late: frozenset[int], first: list[str],
-                    names: list[str], unchecked_nt: bool = False) -> dict[str, str]:
+                    names: list[str], per_value: bool = False
+                    ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
         """Replace temp table ``table`` (columns ``v_<first>``) by its rows with the late
-        BINDs computed (columns ``v_<names>``); returns the columns' kinds. ``unchecked_nt``:
-        computed terms are not checked against the dictionary (they are interned next), and
-        a BIND of one variable is computed per distinct value (:mod:`.latebind`)."""
+        BINDs computed (columns ``v_<names>``); returns the columns' kinds, and the BINDs
+        computed per value (``per_value``, see :mod:`.latebind`): target -> (table of
+        ``v_<input>, v_<target>`` nts, input), whose rows keep ``v_<input>`` instead. With
+        ``per_value`` computed terms are not checked against the dictionary: the caller
+        interns them (a failed BIND is a NULL nt)."""
         plan = BodyPlan(self.ctx, froms=[f"{table} AS b"],
                         env={v: Binding(id=f"b.v_{v}") for v in first})
+        maps: dict[str, tuple[str, str]] = {}
         small: dict[int, str] = {}
-        if unchecked_nt:
+        if per_value:
             small = distinct_binds(self.con, self.ctx, table, rule.body,
                                    single_input_binds(rule.body, late, set(first)),
                                    lambda i: f"_lb{i}")
-        for i, var in small.items():
-            target = rule.body[i].var.name  # type: ignore[union-attr]
-            plan.froms.append(f"_lb{i} AS lb{i}")
-            plan.where.append(f"lb{i}.v_{var} = b.v_{var}")
-            plan.env[target] = Binding(id=f"lb{i}.v_{target}")
+            maps = {rule.body[i].var.name: (f"_lb{i}", v)  # type: ignore[union-attr]
+                    for i, v in small.items()}
         plan.body(tuple(rule.body[i] for i in sorted(late) if i not in small))
-        cols, kinds = plan.output(names)
-        unchecked = frozenset(n for n in names if unchecked_nt and kinds[n] == "nt")
+        outs = [n for n in names if n not in maps] + sorted({v for _, v in maps.values()}
+                                                            - set(names))
+        cols, kinds = plan.output(outs)
+        unchecked = frozenset(n for n in outs if per_value and kinds[n] == "nt")
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
                          + plan.sql_select(cols, unchecked=unchecked))
-        for i in small:
-            self.con.execute(f"DROP TABLE _lb{i}")
-        return kinds
+        return kinds | dict.fromkeys(maps, "nt"), maps
 
     def _col(self, t: object) -> str:
         return f"v_{t.name}" if isinstance(t, Var) else str(self._const_id(term_nt(t)))  # type: ignore[arg-type]
