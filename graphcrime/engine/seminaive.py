@@ -368,6 +368,7 @@ class Evaluator(StratumLoop):
         #: (table, round) -> whether the first column is distinct over that round's rows
         self._unique_rounds: dict[tuple[str, int], bool] = {}
         self._inserts: dict[tuple[str, int], int] = {}  # inserts into (table, round)
+        self._iri_cols: set[str] = set()  # see _apply_late
 
     # -- one rule -------------------------------------------------------------------------
     def run_rule(self, rule: Rule, variants: list[dict[int, str]],
@@ -399,6 +400,7 @@ class Evaluator(StratumLoop):
         if not n:
             return 0
         maps: dict[str, tuple[str, str]] = {}
+        self._iri_cols = set()
         if late:
             # a failed BIND gives a NULL nt, which interning skips and its join below drops
             kinds, maps = self._apply_late("_rb", rule, late, first, names, per_value=True)
@@ -409,7 +411,12 @@ class Evaluator(StratumLoop):
             # string comparison)
             rel = " UNION ALL ".join([f"SELECT v_{n} AS nt FROM _rb" for n in computed] + [
                 f"SELECT v_{n} AS nt FROM {t}" for n, (t, _) in maps.items()])
-            intern(self.con, rel, "nt", into="_m")
+            # the kinds and datatypes of the new terms, read where they can vary
+            typed = " UNION ALL ".join(
+                [f"SELECT v_{n} AS nt FROM _rb" for n in computed if n not in self._iri_cols]
+                + [f"SELECT v_{n} AS nt FROM {t}" for n, (t, _) in maps.items()]
+                + ["SELECT NULL::VARCHAR AS nt"])
+            intern(self.con, rel, "nt", into="_m", typed=typed)
             unique = scalar(self.con, "SELECT count(DISTINCT h) = count(*) FROM _m")
             on = {n: f"_rb.v_{n}" for n in computed} | {n: f"l_{n}.v_{n}" for n in maps}
             joins = " ".join(f"JOIN {t} l_{n} ON l_{n}.v_{v} = _rb.v_{v}"
@@ -460,6 +467,9 @@ class Evaluator(StratumLoop):
         outs = [n for n in names if n not in maps] + sorted({v for _, v in maps.values()}
                                                             - set(names))
         cols, kinds = plan.output(outs)
+        # computed columns that are IRIs whatever the row (IRI(...) of a string)
+        self._iri_cols = {n for n in outs if kinds[n] == "nt" and plan.env[n].val is not None
+                          and plan.env[n].val.static == "iri"}  # type: ignore[union-attr]
         unchecked = frozenset(n for n in outs if per_value and kinds[n] == "nt")
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
                          + plan.sql_select(cols, unchecked=unchecked))

@@ -74,3 +74,18 @@ def test_value_that_is_a_stored_term() -> None:
         """, facts)
     assert (_iri("a"), _iri("plus"), _lit("2", "integer")) in derived
     assert (_iri("b"), _iri("same"), _lit("2", "integer")) in derived
+
+
+def test_minted_iris_beside_computed_literals() -> None:
+    """A rule that mints IRIs and computes literals per row (two inputs): the new terms'
+    kinds and datatypes are read from the literal columns only, so every new literal must
+    still be stored with its typed value (the FILTER of the next rule reads it)."""
+    facts = {(_iri(f"a{i}"), _iri("p"), _iri(f"bb{i % 3}")) for i in range(12)}
+    derived = _run("""
+        [?c, :of, ?a], [?c, :len, ?n] :- [?a, :p, ?b],
+            BIND(IRI(CONCAT("http://e/c_", MD5(CONCAT(STR(?a), STR(?b))))) AS ?c),
+            BIND(STRLEN(CONCAT(STR(?a), STR(?b))) AS ?n) .
+        [?c, :long, :yes] :- [?c, :len, ?n], FILTER(?n > 23) .
+        """, facts)
+    assert len({s for s, p, _ in derived if p == _iri("len")}) == 12
+    assert len({s for s, p, _ in derived if p == _iri("long")}) == 2
