@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import sys
 import tempfile
 import time
@@ -74,7 +75,7 @@ def main() -> None:
     import graphcrime as gc
 
     store = gc.Store(memory_limit=args.memory) if args.memory else gc.Store()
-    secs, cpu = {}, {}
+    secs, cpu, rss = {}, {}, {}
     for stage, fn in (("load", lambda: store.load([str(p) for p in paths])),
                       ("reason", lambda: store.reason([str(r) for r in reference.RULES],
                                                       params=reference.PARAMS)),
@@ -86,8 +87,10 @@ def main() -> None:
         fn()
         secs[stage] = time.perf_counter() - t
         cpu[stage] = time.process_time() - c
+        rss[stage] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("wall", {k: round(v, 2) for k, v in secs.items()})
     print("cpu ", {k: round(v, 2) for k, v in cpu.items()})
+    print("peak RSS MB after", {k: round(v) for k, v in rss.items()})
     for stage in secs:
         rows = sorted(((v[1], v[2], v[0], k[1]) for k, v in STATS.items() if k[0] == stage),
                       reverse=True)
