@@ -39,10 +39,12 @@ class _Timed:
         self._con = con
 
     def execute(self, sql: str, *args: Any, **kw: Any) -> Any:
-        if EXPLAIN[0] and EXPLAIN[0] in sql and sql.startswith("CREATE OR REPLACE TEMP TABLE"):
+        if EXPLAIN[0] and EXPLAIN[0] in sql and sql.startswith(("CREATE", "INSERT")):
             EXPLAIN[1] -= 1
             if EXPLAIN[1] == 0:  # the query part of the statement, analysed (it runs twice)
-                plan = self._con.execute("EXPLAIN ANALYZE " + sql.split(" AS ", 1)[1]).fetchall()
+                query = (sql.split(" AS ", 1)[1] if sql.startswith("CREATE")
+                         else sql[sql.index(" SELECT ") + 1:])
+                plan = self._con.execute("EXPLAIN ANALYZE " + query).fetchall()
                 print(plan[0][1], file=sys.stderr)
         t, c = time.perf_counter(), time.process_time()
         out = self._con.execute(sql, *args, **kw)
@@ -64,7 +66,7 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--show", type=int, default=0, help="print the full SQL of the top N")
     ap.add_argument("--explain", nargs=2, metavar=("TEXT", "NTH"),
-                    help="print EXPLAIN ANALYZE of the NTH CREATE TABLE statement with TEXT")
+                    help="print EXPLAIN ANALYZE of the NTH CREATE/INSERT statement with TEXT")
     ap.add_argument("--memory", default=None, help="the store's memory budget (e.g. 4Gi)")
     args = ap.parse_args()
     if args.explain:
