@@ -102,6 +102,14 @@ class StratumLoop:
             self._consts[nt] = self.store.intern([nt])[0]
         return self._consts[nt]
 
+    def _preload_consts(self, rules: list[Rule]) -> None:
+        """The ids of every constant term of ``rules``' atoms, interned in one batch (one
+        dictionary lookup instead of one per constant)."""
+        nts = sorted({term_nt(t) for rule in rules for t in _atom_terms(rule)
+                      if not isinstance(t, Var)} - self._consts.keys())
+        if nts:
+            self._consts.update(zip(nts, self.store.intern(nts), strict=True))
+
     def _table_of(self, atom: object) -> str:
         """The table an atom reads ("*" for a variable predicate: any table)."""
         return table_of(self.store, self._const_id, atom)
@@ -205,8 +213,10 @@ class StratumLoop:
             timer = threading.Timer(max(timeout_seconds - (time.monotonic() - t0), 0.001), stop)
             timer.daemon = True
             timer.start()
+        strata = tuple(merge_recursive(tuple(strata)) if self.merge_strata else strata)
+        self._preload_consts([rule for stratum in strata for rule in stratum.rules])
         try:
-            for stratum in merge_recursive(tuple(strata)) if self.merge_strata else strata:
+            for stratum in strata:
                 self.run_stratum(stratum.rules, stratum.heads, stratum.recursive)
                 self.report.strata += 1
         except Exception as err:
@@ -784,6 +794,23 @@ def _split(versions: dict[int, str], joined: tuple[Joined, ...]) -> list[dict[in
     out = [{**versions, **{a: "pre" for a in parts}}]
     for p, a in enumerate(parts):
         out.append({**versions, **{b: "pre" for b in parts[:p]}, a: versions[a] + "_in"})
+    return out
+
+
+def _atom_terms(rule: Rule) -> list[Any]:
+    """The terms of every atom of ``rule`` (heads, body, NOTs and aggregate bodies)."""
+    out: list[Any] = []
+    lits: list[Any] = list(rule.head) + list(rule.body)
+    while lits:
+        lit = lits.pop()
+        if isinstance(lit, TripleAtom):
+            out += [lit.s, lit.p, lit.o]
+        elif isinstance(lit, TupleAtom):
+            out += list(lit.args)
+        elif isinstance(lit, Negation):
+            lits += list(lit.atoms)
+        elif isinstance(lit, Aggregate):
+            lits += list(lit.body)
     return out
 
 
