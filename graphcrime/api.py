@@ -171,7 +171,7 @@ class Store(Reasoning):
         files = expand(_flatten(paths))
         t0 = time.perf_counter()
         added = self._facts.all_or_nothing(lambda: self._load_files(files))
-        self._facts.pack()
+        self._facts.pack(settled=True)
         self.input_facts += added
         return {"triples": added, "files": len(files),
                 "seconds": round(self._timed("load", t0), 3)}

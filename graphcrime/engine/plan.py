@@ -398,7 +398,18 @@ def joined_sql(ctx: Context, body: tuple[BodyLiteral, ...], atoms: frozenset[int
                pre: frozenset[int] = frozenset(), version: str = "all") -> str:
     """SQL of the distinct rows of the join of ``atoms`` (indexes into ``body``) projected on
     ``names``, with the typed value columns of the ``valued`` names (for :class:`Joined`);
-    the atoms in ``pre`` read their rows from before the stratum, the others ``version``."""
+    the atoms in ``pre`` read their rows from before the stratum, the others ``version``.
+    When ``names`` keeps every variable of the atoms, the rows are distinct without a
+    DISTINCT: stored rows are sets, so two combinations of atom rows differ in some value.
+
+    >>> from graphcrime.lang.parser import parse_program
+    >>> r = parse_program("@prefix : <http://e/> . [?x, :r, ?z] :- [?x, :p, ?y], [?y, :q, ?z] ."
+    ...                   ).rules[0]
+    >>> ctx = Context(lambda p: f"p_{p}", dict, None, lambda nt: len(nt))
+    >>> [joined_sql(ctx, r.body, frozenset({0, 1}), n, frozenset())[:15] for n in (("x", "y", "z"),
+    ...                                                                           ("x", "z"))]
+    ['SELECT a1.s AS ', 'SELECT DISTINCT']
+    """
     plan = BodyPlan(ctx)
     for i in sorted(atoms):
         plan.atom(body[i], "pre" if i in pre else version)  # type: ignore[arg-type]
@@ -407,7 +418,8 @@ def joined_sql(ctx: Context, body: tuple[BodyLiteral, ...], atoms: frozenset[int
         v = plan.value(n)
         assert v is not None
         cols += [f"{v.nt()} AS {n}__nt"] + [f"{getattr(v, f)} AS {n}__{f}" for f in _FIELDS]
-    return plan.sql_select(cols or ["1 AS one_"], distinct=True)
+    every = set().union(*(literal_vars(body[i]) for i in atoms))
+    return plan.sql_select(cols or ["1 AS one_"], distinct=not every <= set(names))
 
 
 def constant_columns(con, table: str, valued: frozenset[str],

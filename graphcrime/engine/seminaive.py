@@ -30,6 +30,7 @@ from graphcrime.compile.analysis import keys_overlap, merge_recursive, pred_key
 from graphcrime.compile.checks import expr_vars
 from graphcrime.compile.stratify import stratify
 from graphcrime.db import first_row, scalar
+from graphcrime.engine.latebind import distinct_binds, single_input_binds
 from graphcrime.engine.plan import (
     Binding,
     BodyPlan,
@@ -100,6 +101,14 @@ class StratumLoop:
         if nt not in self._consts:
             self._consts[nt] = self.store.intern([nt])[0]
         return self._consts[nt]
+
+    def _preload_consts(self, rules: list[Rule]) -> None:
+        """The ids of every constant term of ``rules``' atoms, interned in one batch (one
+        dictionary lookup instead of one per constant)."""
+        nts = sorted({term_nt(t) for rule in rules for t in _atom_terms(rule)
+                      if not isinstance(t, Var)} - self._consts.keys())
+        if nts:
+            self._consts.update(zip(nts, self.store.intern(nts), strict=True))
 
     def _table_of(self, atom: object) -> str:
         """The table an atom reads ("*" for a variable predicate: any table)."""
@@ -204,8 +213,10 @@ class StratumLoop:
             timer = threading.Timer(max(timeout_seconds - (time.monotonic() - t0), 0.001), stop)
             timer.daemon = True
             timer.start()
+        strata = tuple(merge_recursive(tuple(strata)) if self.merge_strata else strata)
+        self._preload_consts([rule for stratum in strata for rule in stratum.rules])
         try:
-            for stratum in merge_recursive(tuple(strata)) if self.merge_strata else strata:
+            for stratum in strata:
                 self.run_stratum(stratum.rules, stratum.heads, stratum.recursive)
                 self.report.strata += 1
         except Exception as err:
@@ -367,6 +378,7 @@ class Evaluator(StratumLoop):
         #: (table, round) -> whether the first column is distinct over that round's rows
         self._unique_rounds: dict[tuple[str, int], bool] = {}
         self._inserts: dict[tuple[str, int], int] = {}  # inserts into (table, round)
+        self._iri_cols: set[str] = set()  # see _apply_late
 
     # -- one rule -------------------------------------------------------------------------
     def run_rule(self, rule: Rule, variants: list[dict[int, str]],
@@ -397,22 +409,35 @@ class Evaluator(StratumLoop):
                              + " UNION ALL ".join(selects) + ")")
         if not n:
             return 0
+        maps: dict[str, tuple[str, str]] = {}
+        self._iri_cols = set()
         if late:
             # a failed BIND gives a NULL nt, which interning skips and its join below drops
-            kinds = self._apply_late("_rb", rule, late, first, names, unchecked_nt=True)
-        computed = [n for n in names if kinds.get(n) == "nt"]
-        if computed:
-            # one interning for all computed columns; each row's nt is in the map, and when no
-            # two of its nts share a hash, the hash alone finds it (no string comparison)
-            intern(self.con, "_rb", [f"v_{n}" for n in computed], into="_m")
+            kinds, maps = self._apply_late("_rb", rule, late, first, names, per_value=True)
+        computed = [n for n in names if kinds.get(n) == "nt" and n not in maps]
+        if computed or maps:
+            # one interning for all computed columns (per row and per value); each nt is in
+            # the map, and when no two of its nts share a hash, the hash alone finds it (no
+            # string comparison)
+            rel = " UNION ALL ".join([f"SELECT v_{n} AS nt FROM _rb" for n in computed] + [
+                f"SELECT v_{n} AS nt FROM {t}" for n, (t, _) in maps.items()])
+            # the kinds and datatypes of the new terms, read where they can vary
+            typed = " UNION ALL ".join(
+                [f"SELECT v_{n} AS nt FROM _rb" for n in computed if n not in self._iri_cols]
+                + [f"SELECT v_{n} AS nt FROM {t}" for n, (t, _) in maps.items()]
+                + ["SELECT NULL::VARCHAR AS nt"])
+            intern(self.con, rel, "nt", into="_m", typed=typed)
             unique = scalar(self.con, "SELECT count(DISTINCT h) = count(*) FROM _m")
-            joins = " ".join(f"JOIN _m m_{n} ON " + (f"m_{n}.h = hash(_rb.v_{n})" if unique
-                                                      else f"m_{n}.nt = _rb.v_{n}")
-                             for n in computed)
-            sel = ", ".join(f"m_{n}.id AS v_{n}" if n in computed else f"_rb.v_{n}"
-                            for n in names)
+            on = {n: f"_rb.v_{n}" for n in computed} | {n: f"l_{n}.v_{n}" for n in maps}
+            joins = " ".join(f"JOIN {t} l_{n} ON l_{n}.v_{v} = _rb.v_{v}"
+                             for n, (t, v) in maps.items())
+            joins += " " + " ".join(f"JOIN _m m_{n} ON " + (f"m_{n}.h = hash({c})" if unique
+                                                             else f"m_{n}.nt = {c}")
+                                    for n, c in on.items())
+            sel = ", ".join(f"m_{n}.id AS v_{n}" if n in on else f"_rb.v_{n}" for n in names)
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE _rb AS SELECT {sel} FROM _rb {joins}")
-            self.con.execute("DROP TABLE _m")
+            for t in ["_m"] + [t for t, _ in maps.values()]:
+                self.con.execute(f"DROP TABLE {t}")
         added = sum(self._insert_head(atom) for atom in rule.head)
         self.con.execute("DROP TABLE IF EXISTS _rb")
         return added
@@ -430,18 +455,35 @@ class Evaluator(StratumLoop):
         return late, sorted((set(names) | inputs) - outs), inputs
 
     def _apply_late(self, table: str, rule: Rule, late: frozenset[int], first: list[str],
-                    names: list[str], unchecked_nt: bool = False) -> dict[str, str]:
+                    names: list[str], per_value: bool = False
+                    ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
         """Replace temp table ``table`` (columns ``v_<first>``) by its rows with the late
-        BINDs computed (columns ``v_<names>``); returns the columns' kinds. ``unchecked_nt``:
-        computed terms are not checked against the dictionary (they are interned next)."""
+        BINDs computed (columns ``v_<names>``); returns the columns' kinds, and the BINDs
+        computed per value (``per_value``, see :mod:`.latebind`): target -> (table of
+        ``v_<input>, v_<target>`` nts, input), whose rows keep ``v_<input>`` instead. With
+        ``per_value`` computed terms are not checked against the dictionary: the caller
+        interns them (a failed BIND is a NULL nt)."""
         plan = BodyPlan(self.ctx, froms=[f"{table} AS b"],
                         env={v: Binding(id=f"b.v_{v}") for v in first})
-        plan.body(tuple(rule.body[i] for i in sorted(late)))
-        cols, kinds = plan.output(names)
-        unchecked = frozenset(n for n in names if unchecked_nt and kinds[n] == "nt")
+        maps: dict[str, tuple[str, str]] = {}
+        small: dict[int, str] = {}
+        if per_value:
+            small = distinct_binds(self.con, self.ctx, table, rule.body,
+                                   single_input_binds(rule.body, late, set(first)),
+                                   lambda i: f"_lb{i}")
+            maps = {rule.body[i].var.name: (f"_lb{i}", v)  # type: ignore[union-attr]
+                    for i, v in small.items()}
+        plan.body(tuple(rule.body[i] for i in sorted(late) if i not in small))
+        outs = [n for n in names if n not in maps] + sorted({v for _, v in maps.values()}
+                                                            - set(names))
+        cols, kinds = plan.output(outs)
+        # computed columns that are IRIs whatever the row (IRI(...) of a string)
+        self._iri_cols = {n for n in outs if kinds[n] == "nt" and plan.env[n].val is not None
+                          and plan.env[n].val.static == "iri"}  # type: ignore[union-attr]
+        unchecked = frozenset(n for n in outs if per_value and kinds[n] == "nt")
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
                          + plan.sql_select(cols, unchecked=unchecked))
-        return kinds
+        return kinds | dict.fromkeys(maps, "nt"), maps
 
     def _col(self, t: object) -> str:
         return f"v_{t.name}" if isinstance(t, Var) else str(self._const_id(term_nt(t)))  # type: ignore[arg-type]
@@ -752,6 +794,23 @@ def _split(versions: dict[int, str], joined: tuple[Joined, ...]) -> list[dict[in
     out = [{**versions, **{a: "pre" for a in parts}}]
     for p, a in enumerate(parts):
         out.append({**versions, **{b: "pre" for b in parts[:p]}, a: versions[a] + "_in"})
+    return out
+
+
+def _atom_terms(rule: Rule) -> list[Any]:
+    """The terms of every atom of ``rule`` (heads, body, NOTs and aggregate bodies)."""
+    out: list[Any] = []
+    lits: list[Any] = list(rule.head) + list(rule.body)
+    while lits:
+        lit = lits.pop()
+        if isinstance(lit, TripleAtom):
+            out += [lit.s, lit.p, lit.o]
+        elif isinstance(lit, TupleAtom):
+            out += list(lit.args)
+        elif isinstance(lit, Negation):
+            lits += list(lit.atoms)
+        elif isinstance(lit, Aggregate):
+            lits += list(lit.body)
     return out
 
 

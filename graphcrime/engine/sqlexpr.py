@@ -15,6 +15,7 @@ and interned only when a head needs them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -223,6 +224,25 @@ def _all(*vals: SqlVal, fields: tuple[str, ...] = ("kind",)) -> str:
 
 
 _CMP = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_CONST = re.compile(r"^(?:CAST\((?P<c>'(?:[^']|'')*'|NULL) AS \w+\)|(?P<p>'(?:[^']|'')*'|NULL))$")
+_NOT_CONST = object()
+
+
+def sql_const(sql: str) -> object:
+    """The value of an SQL constant string or NULL (as written by :func:`q` or a materialised
+    join's constant columns), else ``_NOT_CONST``.
+
+    >>> sql_const("CAST('a''b' AS VARCHAR)"), sql_const("NULL"), sql_const("x.dt") is _NOT_CONST
+    ("a'b", None, True)
+    """
+    m = _CONST.match(sql.strip())
+    if m is None:
+        return _NOT_CONST
+    text = m.group("c") or m.group("p")
+    return None if text == "NULL" else text[1:-1].replace("''", "'")
+
+
+_STR_TYPES = (XSD_STRING, XSD_BOOLEAN, RDF_LANGSTRING)
 
 
 def compare(op: str, a: SqlVal, b: SqlVal) -> str:
@@ -236,15 +256,21 @@ def compare(op: str, a: SqlVal, b: SqlVal) -> str:
                f"ELSE {a.lex} {o} {b.lex} END")
     if a.num != NULL and b.num != NULL and a.rank is not None and b.rank is not None:
         return f"({a.num} {o} {b.num})"
-    parts = [f"WHEN {a.num} IS NOT NULL AND {b.num} IS NOT NULL THEN {a.num} {o} {b.num}",
-             f"WHEN {a.ts} IS NOT NULL AND {b.ts} IS NOT NULL THEN {a.ts} {o} {b.ts}",
-             f"WHEN {same_str} THEN {str_cmp}"]
+    # branches that a constant side rules out are left out: the database would still read
+    # the columns of a branch it folded to false (the lexical forms, for a date comparison)
+    dts = (sql_const(a.dt), sql_const(b.dt))
+    parts = [f"WHEN {a.num} IS NOT NULL AND {b.num} IS NOT NULL THEN {a.num} {o} {b.num}"
+             for _ in [1] if sql_const(a.num) is not None and sql_const(b.num) is not None]
+    parts += [f"WHEN {a.ts} IS NOT NULL AND {b.ts} IS NOT NULL THEN {a.ts} {o} {b.ts}"
+              for _ in [1] if sql_const(a.ts) is not None and sql_const(b.ts) is not None]
+    if all(d is _NOT_CONST or d in _STR_TYPES for d in dts):
+        parts.append(f"WHEN {same_str} THEN {str_cmp}")
     if op in ("=", "!="):
         eq = f"{a.id} = {b.id}" if a.id and b.id else f"{a.nt()} = {b.nt()}"
         parts.append(f"WHEN {_all(a, b)} AND {eq} THEN {'true' if op == '=' else 'false'}")
         parts.append(f"WHEN {a.kind} = 2 AND {b.kind} = 2 AND {a.dt} = {b.dt} THEN NULL")
         parts.append(f"WHEN {_all(a, b)} THEN {'false' if op == '=' else 'true'}")
-    return "(CASE " + " ".join(parts) + " END)"
+    return "(CASE " + " ".join(parts) + " END)" if parts else "NULL::BOOLEAN"
 
 
 def _rank(v: SqlVal) -> str:

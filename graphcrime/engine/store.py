@@ -63,6 +63,11 @@ T = TypeVar("T")
 #: reasoning); at a floor of 1/3 once, and its peak RSS rose from 1.65 to 1.97 GB with it.
 PACK_SHARE = 1 / 8
 PACK_FLOOR = 1 / 2
+#: At the end of a load the facts it added are settled (reasoning appends to the tables but
+#: never rewrites those rows): they are compressed once, whatever the budget, when the tables
+#: have grown by this many bytes since the last compression. The 1M job's input tables went
+#: 385 -> 199 MB for a 1.7 s pass, and its peak RSS (at the end of reasoning) 1.67 -> 1.46 GB.
+SETTLED_BYTES = 64 << 20
 
 
 class FactStore:
@@ -236,15 +241,18 @@ class FactStore:
             self.preds, self.tuple_tables = preds, tuples
             raise
 
-    def pack(self) -> None:
+    def pack(self, settled: bool = False) -> None:
         """Compress the tables (a CHECKPOINT of the in-memory catalog) when they hold
-        ``pack_floor`` bytes and have grown by ``pack_bytes`` since the last time. (An on-disk
-        store checkpoints after each update's commit instead: CHECKPOINT cannot run inside
-        its transaction.)"""
+        ``pack_floor`` bytes and have grown by ``pack_bytes`` since the last time, or, when
+        the caller says the rows added since are ``settled`` (a finished load), when they
+        have grown by ``SETTLED_BYTES``. (An on-disk store checkpoints after each update's
+        commit instead: CHECKPOINT cannot run inside its transaction.)"""
         if self.path:
             return
         held = self.table_bytes()
-        if held >= self.pack_floor and held - self._packed_bytes >= self.pack_bytes:
+        grown = held - self._packed_bytes
+        if (held >= self.pack_floor and grown >= self.pack_bytes) or (
+                settled and grown >= SETTLED_BYTES):
             self.con.execute("CHECKPOINT gc")
             self._packed_bytes = self.table_bytes()
 

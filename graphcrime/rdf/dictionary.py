@@ -255,7 +255,8 @@ def known_sql(candidates: str, h: str = "h", many: bool = False) -> str:
             f"ON t.id = _hm.id AND t.nt = _hm.nt")
 
 
-def intern(con, relation_sql: str, column: str | list[str], into: str | None = None) -> int:
+def intern(con, relation_sql: str, column: str | list[str], into: str | None = None,
+           typed: str | None = None) -> int:
     """Add every distinct non-NULL nt of ``column`` (or of several columns) in the relation
     that is not yet a term.
 
@@ -263,7 +264,10 @@ def intern(con, relation_sql: str, column: str | list[str], into: str | None = N
     new ids follow the existing ones (dense; their order among themselves is unspecified).
     With ``into``, a temporary table of that name maps each of those nts to its id
     (``nt, id, h`` with ``h = hash(nt)``), so callers join a small table rather than the
-    whole dictionary.
+    whole dictionary. ``typed``, when given, is a query whose ``nt`` column holds every
+    candidate that may not be an IRI (a superset will do; the others are IRIs, as a caller
+    minting IRIs knows): the kinds of term and the datatypes that occur are read from it
+    rather than from all new terms.
     """
     start = next_id(con)
     columns = [column] if isinstance(column, str) else column
@@ -282,9 +286,10 @@ def intern(con, relation_sql: str, column: str | list[str], into: str | None = N
     source = f"SELECT id, nt FROM {table} WHERE id >= {start}"
     # which kinds of term, and what follows literals' closing quotes (their datatypes), occur
     *kinds, tails = con.execute(
-        f"SELECT bool_or(left(nt, 1) = '<'), bool_or(left(nt, 1) = '_'), "
+        f"SELECT {'true' if typed else 'bool_or(left(nt, 1) = ' + q('<') + ')'}, "
+        f"bool_or(left(nt, 1) = '_'), "
         f"bool_or(left(nt, 1) NOT IN ('<', '_')), list(DISTINCT split_part(nt, '\"', -1)) "
-        f"FILTER (left(nt, 1) NOT IN ('<', '_')) FROM ({source})").fetchone()
+        f"FILTER (left(nt, 1) NOT IN ('<', '_')) FROM ({typed or source})").fetchone()
     dts = None if tails is None or len(tails) > 32 else frozenset(
         t[3:-1] for t in tails if t.startswith("^^<"))
     added = 0

@@ -59,3 +59,43 @@ def test_variants_with_different_versions_of_the_unique_atom() -> None:
     facts = {(_iri(x), _iri("p"), _iri(y)) for x, y in ("ab", "bc", "cd")}
     derived = _run("[?x, :p, ?z] :- [?x, :p, ?y], [?y, :p, ?z] .", facts)
     assert derived == {(_iri(x), _iri("p"), _iri(y)) for x, y in ("ac", "bd", "ad")}
+
+
+
+def test_stratum_join_rows_are_distinct() -> None:
+    """The materialised join of a rule's lower-strata atoms (``plan.joined_sql``) leaves out
+    DISTINCT only when it keeps every variable: projected on (?x, ?y) the join of
+    [?x, :e, ?y], [?y, :w, ?z] has (n0, n1) twice (two :w values) unless de-duplicated."""
+    from graphcrime.engine.plan import Context, joined_sql
+    from graphcrime.engine.store import FactStore
+
+    st = FactStore()
+    n0, n1, e, w, w1, w2 = st.intern([_iri(x) for x in ("n0", "n1", "e", "w", "w1", "w2")])
+    st.add_rows(e, [(n0, n1)])
+    st.add_rows(w, [(n1, w1), (n1, w2)])
+    ctx = Context(st.pred_table, lambda: dict(st.preds), st.tuple_table,
+                  lambda nt: st.intern([nt])[0])
+    body = parse_program(f"@prefix : <{E}> . [?y, :r, :yes] :- [?x, :e, ?y], [?y, :w, ?z] ."
+                         ).rules[0].body
+    for names, rows in ((("x", "y"), 1), (("x", "y", "z"), 2)):
+        sql = joined_sql(ctx, body, frozenset({0, 1}), names, frozenset())
+        cols = ", ".join("v_" + n for n in names)
+        got = st.con.execute(f"SELECT count(*), count(DISTINCT ({cols})) FROM ({sql})").fetchone()
+        assert got == (rows, rows)
+
+
+def test_stratum_join_without_distinct_only_when_it_keeps_every_variable() -> None:
+    """A recursive rule's join of lower-strata atoms is materialised once: ``:w`` has two
+    values for n1, and ?z is projected away, so that join needs DISTINCT (else (n0, n1)
+    comes twice and so does every fact derived from it); the join of :e and :lab keeps
+    every variable and needs none."""
+    facts = {(_iri(f"n{i}"), _iri("e"), _iri(f"n{i + 1}")) for i in range(4)}
+    facts |= {(_iri("n1"), _iri("w"), _iri("w1")), (_iri("n1"), _iri("w"), _iri("w2")),
+              (_iri("n0"), _iri("r"), _iri("yes"))}
+    facts |= {(_iri(f"n{i}"), _iri("lab"), _iri(f"l{i}")) for i in range(5)}
+    derived = _run("""
+        [?y, :r, :yes] :- [?x, :r, :yes], [?x, :e, ?y], [?y, :w, ?z] .
+        [?y, :r, :yes] :- [?x, :r, :yes], [?x, :e, ?y], [?y, :lab, ?l], [?x, :lab, ?k] .
+        [?y, :via, ?l] :- [?x, :r, :yes], [?x, :e, ?y], [?y, :lab, ?l] .
+        """, facts)
+    assert {s for s, p, _ in derived if p == _iri("r")} == {_iri(f"n{i}") for i in range(1, 5)}

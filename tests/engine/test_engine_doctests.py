@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["graphcrime.compile.analysis", "graphcrime.engine.plan", "graphcrime.engine.seminaive",
+MODULES = ["graphcrime.compile.analysis", "graphcrime.engine.latebind", "graphcrime.engine.plan",
+           "graphcrime.engine.seminaive",
            "graphcrime.engine.sqlexpr", "graphcrime.engine.store", "graphcrime.nt",
            "graphcrime.lang.ast"]
 
