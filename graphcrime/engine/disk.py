@@ -10,9 +10,10 @@
 Everything that changes in an update is in the database. An update works on a copy,
 ``STORE/store.duckdb.next``, checkpointed, synced and renamed over ``store.duckdb`` when done
 (all or nothing, even after ``kill -9``: the rename is atomic, and a writer removes a copy
-left by an interrupted update when it opens the store); a database file bigger than
-:func:`copy_limit` is updated in one DuckDB transaction instead (its write-ahead log makes the
-commit atomic) and checkpointed after the commit. One writer at a time: a writer holds an
+left by an interrupted update when it opens the store); when the disk has no room for the
+copy, or the file is bigger than ``GC_STORE_COPY_LIMIT`` (:func:`on_copy`), the update runs
+in one DuckDB transaction instead (its write-ahead log makes the commit atomic) and is
+checkpointed after the commit. One writer at a time: a writer holds an
 exclusive ``flock`` on ``lock`` (released by the kernel when the process dies); readers open
 the database read-only, which DuckDB allows while no process has it open for writing - a
 writer has it so only while it opens the store and during an update in one transaction.
@@ -61,10 +62,15 @@ NEXT = "store.duckdb.next"
 REATTACH_SECONDS = 60
 
 
-def copy_limit() -> int:
-    """Database files up to this size are updated on a copy (``GC_STORE_COPY_LIMIT`` bytes,
-    default 4 GiB); bigger ones in one transaction, which needs no second copy on disk."""
-    return int(os.environ.get("GC_STORE_COPY_LIMIT", 4 << 30))
+def on_copy(folder: Path) -> bool:
+    """Whether an update of the store in ``folder`` works on a copy of its database file:
+    when the disk has room for the copy and the file is at most ``GC_STORE_COPY_LIMIT``
+    bytes (no limit unless set); otherwise in one transaction, which needs no second copy."""
+    size = (folder / DATABASE).stat().st_size
+    limit = os.environ.get("GC_STORE_COPY_LIMIT")
+    if limit is not None and size > int(limit):
+        return False
+    return shutil.disk_usage(folder).free > size + size // 10 + (64 << 20)
 
 
 def _copy_file(src: Path, dst: Path) -> None:
@@ -259,11 +265,11 @@ class DiskStore:
     # -- updates --------------------------------------------------------------------------
     def transaction(self, work: Callable[[], T]) -> T:
         """Run ``work`` all or nothing: on a copy of the database file that replaces it when
-        done, or (a file bigger than ``copy_limit``) in one DuckDB transaction."""
+        done, or (see :func:`on_copy`) in one DuckDB transaction."""
         if self.read_only:
             raise StoreError(f"store {self.folder} is open read-only",
                              hint="open it without read_only to change it")
-        if (self.folder / DATABASE).stat().st_size <= copy_limit():
+        if on_copy(self.folder):
             return self._on_copy(work)
         return self._in_transaction(work)
 
