@@ -1,11 +1,11 @@
 """Both reference rule sets on small generated data, loaded from Parquet tables (the
 lakehouse path): the Spark backend derives exactly the embedded engine's facts and answers
-the reference job's queries like pyoxigraph; ``graphcrime reason --engine spark`` prints the
-embedded engine's counts."""
+the reference job's queries like pyoxigraph. (``graphcrime reason --engine spark`` printing
+the embedded engine's counts and writing its facts, ``.nt.gz`` too, is
+tests/spark/test_spark_cluster.py's test, on a standalone cluster.)"""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ def test_lakehouse_parquet_in_reason_parquet_out_then_the_jobs_queries(
     files', the derived facts (written as Parquet) exactly the embedded engine's, and the
     reference job's queries answer what pyoxigraph answers over input + derived facts.
     Rounds with small deltas take the broadcast path here (on data this small they would
-    not: the golden and CLI tests cover the shuffle path)."""
+    not: the golden and cluster tests cover the shuffle path)."""
     import pyarrow.parquet as pq
 
     from graphcrime.spark import evaluate
@@ -109,26 +109,6 @@ def test_lakehouse_parquet_in_reason_parquet_out_then_the_jobs_queries(
                    format=ox.RdfFormat.N_TRIPLES)
         mine = {(str(t.subject), str(t.predicate), str(t.object)) for t in canon}
         assert mine == want and want
-
-
-def test_cli_engine_spark_prints_the_default_engines_counts(spark: Any, tools: Any,
-                                                            data: list[Path],
-                                                            tmp_path: Path) -> None:
-    args = ["reason", "--rules", str(SUSPICIOUS), "--param", "max_chain_length=4"]
-    for f in data:
-        args += ["--data", str(f)]
-    runner = CliRunner()
-    default = runner.invoke(app, [*args, "--output", str(tmp_path / "embedded.nt")])
-    assert default.exit_code == 0, default.output
-    res = runner.invoke(app, [*args, "--engine", "spark", "--output",
-                              str(tmp_path / "spark.nt.gz")])
-    assert res.exit_code == 0, res.output
-    # same lines; rows with equal counts may come in another order (ties keep term-id order)
-    assert tools.summary_lines(res.output) == tools.summary_lines(default.output)
-    assert re.search(r"derived facts: [1-9]", res.output)
-    # and the written files hold the same triples (parsed by pyoxigraph, not by us)
-    triples = [tools.nt_file(tmp_path / n) for n in ("embedded.nt", "spark.nt.gz")]
-    assert triples[0] == triples[1] and triples[0]
 
 
 def test_cli_refuses_a_master_without_spark(data: list[Path]) -> None:
