@@ -29,6 +29,7 @@ from typing import Any
 from graphcrime.errors import SpecError
 
 MAX_GLOB_MATCHES = 100_000
+MAX_PATH_CHARS = 4096  # PATH_MAX on Linux
 MAX_SPEC_BYTES = 8 << 20  # specs are small (a megabyte parameter fits): refuse bigger unread
 _TOP_KEYS = {"name", "data", "rules", "queries", "parameters", "resources", "limits", "engine",
              "store", "retract"}
@@ -136,6 +137,9 @@ def _expand(value: object, key: str, base: Path, root: Path, file: Path,
         path = f"{key}[{i}]"
         if not isinstance(item, str) or not item.strip():
             raise _err(path, f"expected a path string, got {json.dumps(item)}", file=file)
+        if len(item) > MAX_PATH_CHARS:  # no file has such a name; globbing it took seconds
+            raise _err(path, f"{_short(item)!r} is longer than a path can be "
+                       f"({MAX_PATH_CHARS:,} characters)", file=file)
         pattern = item if os.path.isabs(item) else str(base / item)
         if glob.has_magic(item):
             _confined(_literal_prefix(pattern), root, path, file)  # never walk outside root
