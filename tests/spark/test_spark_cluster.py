@@ -27,10 +27,15 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 RULES = [REPO / "rules" / "suspicious-chains.dlog", REPO / "rules" / "high-value-chains.dlog"]
 PARAMS = ["max_chain_length=3", "min_amount=500"]
+JIT = "-XX:TieredStopAtLevel=1"  # as tests/spark/conftest.py's
 #: what the driver asks of the two 1-core workers (the run takes minutes on a busy machine)
 SUBMIT = ("--driver-memory 1g --conf spark.executor.memory=1g --conf spark.executor.cores=1 "
           "--conf spark.cores.max=2 --conf spark.sql.shuffle.partitions=2 "
-          "--conf spark.sql.adaptive.enabled=false pyspark-shell")
+          "--conf spark.sql.adaptive.enabled=false "
+          # short-lived JVMs running ~230 tiny jobs: the C1 compiler only (C2 compiling hot
+          # code on a 2-core machine cost more than it gave back: 200 -> 150 s for this run)
+          f"--conf spark.driver.defaultJavaOptions={JIT} "
+          f"--conf spark.executor.defaultJavaOptions={JIT} pyspark-shell")
 
 
 def test_cli_on_a_standalone_cluster_prints_and_writes_the_embedded_engines_facts(
