@@ -28,13 +28,6 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def _scratch(files: list[Path]) -> set:
-    with gc.Store(threads=1) as s:
-        s.load(files)
-        s.reason(RULES, PARAMS)
-        return store_facts(s)[0]
-
-
 def _kill_during(store: Path, op: str, file: Path, delay: float, env: dict) -> bool:
     """Run ``op`` on the store in a child and SIGKILL it ``delay`` s after it started the
     update; whether it was killed before finishing."""
@@ -53,7 +46,7 @@ def _kill_during(store: Path, op: str, file: Path, delay: float, env: dict) -> b
                          "before the update or after it, never in between")
 @pytest.mark.parametrize("op, mode", [("add", "copy"), ("retract", "copy"),
                                       ("add", "transaction")])
-def test_kill_during_update(days, tmp_path, op, mode) -> None:
+def test_kill_during_update(days, scratch, tmp_path, op, mode) -> None:
     """``copy``: the update works on a copy of the database file renamed over it at the end;
     ``transaction``: a file above GC_STORE_COPY_LIMIT is updated in one DuckDB transaction."""
     env = {**os.environ, **({"GC_STORE_COPY_LIMIT": "0"} if mode == "transaction" else {})}
@@ -65,7 +58,8 @@ def test_kill_during_update(days, tmp_path, op, mode) -> None:
         before, after, file = [parties, d1, d2], [parties, d1, d2, d3], d3
     else:
         before, after, file = [parties, d1, d2], [parties, d2], d1
-    states = {"before": _scratch(before), "after": _scratch(after)}
+    # from-scratch runs (conftest.py's scratch)
+    states = {"before": scratch(before)[0], "after": scratch(after)[0]}
     killed = 0
     for delay in (0.3, 0.8, 1.5):
         if _kill_during(path, op, file, delay, env):
