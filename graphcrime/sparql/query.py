@@ -29,7 +29,7 @@ from graphcrime.db import scalar
 from graphcrime.engine.sqlexpr import q
 from graphcrime.errors import QueryError
 from graphcrime.sparql.fallback import run_fallback
-from graphcrime.sparql.result import QueryResult
+from graphcrime.sparql.result import QueryResult, drop_released
 from graphcrime.sparql.translate import Translator
 from graphcrime.sparql.values import ORD, Env, NotTranslatable, Rel, col, term_nt
 from graphcrime.vocab import STANDARD_PREFIXES
@@ -151,6 +151,7 @@ def materialised(con: Any, rel: Rel) -> tuple[Rel, str]:
     predicate tables those are orders of magnitude too high (26M estimated, 54k real for a
     reference query over 80M facts), so it hashed the whole dictionary (4.3M terms with their
     strings: 4-9 s a query on a store on disk) instead of the answer (0.1 s)."""
+    drop_released(con)
     name = f"_gc_answer_{next(_answers)}"
     con.execute(f"CREATE TEMP TABLE {name} AS {rel.sql}")
     return Rel(f"SELECT * FROM {name}", rel.vars, rel.maybe, rel.ordered), name

@@ -46,10 +46,23 @@ def nt_to_term(nt: str) -> Any:
     return ox.Literal(lex, datatype=ox.NamedNode(dt or "http://www.w3.org/2001/XMLSchema#string"))
 
 
-def _drop_tables(con: Any, names: tuple[str, ...]) -> None:
-    with contextlib.suppress(Exception):  # the connection may be closed already
-        for name in names:
-            con.execute(f"DROP TABLE IF EXISTS {name}")
+#: (id of a connection, temporary table) of answers that no result reads any more: dropped
+#: by :func:`drop_released` the next time a query runs on that connection. A finalizer must
+#: not run SQL itself: it runs whenever the garbage collector does, possibly between another
+#: thread's ``execute`` and its ``fetchall`` on the same connection, whose result it replaces.
+_released: list[tuple[int, str]] = []
+
+
+def _release(con_id: int, names: tuple[str, ...]) -> None:
+    _released.extend((con_id, name) for name in names)
+
+
+def drop_released(con: Any) -> None:
+    """Drop the temporary answer tables of ``con`` whose results are gone."""
+    for item in [r for r in list(_released) if r[0] == id(con)]:
+        con.execute(f"DROP TABLE IF EXISTS {item[1]}")
+        with contextlib.suppress(ValueError):
+            _released.remove(item)
 
 
 class QueryResult:
@@ -74,7 +87,7 @@ class QueryResult:
         self.fallback_reason = fallback_reason
         self._len: int | None = None
         if temp:  # the answer's temporary tables live as long as the result
-            weakref.finalize(self, _drop_tables, con, tuple(temp))
+            weakref.finalize(self, _release, id(con), tuple(temp))
 
     def __repr__(self) -> str:
         return (f"<QueryResult {self.kind} engine={self.engine} "
