@@ -179,7 +179,8 @@ def check_rule(rule: Rule, errors: list[RuleError]) -> None:
                                    "BIND(IRI(...) AS ?v)"))
 
 
-def _atoms(rule: Rule) -> Iterable[TripleAtom | TupleAtom]:
+def rule_atoms(rule: Rule) -> Iterable[TripleAtom | TupleAtom]:
+    """Every atom of ``rule``: heads, body atoms, and those under NOT and in aggregates."""
     def walk(body: tuple[BodyLiteral, ...]) -> Iterable[TripleAtom | TupleAtom]:
         for lit in body:
             if isinstance(lit, (TripleAtom, TupleAtom)):
@@ -201,7 +202,7 @@ def check_program(program: Program, params: Mapping[str, object] | None = None) 
     param_reads: list[tuple[str, Position]] = []
     for rule in program.rules:
         check_rule(rule, errors)
-        for a in _atoms(rule):
+        for a in rule_atoms(rule):
             if not isinstance(a, TupleAtom):
                 continue
             first = arity.setdefault(a.name, (len(a.args), a.pos))

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphcrime.compile.analysis import keys_overlap, merge_recursive, pred_key
-from graphcrime.compile.checks import expr_vars
+from graphcrime.compile.checks import expr_vars, rule_atoms
 from graphcrime.compile.stratify import stratify
 from graphcrime.db import first_row, scalar
 from graphcrime.engine.latebind import distinct_binds, single_input_binds
@@ -105,7 +105,8 @@ class StratumLoop:
     def _preload_consts(self, rules: list[Rule]) -> None:
         """The ids of every constant term of ``rules``' atoms, interned in one batch (one
         dictionary lookup instead of one per constant)."""
-        nts = sorted({term_nt(t) for rule in rules for t in _atom_terms(rule)
+        nts = sorted({term_nt(t) for rule in rules for a in rule_atoms(rule)
+                      for t in head_terms(a)
                       if not isinstance(t, Var)} - self._consts.keys())
         if nts:
             self._consts.update(zip(nts, self.store.intern(nts), strict=True))
@@ -794,23 +795,6 @@ def _split(versions: dict[int, str], joined: tuple[Joined, ...]) -> list[dict[in
     out = [{**versions, **{a: "pre" for a in parts}}]
     for p, a in enumerate(parts):
         out.append({**versions, **{b: "pre" for b in parts[:p]}, a: versions[a] + "_in"})
-    return out
-
-
-def _atom_terms(rule: Rule) -> list[Any]:
-    """The terms of every atom of ``rule`` (heads, body, NOTs and aggregate bodies)."""
-    out: list[Any] = []
-    lits: list[Any] = list(rule.head) + list(rule.body)
-    while lits:
-        lit = lits.pop()
-        if isinstance(lit, TripleAtom):
-            out += [lit.s, lit.p, lit.o]
-        elif isinstance(lit, TupleAtom):
-            out += list(lit.args)
-        elif isinstance(lit, Negation):
-            lits += list(lit.atoms)
-        elif isinstance(lit, Aggregate):
-            lits += list(lit.body)
     return out
 
 

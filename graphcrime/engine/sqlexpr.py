@@ -259,10 +259,11 @@ def compare(op: str, a: SqlVal, b: SqlVal) -> str:
     # branches that a constant side rules out are left out: the database would still read
     # the columns of a branch it folded to false (the lexical forms, for a date comparison)
     dts = (sql_const(a.dt), sql_const(b.dt))
-    parts = [f"WHEN {a.num} IS NOT NULL AND {b.num} IS NOT NULL THEN {a.num} {o} {b.num}"
-             for _ in [1] if sql_const(a.num) is not None and sql_const(b.num) is not None]
-    parts += [f"WHEN {a.ts} IS NOT NULL AND {b.ts} IS NOT NULL THEN {a.ts} {o} {b.ts}"
-              for _ in [1] if sql_const(a.ts) is not None and sql_const(b.ts) is not None]
+    parts = []
+    if sql_const(a.num) is not None and sql_const(b.num) is not None:
+        parts.append(f"WHEN {a.num} IS NOT NULL AND {b.num} IS NOT NULL THEN {a.num} {o} {b.num}")
+    if sql_const(a.ts) is not None and sql_const(b.ts) is not None:
+        parts.append(f"WHEN {a.ts} IS NOT NULL AND {b.ts} IS NOT NULL THEN {a.ts} {o} {b.ts}")
     if all(d is _NOT_CONST or d in _STR_TYPES for d in dts):
         parts.append(f"WHEN {same_str} THEN {str_cmp}")
     if op in ("=", "!="):
