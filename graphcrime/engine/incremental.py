@@ -476,7 +476,7 @@ class Maintainer(Evaluator):
         if not n:
             return 0
         if late:
-            kinds, _ = self._apply_late("_od", rule, late, first, names)
+            kinds, _, _ = self._apply_late("_od", rule, late, first, names)
         computed = [v for v in names if kinds.get(v) == "nt"]
         if computed:  # minted terms: a fact can only mention a term the dictionary has
             joins = " ".join(f"JOIN terms m_{v} ON m_{v}.h = hash(_od.v_{v}) "

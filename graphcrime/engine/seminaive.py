@@ -379,7 +379,6 @@ class Evaluator(StratumLoop):
         #: (table, round) -> whether the first column is distinct over that round's rows
         self._unique_rounds: dict[tuple[str, int], bool] = {}
         self._inserts: dict[tuple[str, int], int] = {}  # inserts into (table, round)
-        self._iri_cols: set[str] = set()  # see _apply_late
 
     # -- one rule -------------------------------------------------------------------------
     def run_rule(self, rule: Rule, variants: list[dict[int, str]],
@@ -411,10 +410,11 @@ class Evaluator(StratumLoop):
         if not n:
             return 0
         maps: dict[str, tuple[str, str]] = {}
-        self._iri_cols = set()
+        iris: set[str] = set()
         if late:
             # a failed BIND gives a NULL nt, which interning skips and its join below drops
-            kinds, maps = self._apply_late("_rb", rule, late, first, names, per_value=True)
+            kinds, maps, iris = self._apply_late("_rb", rule, late, first, names,
+                                                  per_value=True)
         computed = [n for n in names if kinds.get(n) == "nt" and n not in maps]
         if computed or maps:
             # one interning for all computed columns (per row and per value); each nt is in
@@ -424,7 +424,7 @@ class Evaluator(StratumLoop):
                 f"SELECT v_{n} AS nt FROM {t}" for n, (t, _) in maps.items()])
             # the kinds and datatypes of the new terms, read where they can vary
             typed = " UNION ALL ".join(
-                [f"SELECT v_{n} AS nt FROM _rb" for n in computed if n not in self._iri_cols]
+                [f"SELECT v_{n} AS nt FROM _rb" for n in computed if n not in iris]
                 + [f"SELECT v_{n} AS nt FROM {t}" for n, (t, _) in maps.items()]
                 + ["SELECT NULL::VARCHAR AS nt"])
             intern(self.con, rel, "nt", into="_m", typed=typed)
@@ -457,11 +457,12 @@ class Evaluator(StratumLoop):
 
     def _apply_late(self, table: str, rule: Rule, late: frozenset[int], first: list[str],
                     names: list[str], per_value: bool = False
-                    ) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+                    ) -> tuple[dict[str, str], dict[str, tuple[str, str]], set[str]]:
         """Replace temp table ``table`` (columns ``v_<first>``) by its rows with the late
         BINDs computed (columns ``v_<names>``); returns the columns' kinds, and the BINDs
         computed per value (``per_value``, see :mod:`.latebind`): target -> (table of
-        ``v_<input>, v_<target>`` nts, input), whose rows keep ``v_<input>`` instead. With
+        ``v_<input>, v_<target>`` nts, input), whose rows keep ``v_<input>`` instead, and the
+        computed columns that hold IRIs whatever the row (``IRI(...)`` of a string). With
         ``per_value`` computed terms are not checked against the dictionary: the caller
         interns them (a failed BIND is a NULL nt)."""
         plan = BodyPlan(self.ctx, froms=[f"{table} AS b"],
@@ -479,12 +480,12 @@ class Evaluator(StratumLoop):
                                                             - set(names))
         cols, kinds = plan.output(outs)
         # computed columns that are IRIs whatever the row (IRI(...) of a string)
-        self._iri_cols = {n for n in outs if kinds[n] == "nt" and plan.env[n].val is not None
-                          and plan.env[n].val.static == "iri"}  # type: ignore[union-attr]
+        iris = {n for n in outs if kinds[n] == "nt" and plan.env[n].val is not None
+                and plan.env[n].val.static == "iri"}  # type: ignore[union-attr]
         unchecked = frozenset(n for n in outs if per_value and kinds[n] == "nt")
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
                          + plan.sql_select(cols, unchecked=unchecked))
-        return kinds | dict.fromkeys(maps, "nt"), maps
+        return kinds | dict.fromkeys(maps, "nt"), maps, iris
 
     def _col(self, t: object) -> str:
         return f"v_{t.name}" if isinstance(t, Var) else str(self._const_id(term_nt(t)))  # type: ignore[arg-type]
