@@ -14,11 +14,12 @@ import duckdb
 
 
 def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> tuple[Any, ...]:
-    """The first row of ``sql``; a query that gives none is a bug, so it raises."""
-    got = con.execute(sql, params).fetchone() if params is not None else con.execute(sql).fetchone()
-    if got is None:
+    """The first row of ``sql`` (a query of one row: it is fetched to the end, which
+    finishes the connection's result); a query that gives none is a bug, so it raises."""
+    got = con.execute(sql, params).fetchall() if params is not None else con.execute(sql).fetchall()
+    if not got:
         raise RuntimeError(f"query returned no row: {sql[:200]}")
-    return got
+    return got[0]
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:

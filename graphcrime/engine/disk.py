@@ -35,6 +35,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -223,7 +224,14 @@ class DiskStore:
             raise StoreError(f"{folder / DATABASE} is not a graphcrime store database",
                              file=str(folder / DATABASE),
                              hint="the store is corrupt; restore it from a backup")
+        store._open_subjects()
         return store
+
+    def _open_subjects(self) -> None:
+        """Use the subject index if it was made for the database's state (else: scans)."""
+        from graphcrime.engine.subjects import SubjectIndex
+
+        self.facts.subjects = SubjectIndex.open(self.folder, self.meta("generation"))
 
     @classmethod
     def _open_writer(cls, folder: Path, timeout: float, options: Mapping[str, Any]
@@ -359,8 +367,27 @@ class DiskStore:
                          else old_program, old_params=old_params, **options)
             if program is not None or params is not None:
                 self._write_meta(new_program, new_params)
+            self._set_meta("generation", uuid.uuid4().hex)
             return out
-        return self.transaction(work)
+
+        base, self.facts.subjects = self.facts.subjects, None
+        try:
+            out = self.transaction(work)
+        except BaseException:
+            self.facts.subjects = base
+            raise
+        t0 = time.perf_counter()
+        self._refresh_subjects(base)
+        out["index_seconds"] = round(time.perf_counter() - t0, 3)
+        return out
+
+    def _refresh_subjects(self, base: Any) -> None:
+        """The subject index of the state an update left (see :mod:`.subjects`)."""
+        from graphcrime.engine.subjects import refresh
+
+        tables = sorted(self.facts.preds.values())
+        self.facts.subjects = refresh(self.folder, self.facts.con, tables,
+                                      self.meta("generation"), base)
 
     # -- facts about the store ------------------------------------------------------------
     def size_bytes(self) -> int:

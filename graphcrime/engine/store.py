@@ -21,7 +21,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -91,6 +91,8 @@ class FactStore:
         #: store keeps its input facts in tables ``x_<table>`` (see :meth:`derived_where`)
         self.path = Path(path) if path else None
         self.read_only = read_only  # the file is attached read-only
+        #: the subject index of a store on disk (engine.subjects.SubjectIndex), or None
+        self.subjects: Any = None
         if self.path:
             mode = " (READ_ONLY)" if read_only else ""
             self.con.execute(f"ATTACH {q(str(self.path))} AS gc{mode}; USE gc")
@@ -139,6 +141,8 @@ class FactStore:
 
     def term_id(self, nt: str) -> int | None:
         """Id of a canonical N-Triples term, or None when the store has never seen it."""
+        if self.subjects is not None and self.subjects.hashes is not None:
+            return self.subjects.term_files.ids(self.con, [nt])[0]  # type: ignore[no-any-return]
         return lookup(self.con, [nt])[0]
 
     # -- tables ---------------------------------------------------------------------------

@@ -37,12 +37,13 @@ TERM_ROWS = "term_rows"
 #: (a view rather than a generated column: DuckDB evaluates those on every insert).
 #: ``nt`` is never compressed: in a compressed store (see ``FactStore``) FSST-compressing the
 #: dictionary was most of each checkpoint's time (single-threaded), for a third of its memory.
+#: the view's ``lex`` column, computed from a row of ``term_rows``
+LEX_SQL = "CASE kind WHEN 0 THEN nt[2:-2] WHEN 1 THEN nt[3:] ELSE slex END"
 TERMS_DDL = (
     f"CREATE TABLE IF NOT EXISTS {TERM_ROWS}(id INTEGER, "
     "nt VARCHAR USING COMPRESSION uncompressed, kind UTINYINT, slex VARCHAR, dt VARCHAR, "
     "lang VARCHAR, num DOUBLE, ts TIMESTAMP, bool BOOLEAN, h UBIGINT); "
-    f"CREATE VIEW IF NOT EXISTS terms AS SELECT *, CASE kind WHEN 0 THEN nt[2:-2] "
-    f"WHEN 1 THEN nt[3:] ELSE slex END AS lex FROM {TERM_ROWS}"
+    f"CREATE VIEW IF NOT EXISTS terms AS SELECT *, {LEX_SQL} AS lex FROM {TERM_ROWS}"
 )
 
 #: Integer-valued XSD types with their inclusive value ranges (None = unbounded).

@@ -121,9 +121,10 @@ def run_query(store: Any, text: str, *, base: str | None = None) -> QueryResult:
     return run_fallback(store, text, query.algebra, base, reason)
 
 
-def select_sql(rel: Rel, names: list[str]) -> str:
-    """The output relation of a SELECT: n/k/l/d/g columns per variable (+ _ord)."""
-    env = Env(rel)
+def select_sql(rel: Rel, names: list[str], terms: str = "terms") -> str:
+    """The output relation of a SELECT: n/k/l/d/g columns per variable (+ _ord); ``terms``
+    names the relation its ids are looked up in."""
+    env = Env(rel, terms=terms)
     items = []
     for i, name in enumerate(names):
         v = env.value(name)
@@ -161,23 +162,50 @@ def _translate(store: Any, alg: CompValue, star: bool = False, text: str = "") -
     tr = Translator(store)
     for m in re.finditer(r"[?$]([^\W]+)", text):
         tr.first_seen.setdefault(m.group(1), m.start())
-    con = store.con
+    try:
+        return _answer(tr, alg, star)
+    except BaseException:
+        for name in tr.temps:
+            store.con.execute(f"DROP TABLE IF EXISTS {name}")
+        raise
+
+
+def answer_terms(tr: Translator, rel: Rel, table: str) -> str:
+    """The relation the term ids of the answer in ``table`` are looked up in: ``terms``, or
+    a table of just those terms read from the store's dictionary files (see
+    :mod:`graphcrime.engine.termfiles`), which spares scanning the whole dictionary."""
+    index = getattr(tr.store, "subjects", None)
+    ids = [col(v) for v, kind in rel.vars.items() if kind == "id"]
+    if index is None or not index.terms or not ids:
+        return "terms"
+    got = tr.con.execute(" UNION ".join(f"SELECT {c} AS id FROM {table} WHERE {c} IS NOT NULL"
+                                        for c in ids)).fetchnumpy()["id"]
+    name = index.term_files.table(tr.con, got)
+    tr.temps.append(name)
+    return name
+
+
+def _answer(tr: Translator, alg: CompValue, star: bool) -> QueryResult:
+    con = tr.con
     if alg.name == "SelectQuery":
         tr.star = star
         rel, temp = materialised(con, tr.pattern(alg.p))
         names = list(rel.vars) if star else [str(v) for v in alg.PV]
-        return QueryResult(con, "select", variables=names, sql=select_sql(rel, names),
-                           ordered=rel.ordered, temp=[temp])
+        terms = answer_terms(tr, rel, temp)
+        return QueryResult(con, "select", variables=names, sql=select_sql(rel, names, terms),
+                           ordered=rel.ordered, temp=[temp, *tr.temps])
     if alg.name == "AskQuery":
         rel = tr.pattern(alg.p)
         value = scalar(con, f"SELECT EXISTS ({rel.sql})")
-        return QueryResult(con, "ask", ask=bool(value))
+        return QueryResult(con, "ask", ask=bool(value), temp=tr.temps)
     if alg.name == "ConstructQuery":
         rel, temp = materialised(con, tr.pattern(alg.p))
         template = alg.template if "template" in alg and alg.template else _where_triples(alg.p)
-        return QueryResult(con, "graph", sql=construct_sql(rel, template), temp=[temp])
+        terms = answer_terms(tr, rel, temp)
+        return QueryResult(con, "graph", sql=construct_sql(rel, template, terms),
+                           temp=[temp, *tr.temps])
     if alg.name == "DescribeQuery":
-        return QueryResult(con, "graph", sql=describe_sql(tr, alg))
+        return QueryResult(con, "graph", sql=describe_sql(tr, alg), temp=tr.temps)
     raise NotTranslatable(alg.name)
 
 
@@ -192,11 +220,11 @@ def _where_triples(node: Any) -> list[Any]:
     return out
 
 
-def construct_sql(rel: Rel, template: list[Any]) -> str:
+def construct_sql(rel: Rel, template: list[Any], terms: str = "terms") -> str:
     """The instantiated template triples (distinct), skipping ill-formed ones."""
     rid = "\x00rid"
     base = Rel("SELECT * FROM _gc_tpl", {**rel.vars, rid: "id"}, rel.maybe)
-    env = Env(base, "r")
+    env = Env(base, "r", terms)
     parts = []
     for triple in template:
         cells = []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from rdflib import BNode, Variable
 from rdflib.plugins.sparql.parserutils import CompValue
 
@@ -37,6 +38,9 @@ from graphcrime.sparql.values import (
 )
 
 _BIG = 1e15
+#: a pattern reads its rows from the store's subject index when its subjects are at most
+#: this share of the indexed rows (else it scans: a binary search per subject costs more)
+KEY_SHARE = 1 / 50
 
 
 def _paren(sql: str) -> str:
@@ -57,6 +61,8 @@ class Translator:
         self.star = False
         #: offsets of each variable's first mention in the query text (SELECT * order)
         self.first_seen: dict[str, int] = {}
+        #: temporary tables the translation made (rows read from a subject index)
+        self.temps: list[str] = []
 
     # -- helpers --------------------------------------------------------------------------
     def fresh(self, stem: str) -> str:
@@ -136,7 +142,12 @@ class Translator:
         for i, terms in enumerate(order):
             a = f"t{i}"
             p = terms[1][1] if terms[1][0] == "const" else None
-            froms.append(f"{_paren(self.store.pattern_sql(p))} AS {a}")
+            src = None
+            if terms[0][0] == "var" and terms[0][1] in bound:  # subjects known from before
+                cond = " WHERE " + " AND ".join(where) if where else ""
+                src = self.by_subject(p, f"SELECT {bound[terms[0][1]]} AS s "
+                                         f"FROM {', '.join(froms)}{cond}")
+            froms.append(f"{_paren(src or self.store.pattern_sql(p))} AS {a}")
             for pos, (k, v) in zip("spo", terms, strict=False):
                 ref = f"{a}.{pos}"
                 if k == "const":
@@ -151,6 +162,32 @@ class Translator:
         if where:
             sql += " WHERE " + " AND ".join(where)
         return Rel(sql, {v: "id" for v in bound})
+
+    def by_subject(self, p: int | None, subjects: str) -> str | None:
+        """The relation ``(s, p, o)`` of the triples with predicate ``p`` (None: any) whose
+        subject the query ``subjects`` (column ``s``) gives, read from the store's subject
+        index (``graphcrime.engine.subjects``); None, to scan instead, when there is no index
+        for those tables or the subjects are too many."""
+        from graphcrime.engine.subjects import rows_table
+
+        index = getattr(self.store, "subjects", None)
+        if index is None:
+            return None
+        preds = self.store.preds
+        tables = sorted(preds.items()) if p is None else [(p, preds[p])] if p in preds else []
+        indexed = [(pid, t) for pid, t in tables if index.rows(t)]
+        limit = int(sum(index.rows(t) for _, t in indexed) * KEY_SHARE)
+        if not limit:
+            return None
+        keys = self.con.execute(f"SELECT DISTINCT s FROM ({subjects}) k WHERE s IS NOT NULL "
+                                f"LIMIT {limit + 1}").fetchnumpy()["s"]
+        if len(keys) > limit:
+            return None
+        name = rows_table(self.con, index, indexed, np.sort(keys.astype(np.int32)))
+        self.temps.append(name)
+        rest = [f"SELECT s, {pid}::INTEGER AS p, o FROM {t}" for pid, t in tables
+                if not index.rows(t)]
+        return "(" + " UNION ALL ".join([f"SELECT s, p, o FROM {name}", *rest]) + ")"
 
     def _order(self, pats: list[list[tuple[str, Any]]]) -> list[list[tuple[str, Any]]]:
         def est(terms: list[tuple[str, Any]]) -> float:

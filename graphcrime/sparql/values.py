@@ -94,12 +94,14 @@ def from_struct(ref: str) -> SqlVal:
 class Env:
     """Values of a relation's variables inside one SELECT over it (aliased ``r``).
 
-    Stored-term variables are joined with ``terms`` on demand; :meth:`joins` gives the joins.
+    Stored-term variables are joined with ``terms`` (or the relation ``terms`` names: a
+    table holding the terms the relation's rows use) on demand; :meth:`joins` gives the joins.
     """
 
-    def __init__(self, rel: Rel, alias: str = "r") -> None:
+    def __init__(self, rel: Rel, alias: str = "r", terms: str = "terms") -> None:
         self.rel = rel
         self.alias = alias
+        self.terms = terms
         self._joins: dict[str, str] = {}
 
     def ref(self, var: str) -> str:
@@ -115,7 +117,7 @@ class Env:
         return column_val(t, self.ref(var))
 
     def joins(self) -> str:
-        return " ".join(f"LEFT JOIN terms {t} ON {t}.id = {self.ref(v)}"
+        return " ".join(f"LEFT JOIN {self.terms} {t} ON {t}.id = {self.ref(v)}"
                         for v, t in self._joins.items())
 
     def from_clause(self) -> str:

@@ -159,3 +159,21 @@ def test_fallback_result_writes(stores, tmp_path: Path) -> None:
     parsed = ox.parse_query_results(res.write(tmp_path / "f.json").read_bytes(),
                                     format=ox.QueryResultsFormat.JSON)
     assert Counter(tuple(norm(s[i]) for i in range(2)) for s in parsed) == _want(oxs, q)
+
+
+def test_nt_lines_in_byte_order(tmp_path: Path) -> None:
+    """Unordered N-Triples output is sorted by line (written through per-column ranks):
+    terms that are prefixes of others (a literal and its tagged or typed forms, blank labels,
+    IRIs), shared subjects and predicates, non-ASCII text; SELECT and CONSTRUCT alike."""
+    store, _ = load_store("""
+@prefix : <http://e/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+:a :p "a", "a"@en, "a"@en-us, "a"^^xsd:token, "a b", "ab", "é", "z", :a, :ab, _:b1, _:b12 .
+:ab :p "a" . :a :pq "a" . :a :p_ "a" . _:b1 :p "x" . _:b12 :p "x" . :a\u00e9 :p "x" .
+""")
+    for i, q in enumerate([P + "SELECT ?S ?P ?O { ?S ?P ?O }",
+                           P + "CONSTRUCT { ?S ?P ?O } WHERE { ?S ?P ?O }"]):
+        data = run_query(store, q).write(tmp_path / f"out{i}.nt").read_bytes()
+        lines = data.splitlines()
+        assert len(lines) == 18
+        assert lines == sorted(lines)  # bytes: UTF-8 order is code point order

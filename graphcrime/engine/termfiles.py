@@ -1,0 +1,157 @@
+"""The dictionary of a store on disk by id: ``term_rows`` copied into Arrow files beside the
+database (in ``subjects/``, listed by its manifest), read by position.
+
+Writing an answer turns its term ids into strings; DuckDB does that with a hash join that
+scans the whole dictionary (3.4 GB for the 133k distinct objects of a reference answer over
+54M terms). Ids are dense and only grow, so the terms of ids ``lo .. hi`` are rows
+``0 .. hi - lo`` of a segment file, and a memory-mapped ``take`` reads only their pages.
+Each update appends one segment with its new terms; past ``SEGMENTS`` they are merged.
+The other way, a constant's id, comes from the terms' 64-bit hashes sorted with their ids
+(``hashes-*.npy``, merged with the new terms' at each update): a binary search, then the
+candidate's string compared, instead of a scan of every hash.
+
+>>> import duckdb, tempfile
+>>> from graphcrime.rdf.dictionary import create_terms, intern_values
+>>> con = duckdb.connect()
+>>> create_terms(con)
+>>> ids = intern_values(con, ['<http://e/a>', '"7"^^<http://www.w3.org/2001/XMLSchema#int>'])
+>>> folder = Path(tempfile.mkdtemp())
+>>> files = TermFiles(folder, append(folder, con, [], "g1"), merge_hashes(folder, con, None, 0,
+...                                                                        "g1"))
+>>> name = files.table(con, ids[::-1])
+>>> con.execute(f"SELECT id, lex, num FROM {name} ORDER BY id").fetchall()
+[(0, 'http://e/a', None), (1, '7', 7.0)]
+>>> files.ids(con, ['<http://e/b>', '<http://e/a>'])
+[None, 0]
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from graphcrime.db import scalar
+from graphcrime.engine.disk import fsync
+from graphcrime.rdf.dictionary import LEX_SQL, TERM_ROWS
+
+#: segments kept apart before they are merged into one
+SEGMENTS = 8
+#: the columns of ``term_rows``, in its order (the view ``terms`` adds ``lex``)
+COLUMNS = "id, nt, kind, slex, dt, lang, num, ts, bool, h"
+_tables = itertools.count()
+
+
+def _write(folder: Path, con: Any, lo: int, hi: int, tag: str) -> dict[str, Any]:
+    """A segment of the terms with ids ``lo .. hi - 1`` (ordered by id), synced; files are
+    never rewritten (``tag``: the generation that wrote it)."""
+    name = f"terms-{lo}-{hi}-{tag}.arrow"
+    reader = con.sql(f"SELECT {COLUMNS} FROM {TERM_ROWS} WHERE id >= {lo} AND id < {hi} "
+                     f"ORDER BY id").to_arrow_reader(1_000_000)
+    with pa.OSFile(str(folder / name), "wb") as sink, \
+            pa.ipc.new_file(sink, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+    fsync(folder / name)
+    return {"file": name, "lo": lo, "hi": hi}
+
+
+def append(folder: Path, con: Any, segments: list[dict[str, Any]], tag: str
+           ) -> list[dict[str, Any]]:
+    """The segments covering every term: ``segments`` (those of the state before) with one
+    for the newer terms, or all in one when there would be more than ``SEGMENTS``."""
+    n = int(scalar(con, f"SELECT count(*) FROM {TERM_ROWS}"))
+    top = segments[-1]["hi"] if segments else 0
+    if top > n:  # fewer terms than indexed: not a state the index followed
+        segments, top = [], 0
+    if top == n:
+        return segments
+    if len(segments) >= SEGMENTS:
+        return [_write(folder, con, 0, n, tag)]
+    return [*segments, _write(folder, con, top, n, tag)]
+
+
+class TermFiles:
+    """The dictionary files of one generation, mapped (not read) when made: an update may
+    remove files a reader of the state before still uses."""
+
+    def __init__(self, folder: Path, segments: list[dict[str, Any]],
+                 hashes: dict[str, Any] | None) -> None:
+        self.segments = []
+        for seg in segments:
+            reader = pa.ipc.open_file(pa.memory_map(str(folder / seg["file"])))
+            batches = [reader.get_batch(i) for i in range(reader.num_record_batches)]
+            starts = seg["lo"] + np.cumsum([0] + [b.num_rows for b in batches])
+            self.segments.append((batches, starts))
+        self.hashes = None if hashes is None else (
+            np.load(folder / hashes["h"], mmap_mode="r"),
+            np.load(folder / hashes["id"], mmap_mode="r"))
+
+    def _take(self, ids: np.ndarray) -> list[pa.RecordBatch]:
+        """The rows of ``ids`` (sorted, distinct), taken batch by batch from the mapped files
+        (a take over a whole file would join its batches: over 2 GB of strings)."""
+        out = []
+        for batches, starts in self.segments:
+            cuts = np.searchsorted(ids, starts)
+            out += [batch.take(pa.array(ids[a:b] - start)) for batch, start, a, b
+                    in zip(batches, starts[:-1], cuts[:-1], cuts[1:], strict=True) if b > a]
+        return out
+
+    def table(self, con: Any, ids: Iterable[int] | np.ndarray) -> str:
+        """A temporary table shaped like the view ``terms`` holding the terms of ``ids``;
+        returns its name (the caller drops it)."""
+        parts = self._take(np.unique(np.asarray(ids, dtype=np.int64)))
+        name = f"_gc_terms_{next(_tables)}"
+        if parts:
+            con.register(name + "_rows", pa.Table.from_batches(parts))
+            source = f"{name}_rows"
+        else:
+            source = f"{TERM_ROWS} WHERE false"
+        try:
+            con.execute(f"CREATE TEMP TABLE {name} AS SELECT *, {LEX_SQL} AS lex FROM {source}")
+        finally:
+            if parts:
+                con.unregister(name + "_rows")
+        return name
+
+    def ids(self, con: Any, nts: list[str]) -> list[int | None]:
+        """The ids of canonical N-Triples terms, None for unknown ones: their hashes
+        searched in the sorted hash file, each candidate's string compared."""
+        assert self.hashes is not None
+        if not nts:
+            return []
+        h, ids = self.hashes
+        got = con.execute("SELECT hash(nt) AS h FROM (SELECT unnest(?::VARCHAR[]) AS nt)",
+                          [nts]).fetchnumpy()["h"].astype(np.uint64)
+        lo, hi = np.searchsorted(h, got, "left"), np.searchsorted(h, got, "right")
+        out: list[int | None] = []
+        for nt, a, b in zip(nts, lo.tolist(), hi.tolist(), strict=True):
+            candidates = np.sort(np.asarray(ids[a:b], dtype=np.int64))  # one, or none
+            found = [int(i) for i, batch in zip(candidates, self._take(candidates), strict=True)
+                     if batch.column("nt")[0].as_py() == nt]
+            out.append(found[0] if found else None)
+        return out
+
+
+def merge_hashes(folder: Path, con: Any, old: dict[str, Any] | None, lo: int, tag: str
+                 ) -> dict[str, Any]:
+    """The sorted hash files of every term: ``old``'s (those of the terms below ``lo``)
+    with the hashes of the terms from ``lo`` on merged in."""
+    new = con.execute(f"SELECT h, id FROM {TERM_ROWS} WHERE id >= {lo} ORDER BY h"
+                      ).fetchnumpy()
+    h, ids = new["h"].astype(np.uint64), new["id"].astype(np.int32)
+    if old is not None:
+        h0 = np.load(folder / old["h"], mmap_mode="r")
+        at = np.searchsorted(h0, h)
+        h, ids = np.insert(h0, at, h), np.insert(np.load(folder / old["id"], mmap_mode="r"),
+                                                 at, ids)
+    out: dict[str, Any] = {"h": f"hashes-{tag}.h.npy", "id": f"hashes-{tag}.id.npy",
+                           "terms": lo + len(new["h"])}
+    for key, arr in (("h", h), ("id", ids)):
+        np.save(folder / out[key], arr)
+        fsync(folder / out[key])
+    return out
