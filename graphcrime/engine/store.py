@@ -141,7 +141,7 @@ class FactStore:
 
     def term_id(self, nt: str) -> int | None:
         """Id of a canonical N-Triples term, or None when the store has never seen it."""
-        if self.subjects is not None and self.subjects.hashes is not None:
+        if self.subjects is not None and self.subjects.term_files.hashes:
             return self.subjects.term_files.ids(self.con, [nt])[0]  # type: ignore[no-any-return]
         return lookup(self.con, [nt])[0]
 

@@ -9,7 +9,8 @@ every predicate table: DuckDB has no index joins and its ART index lives in memo
 killed after its commit, before its index) is simply scanned.
 
 After an update that only added rows (every row of a round up to the index's is still there)
-the new rows are merged into the sorted files; otherwise a table is sorted again.
+the new rows are written as a run of their own (see ``RUNS``); otherwise a table is sorted
+again.
 
 >>> import duckdb, tempfile, numpy as np
 >>> from graphcrime.rdf.dictionary import create_terms
@@ -31,7 +32,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ import pyarrow as pa
 
 from graphcrime.db import first_row, scalar
 from graphcrime.engine.disk import fsync
-from graphcrime.engine.termfiles import TermFiles, append, merge_hashes
+from graphcrime.engine.termfiles import TermFiles, append, hash_runs
 
 FOLDER = "subjects"
 MANIFEST = "manifest.json"
@@ -48,6 +49,12 @@ MANIFEST = "manifest.json"
 INDEX_ROWS = 1_000_000
 #: rows written per step when a table's files are made (bounds the memory a refresh takes)
 CHUNK = 8_000_000
+#: a table's rows added by later updates are runs of their own, searched one after the other,
+#: until there would be more than RUNS of them or they would hold over 1/RUN_SHARE of the
+#: first: then the table is sorted into one run again (each row is rewritten a few times in
+#: all, and a small update writes only its rows)
+RUNS = 8
+RUN_SHARE = 4
 
 
 class SubjectIndex:
@@ -58,9 +65,9 @@ class SubjectIndex:
         self.folder, self.manifest = folder, manifest
         self.generation: str = manifest["generation"]
         self.tables: dict[str, dict[str, Any]] = manifest["tables"]
-        self._arrays = {t: (np.load(folder / meta["s"], mmap_mode="r"),
-                            np.load(folder / meta["o"], mmap_mode="r"))
-                        for t, meta in self.tables.items()}
+        self._runs = {t: [(np.load(folder / run["s"], mmap_mode="r"),
+                           np.load(folder / run["o"], mmap_mode="r")) for run in meta["runs"]]
+                      for t, meta in self.tables.items()}
         self.terms: list[dict[str, Any]] = manifest.get("terms", [])
         self.hashes: dict[str, Any] | None = manifest.get("hashes")
         #: the dictionary by id and by hash (graphcrime.engine.termfiles)
@@ -81,22 +88,27 @@ class SubjectIndex:
         """How many rows ``table`` has in the index (0: not indexed)."""
         return int(self.tables.get(table, {}).get("rows", 0))
 
-    def arrays(self, table: str) -> tuple[np.ndarray, np.ndarray]:
-        """The subjects (sorted) and objects of ``table``, memory-mapped."""
-        return self._arrays[table]
+    def runs(self, table: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The runs of ``table``: subjects (sorted) and objects, memory-mapped."""
+        return self._runs[table]
 
     def lookup(self, table: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The (s, o) rows of ``table`` whose subject is in ``keys`` (sorted, distinct)."""
-        s, o = self.arrays(table)
-        lo = np.searchsorted(s, keys, "left")
-        n = np.searchsorted(s, keys, "right") - lo
-        n_all = int(n.sum())
-        if not n_all:
-            return np.empty(0, np.int32), np.empty(0, np.int32)
-        # row positions: each key's run lo .. lo + n
-        first = np.repeat(lo - (np.cumsum(n) - n), n)
-        at = first + np.arange(n_all)
-        return np.asarray(s[at]), np.asarray(o[at])
+        found = [_lookup(s, o, keys) for s, o in self.runs(table)]
+        return (np.concatenate([f[0] for f in found]) if found else np.empty(0, np.int32),
+                np.concatenate([f[1] for f in found]) if found else np.empty(0, np.int32))
+
+
+def _lookup(s: np.ndarray, o: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of one run (``s`` sorted) whose subject is in ``keys``."""
+    if len(s):  # only the keys within the run's subjects (chains are not transactions)
+        keys = keys[np.searchsorted(keys, s[0], "left"):np.searchsorted(keys, s[-1], "right")]
+    lo = np.searchsorted(s, keys, "left")
+    n = np.searchsorted(s, keys, "right") - lo
+    n_all = int(n.sum())
+    # row positions: each key's rows lo .. lo + n
+    at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(n_all)
+    return np.asarray(s[at], dtype=np.int32), np.asarray(o[at], dtype=np.int32)
 
 
 _tables = itertools.count()
@@ -120,58 +132,27 @@ def rows_table(con: Any, index: SubjectIndex, tables: Iterable[tuple[int, str]],
     return name
 
 
-def _write(folder: Path, stem: str, n: int,
-           parts: Iterable[tuple[Any, np.ndarray, np.ndarray]]) -> dict[str, Any]:
-    """``stem.s.npy`` and ``stem.o.npy``, ``n`` int32 values each, filled by ``parts``
-    (positions - a slice or an index array - with their subjects and objects), synced."""
+def _run(folder: Path, stem: str, con: Any, sql: str, rows: int) -> dict[str, Any]:
+    """A run: the rows of ``sql`` (columns s, o; ``rows`` of them) sorted by subject, in
+    ``stem.s.npy`` and ``stem.o.npy``, written batch by batch from DuckDB's sort (which spills
+    beyond its memory limit) and synced."""
     names = {"s": stem + ".s.npy", "o": stem + ".o.npy"}
-    s = np.lib.format.open_memmap(folder / names["s"], mode="w+", dtype=np.int32, shape=(n,))
-    o = np.lib.format.open_memmap(folder / names["o"], mode="w+", dtype=np.int32, shape=(n,))
-    for at, ps, po in parts:
-        s[at], o[at] = ps, po
+    s = np.lib.format.open_memmap(folder / names["s"], mode="w+", dtype=np.int32, shape=(rows,))
+    o = np.lib.format.open_memmap(folder / names["o"], mode="w+", dtype=np.int32,
+                                  shape=(rows,))
+    at = 0
+    for batch in con.sql(f"SELECT s, o FROM ({sql}) ORDER BY s").to_arrow_reader(CHUNK):
+        n = batch.num_rows
+        s[at:at + n] = batch.column(0).to_numpy(zero_copy_only=False)
+        o[at:at + n] = batch.column(1).to_numpy(zero_copy_only=False)
+        at += n
+    assert at == rows, (sql, at, rows)
     for arr in (s, o):
         arr.flush()
     del s, o
     for name in names.values():
         fsync(folder / name)
-    return {"rows": n, **names}
-
-
-def _sorted_rows(con: Any, sql: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The rows of ``sql`` (columns s, o) ordered by s, in batches (DuckDB sorts, spilling
-    beyond its memory limit)."""
-    reader = con.sql(f"SELECT s, o FROM ({sql}) ORDER BY s").to_arrow_reader(CHUNK)
-    for batch in reader:
-        yield (batch.column(0).to_numpy(zero_copy_only=False).astype(np.int32, copy=False),
-               batch.column(1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False))
-
-
-def _build(folder: Path, stem: str, con: Any, table: str, rows: int) -> dict[str, Any]:
-    """The files of ``table`` from scratch."""
-    def parts() -> Iterator[tuple[Any, np.ndarray, np.ndarray]]:
-        at = 0
-        for s, o in _sorted_rows(con, f"SELECT s, o FROM {table}"):
-            yield slice(at, at + len(s)), s, o
-            at += len(s)
-    return _write(folder, stem, rows, parts())
-
-
-def _merge(folder: Path, stem: str, con: Any, table: str, rows: int,
-           old: SubjectIndex, since: int) -> dict[str, Any]:
-    """The files of ``table``: the old index's rows with the rows of rounds > ``since``
-    merged in (one pass over the old files)."""
-    s0, o0 = old.arrays(table)
-    new = list(_sorted_rows(con, f"SELECT s, o FROM {table} WHERE r > {since}"))
-    s1 = np.concatenate([s for s, _ in new]) if new else np.empty(0, np.int32)
-    o1 = np.concatenate([o for _, o in new]) if new else np.empty(0, np.int32)
-    pos = np.searchsorted(s0, s1, "right")  # where each new row goes among the old ones
-
-    def parts() -> Iterator[tuple[Any, np.ndarray, np.ndarray]]:
-        yield pos + np.arange(len(pos)), s1, o1
-        for a in range(0, len(s0), CHUNK):
-            i = np.arange(a, min(a + CHUNK, len(s0)))
-            yield i + np.searchsorted(pos, i, "right"), s0[a:a + CHUNK], o0[a:a + CHUNK]
-    return _write(folder, stem, rows, parts())
+    return {"rows": rows, **names}
 
 
 def refresh(store_folder: Path, con: Any, tables: Iterable[str], generation: str,
@@ -188,33 +169,33 @@ def refresh(store_folder: Path, con: Any, tables: Iterable[str], generation: str
         rows, top = first_row(con, f"SELECT count(*), coalesce(max(r), 0) FROM {table}")
         if rows < min_rows:
             continue
-        stem = f"{table}-{generation}"
-        n0 = base.rows(table) if base is not None else 0
-        since = base.tables[table]["round"] if n0 and base is not None else 0
-        kept = n0 and scalar(con, f"SELECT count(*) FROM {table} WHERE r <= {since}") == n0
-        if kept and rows == n0 and base is not None:
-            out[table] = base.tables[table]
+        old = base.tables.get(table) if base is not None else None
+        kept = old is not None and scalar(
+            con, f"SELECT count(*) FROM {table} WHERE r <= {old['round']}") == old["rows"]
+        if old is not None and kept and rows == old["rows"]:
+            out[table] = old
             continue
-        if kept and rows - n0 <= n0 and base is not None:
-            out[table] = _merge(folder, stem, con, table, rows, base, since)
-        else:
-            out[table] = _build(folder, stem, con, table, rows)
-        out[table]["round"] = int(top)
+        stem = f"{table}-{generation}"
+        if old is not None and kept and len(old["runs"]) < RUNS and \
+                (rows - old["runs"][0]["rows"]) * RUN_SHARE <= old["runs"][0]["rows"]:
+            run = _run(folder, stem, con, f"SELECT s, o FROM {table} WHERE r > {old['round']}",
+                       rows - old["rows"])
+            runs = [*old["runs"], run]
+        else:  # all rows in one run: the first index, a deletion, or enough runs to merge
+            runs = [_run(folder, stem, con, f"SELECT s, o FROM {table}", rows)]
+        out[table] = {"rows": rows, "round": int(top), "runs": runs}
     terms = append(folder, con, base.terms if base is not None else [], generation)
-    n = terms[-1]["hi"] if terms else 0
-    hashes = base.hashes if base is not None else None
-    if hashes is None or hashes["terms"] > n:
-        hashes = merge_hashes(folder, con, None, 0, generation)
-    elif hashes["terms"] < n:
-        hashes = merge_hashes(folder, con, hashes, hashes["terms"], generation)
+    hashes = hash_runs(folder, con, base.hashes if base is not None else None,
+                       terms[-1]["hi"] if terms else 0, generation)
     manifest = {"generation": generation, "tables": out, "terms": terms, "hashes": hashes}
     tmp = folder / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1) + "\n")
     fsync(tmp)
     os.replace(tmp, folder / MANIFEST)
     fsync(folder)
-    keep = {MANIFEST, hashes["h"], hashes["id"]} | {
-        meta[k] for meta in out.values() for k in ("s", "o")} | {seg["file"] for seg in terms}
+    keep = {MANIFEST} | {run[k] for run in hashes["runs"] for k in ("h", "id")} | {
+        seg["file"] for seg in terms} | {
+        run[k] for meta in out.values() for run in meta["runs"] for k in ("s", "o")}
     for path in folder.iterdir():
         if path.name not in keep:
             path.unlink(missing_ok=True)  # readers keep their mappings of removed files

@@ -7,8 +7,8 @@ scans the whole dictionary (3.4 GB for the 133k distinct objects of a reference 
 ``0 .. hi - lo`` of a segment file, and a memory-mapped ``take`` reads only their pages.
 Each update appends one segment with its new terms; past ``SEGMENTS`` they are merged.
 The other way, a constant's id, comes from the terms' 64-bit hashes sorted with their ids
-(``hashes-*.npy``, merged with the new terms' at each update): a binary search, then the
-candidate's string compared, instead of a scan of every hash.
+(``hashes-*.npy``, one run per update, merged like the segments): a binary search per run,
+then the candidate's string compared, instead of a scan of every hash.
 
 >>> import duckdb, tempfile
 >>> from graphcrime.rdf.dictionary import create_terms, intern_values
@@ -16,8 +16,7 @@ candidate's string compared, instead of a scan of every hash.
 >>> create_terms(con)
 >>> ids = intern_values(con, ['<http://e/a>', '"7"^^<http://www.w3.org/2001/XMLSchema#int>'])
 >>> folder = Path(tempfile.mkdtemp())
->>> files = TermFiles(folder, append(folder, con, [], "g1"), merge_hashes(folder, con, None, 0,
-...                                                                        "g1"))
+>>> files = TermFiles(folder, append(folder, con, [], "g1"), hash_runs(folder, con, None, 2, "g1"))
 >>> name = files.table(con, ids[::-1])
 >>> con.execute(f"SELECT id, lex, num FROM {name} ORDER BY id").fetchall()
 [(0, 'http://e/a', None), (1, '7', 7.0)]
@@ -40,7 +39,7 @@ from graphcrime.engine.disk import fsync
 from graphcrime.rdf.dictionary import LEX_SQL, TERM_ROWS
 
 #: segments kept apart before they are merged into one
-SEGMENTS = 8
+SEGMENTS = 32
 #: the columns of ``term_rows``, in its order (the view ``terms`` adds ``lex``)
 COLUMNS = "id, nt, kind, slex, dt, lang, num, ts, bool, h"
 _tables = itertools.count()
@@ -87,9 +86,9 @@ class TermFiles:
             batches = [reader.get_batch(i) for i in range(reader.num_record_batches)]
             starts = seg["lo"] + np.cumsum([0] + [b.num_rows for b in batches])
             self.segments.append((batches, starts))
-        self.hashes = None if hashes is None else (
-            np.load(folder / hashes["h"], mmap_mode="r"),
-            np.load(folder / hashes["id"], mmap_mode="r"))
+        self.hashes = [(np.load(folder / run["h"], mmap_mode="r"),
+                        np.load(folder / run["id"], mmap_mode="r"))
+                       for run in (hashes or {}).get("runs", [])]
 
     def _take(self, ids: np.ndarray) -> list[pa.RecordBatch]:
         """The rows of ``ids`` (sorted, distinct), taken batch by batch from the mapped files
@@ -120,38 +119,39 @@ class TermFiles:
 
     def ids(self, con: Any, nts: list[str]) -> list[int | None]:
         """The ids of canonical N-Triples terms, None for unknown ones: their hashes
-        searched in the sorted hash file, each candidate's string compared."""
-        assert self.hashes is not None
+        searched in the sorted hash runs, each candidate's string compared."""
         if not nts:
             return []
-        h, ids = self.hashes
         got = con.execute("SELECT hash(nt) AS h FROM (SELECT unnest(?::VARCHAR[]) AS nt)",
                           [nts]).fetchnumpy()["h"].astype(np.uint64)
-        lo, hi = np.searchsorted(h, got, "left"), np.searchsorted(h, got, "right")
+        found: list[list[int]] = [[] for _ in nts]
+        for h, ids in self.hashes:
+            lo, hi = np.searchsorted(h, got, "left"), np.searchsorted(h, got, "right")
+            for i, (a, b) in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):
+                found[i] += [int(x) for x in ids[a:b]]  # almost always one, or none
         out: list[int | None] = []
-        for nt, a, b in zip(nts, lo.tolist(), hi.tolist(), strict=True):
-            candidates = np.sort(np.asarray(ids[a:b], dtype=np.int64))  # one, or none
-            found = [int(i) for i, batch in zip(candidates, self._take(candidates), strict=True)
-                     if batch.column("nt")[0].as_py() == nt]
-            out.append(found[0] if found else None)
+        for nt, candidates in zip(nts, found, strict=True):
+            ids_ = np.unique(np.asarray(candidates, dtype=np.int64))
+            strings = [x for batch in self._take(ids_) for x in batch.column("nt").to_pylist()]
+            out.append(next((int(i) for i, x in zip(ids_, strings, strict=True) if x == nt),
+                            None))
         return out
 
 
-def merge_hashes(folder: Path, con: Any, old: dict[str, Any] | None, lo: int, tag: str
-                 ) -> dict[str, Any]:
-    """The sorted hash files of every term: ``old``'s (those of the terms below ``lo``)
-    with the hashes of the terms from ``lo`` on merged in."""
-    new = con.execute(f"SELECT h, id FROM {TERM_ROWS} WHERE id >= {lo} ORDER BY h"
-                      ).fetchnumpy()
-    h, ids = new["h"].astype(np.uint64), new["id"].astype(np.int32)
-    if old is not None:
-        h0 = np.load(folder / old["h"], mmap_mode="r")
-        at = np.searchsorted(h0, h)
-        h, ids = np.insert(h0, at, h), np.insert(np.load(folder / old["id"], mmap_mode="r"),
-                                                 at, ids)
-    out: dict[str, Any] = {"h": f"hashes-{tag}.h.npy", "id": f"hashes-{tag}.id.npy",
-                           "terms": lo + len(new["h"])}
-    for key, arr in (("h", h), ("id", ids)):
-        np.save(folder / out[key], arr)
-        fsync(folder / out[key])
-    return out
+def hash_runs(folder: Path, con: Any, old: dict[str, Any] | None, n: int, tag: str
+              ) -> dict[str, Any]:
+    """Sorted hash files of the terms with ids below ``n``: ``old``'s runs (terms below
+    ``old["terms"]``) and one for the terms after them, or all in one run past ``SEGMENTS``."""
+    runs = list(old["runs"]) if old is not None and old["terms"] <= n else []
+    lo = old["terms"] if runs and old is not None else 0
+    if lo == n and old is not None:
+        return old
+    if len(runs) >= SEGMENTS:
+        runs, lo = [], 0
+    new = con.execute(f"SELECT h, id FROM {TERM_ROWS} WHERE id >= {lo} AND id < {n} "
+                      f"ORDER BY h").fetchnumpy()
+    run = {"h": f"hashes-{lo}-{n}-{tag}.h.npy", "id": f"hashes-{lo}-{n}-{tag}.id.npy"}
+    for key, arr in (("h", new["h"].astype(np.uint64)), ("id", new["id"].astype(np.int32))):
+        np.save(folder / run[key], arr)
+        fsync(folder / run[key])
+    return {"terms": n, "runs": [*runs, run]}

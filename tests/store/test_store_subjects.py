@@ -69,48 +69,55 @@ def _check(con: duckdb.DuckDBPyConnection, index: SubjectIndex, rng: np.random.G
                       .fetchall())
         con.unregister("_keys")
         assert sorted(zip(s.tolist(), o.tolist(), strict=True)) == want
-        assert np.all(np.diff(index.arrays("p_1")[0]) >= 0)
+    assert all(np.all(np.diff(s) >= 0) for s, _ in index.runs("p_1"))
+
+
+def _add(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, n: int, r: int) -> None:
+    """``n`` rows of round ``r``, subjects old (1500-1999) and new."""
+    _table(con, np.unique(np.column_stack([rng.integers(1500, 3000, n),
+                                           rng.integers(50, 99, n), np.full(n, r)]), axis=0))
 
 
 def test_index_files_follow_adds_and_deletions(tmp_path: Path, monkeypatch) -> None:
-    """Built from scratch, merged after rows were added (new and existing subjects), kept
-    when nothing changed, built again after a deletion: every state against DuckDB."""
-    monkeypatch.setattr(subjects, "CHUNK", 1000)  # several parts per file
+    """Sorted from scratch; an update's added rows become a run of their own, until the runs
+    would hold too much; kept when nothing changed; sorted again after a deletion: every
+    state against DuckDB, and files no manifest names are removed."""
+    monkeypatch.setattr(subjects, "CHUNK", 1000)  # several batches per file
     rng = np.random.default_rng(7)
     con = duckdb.connect()
     create_terms(con)
     con.execute("CREATE TABLE p_1 (s INTEGER, o INTEGER, r INTEGER)")
-    rows = np.unique(np.column_stack([rng.integers(0, 2000, 5000), rng.integers(0, 50, 5000),
-                                      np.zeros(5000, int)]), axis=0)
-    _table(con, rows)
-    calls: list[str] = []
-    for name in ("_build", "_merge"):
-        real = getattr(subjects, name)
-        monkeypatch.setattr(subjects, name, lambda *a, _f=real, _n=name: calls.append(_n)
-                            or _f(*a))
+    _table(con, np.unique(np.column_stack([rng.integers(0, 2000, 5000),
+                                           rng.integers(0, 50, 5000), np.zeros(5000, int)]),
+                          axis=0))
     index = refresh(tmp_path, con, ["p_1"], "g1", None, min_rows=100)
-    assert calls == ["_build"]
+    assert len(index.runs("p_1")) == 1
     _check(con, index, rng)
 
-    fresh = np.column_stack([rng.integers(1500, 3000, 3000), rng.integers(50, 99, 3000),
-                             np.ones(3000, int)])
-    _table(con, np.unique(fresh, axis=0))  # subjects old (1500-1999) and new
+    _add(con, rng, 300, 1)
     index = refresh(tmp_path, con, ["p_1"], "g2", index, min_rows=100)
-    assert calls == ["_build", "_merge"]
+    assert len(index.runs("p_1")) == 2  # the first run is kept, the new rows are the second
     _check(con, index, rng)
 
     same = refresh(tmp_path, con, ["p_1"], "g3", index, min_rows=100)
-    assert calls == ["_build", "_merge"] and same.tables["p_1"]["s"] == index.tables["p_1"]["s"]
+    assert same.tables["p_1"] == index.tables["p_1"]
 
-    con.execute("DELETE FROM p_1 WHERE s % 3 = 0 AND r = 0")
+    _add(con, rng, 2000, 2)  # more than a quarter of the first run: one run again
     index = refresh(tmp_path, con, ["p_1"], "g4", same, min_rows=100)
-    assert calls == ["_build", "_merge", "_build"]
+    assert len(index.runs("p_1")) == 1
     _check(con, index, rng)
-    assert sorted(p.name for p in (tmp_path / "subjects").iterdir()) == sorted(
-        ["manifest.json", "p_1-g4.s.npy", "p_1-g4.o.npy", "hashes-g1.h.npy",
-         "hashes-g1.id.npy"])  # older files removed (no terms: one empty hash file)
-    assert SubjectIndex.open(tmp_path, "g3") is None
-    assert SubjectIndex.open(tmp_path, "g4") is not None
+
+    _add(con, rng, 100, 3)
+    index = refresh(tmp_path, con, ["p_1"], "g5", index, min_rows=100)
+    assert len(index.runs("p_1")) == 2
+    con.execute("DELETE FROM p_1 WHERE s % 3 = 0 AND r = 0")
+    index = refresh(tmp_path, con, ["p_1"], "g6", index, min_rows=100)
+    assert len(index.runs("p_1")) == 1
+    _check(con, index, rng)
+    names = {p.name for p in (tmp_path / "subjects").iterdir()}
+    assert {n for n in names if n.startswith("p_1")} == {"p_1-g6.s.npy", "p_1-g6.o.npy"}
+    assert SubjectIndex.open(tmp_path, "g5") is None
+    assert SubjectIndex.open(tmp_path, "g6") is not None
 
 
 # -- queries over a store ---------------------------------------------------------------
