@@ -146,7 +146,8 @@ class Translator:
             if terms[0][0] == "var" and terms[0][1] in bound:  # subjects known from before
                 cond = " WHERE " + " AND ".join(where) if where else ""
                 src = self.by_subject(p, f"SELECT {bound[terms[0][1]]} AS s "
-                                         f"FROM {', '.join(froms)}{cond}")
+                                         f"FROM {', '.join(froms)}{cond}",
+                                      min(self._estimate(t) for t in order[:i]))
             froms.append(f"{_paren(src or self.store.pattern_sql(p))} AS {a}")
             for pos, (k, v) in zip("spo", terms, strict=False):
                 ref = f"{a}.{pos}"
@@ -163,11 +164,11 @@ class Translator:
             sql += " WHERE " + " AND ".join(where)
         return Rel(sql, {v: "id" for v in bound})
 
-    def by_subject(self, p: int | None, subjects: str) -> str | None:
+    def by_subject(self, p: int | None, subjects: str, estimate: float) -> str | None:
         """The relation ``(s, p, o)`` of the triples with predicate ``p`` (None: any) whose
-        subject the query ``subjects`` (column ``s``) gives, read from the store's subject
-        index (``graphcrime.engine.subjects``); None, to scan instead, when there is no index
-        for those tables or the subjects are too many."""
+        subject the query ``subjects`` (column ``s``, about ``estimate`` rows at most) gives,
+        read from the store's subject index (``graphcrime.engine.subjects``); None, to scan
+        instead, when there is no index for those tables or the subjects are too many."""
         from graphcrime.engine.subjects import rows_table
 
         index = getattr(self.store, "subjects", None)
@@ -177,7 +178,7 @@ class Translator:
         tables = sorted(preds.items()) if p is None else [(p, preds[p])] if p in preds else []
         indexed = [(pid, t) for pid, t in tables if index.rows(t)]
         limit = int(sum(index.rows(t) for _, t in indexed) * KEY_SHARE)
-        if not limit:
+        if not limit or estimate > 50 * limit:  # surely too many: do not compute them
             return None
         keys = self.con.execute(f"SELECT DISTINCT s FROM ({subjects}) k WHERE s IS NOT NULL "
                                 f"LIMIT {limit + 1}").fetchnumpy()["s"]
@@ -189,17 +190,19 @@ class Translator:
                 if not index.rows(t)]
         return "(" + " UNION ALL ".join([f"SELECT s, p, o FROM {name}", *rest]) + ")"
 
-    def _order(self, pats: list[list[tuple[str, Any]]]) -> list[list[tuple[str, Any]]]:
-        def est(terms: list[tuple[str, Any]]) -> float:
-            (ks, _), (kp, p), (ko, _) = terms
-            n = float(self.pred_count(p)) if kp == "const" else _BIG
-            if ks == "const":
-                n = min(n, 10.0)
-            if ko == "const":
-                n = n / 50.0
-            return n
+    def _estimate(self, terms: list[tuple[str, Any]]) -> float:
+        """A guess at the rows of a triple pattern (its predicate's count, divided for a
+        constant object, at most 10 for a constant subject)."""
+        (ks, _), (kp, p), (ko, _) = terms
+        n = float(self.pred_count(p)) if kp == "const" else _BIG
+        if ks == "const":
+            n = min(n, 10.0)
+        if ko == "const":
+            n = n / 50.0
+        return n
 
-        left = sorted(pats, key=est)
+    def _order(self, pats: list[list[tuple[str, Any]]]) -> list[list[tuple[str, Any]]]:
+        left = sorted(pats, key=self._estimate)
         out = [left.pop(0)]
         seen = {v for k, v in out[0] if k == "var"}
         while left:
