@@ -6,6 +6,7 @@
     STORE/store.duckdb            facts, dictionary, input-fact tables, program, parameters
     STORE/lock                    fcntl lock of the one writer
     STORE/tmp/                    DuckDB's spill files
+    STORE/subjects/               the subject index, written after each update (.subjects)
 
 Everything that changes in an update is in the database. An update works on a copy,
 ``STORE/store.duckdb.next``, checkpointed, synced and renamed over ``store.duckdb`` when done

@@ -37,10 +37,11 @@ def unfinished(folder: Path) -> bool:
     import fcntl
     import os
 
-    from graphcrime.engine import disk
+    from graphcrime.engine import disk, subjects
 
     names = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
-    known = {disk.LOCK, disk.DATABASE, disk.DATABASE + ".wal", "tmp", disk.MARKER + ".tmp"}
+    known = {disk.LOCK, disk.DATABASE, disk.DATABASE + ".wal", "tmp", disk.MARKER + ".tmp",
+             subjects.FOLDER}
     if not names or not names <= known or disk.LOCK not in names:
         return False
     fd = os.open(folder / disk.LOCK, os.O_RDWR)
