@@ -40,6 +40,7 @@ import numpy as np
 import pyarrow as pa
 
 from graphcrime.db import first_row, scalar
+from graphcrime.engine import sortedfiles
 from graphcrime.engine.disk import fsync
 from graphcrime.engine.termfiles import TermFiles, append, hash_runs
 
@@ -47,8 +48,6 @@ FOLDER = "subjects"
 MANIFEST = "manifest.json"
 #: tables with fewer rows are scanned (a scan of a million ids takes milliseconds)
 INDEX_ROWS = 1_000_000
-#: rows written per step when a table's files are made (bounds the memory a refresh takes)
-CHUNK = 8_000_000
 #: a table's rows added by later updates are runs of their own, searched one after the other,
 #: until there would be more than RUNS of them or they would hold over 1/RUN_SHARE of the
 #: first: then the table is sorted into one run again (each row is rewritten a few times in
@@ -134,24 +133,11 @@ def rows_table(con: Any, index: SubjectIndex, tables: Iterable[tuple[int, str]],
 
 def _run(folder: Path, stem: str, con: Any, sql: str, rows: int) -> dict[str, Any]:
     """A run: the rows of ``sql`` (columns s, o; ``rows`` of them) sorted by subject, in
-    ``stem.s.npy`` and ``stem.o.npy``, written batch by batch from DuckDB's sort (which spills
-    beyond its memory limit) and synced."""
+    ``stem.s.npy`` and ``stem.o.npy``."""
     names = {"s": stem + ".s.npy", "o": stem + ".o.npy"}
-    s = np.lib.format.open_memmap(folder / names["s"], mode="w+", dtype=np.int32, shape=(rows,))
-    o = np.lib.format.open_memmap(folder / names["o"], mode="w+", dtype=np.int32,
-                                  shape=(rows,))
-    at = 0
-    for batch in con.sql(f"SELECT s, o FROM ({sql}) ORDER BY s").to_arrow_reader(CHUNK):
-        n = batch.num_rows
-        s[at:at + n] = batch.column(0).to_numpy(zero_copy_only=False)
-        o[at:at + n] = batch.column(1).to_numpy(zero_copy_only=False)
-        at += n
-    assert at == rows, (sql, at, rows)
-    for arr in (s, o):
-        arr.flush()
-    del s, o
-    for name in names.values():
-        fsync(folder / name)
+    got = sortedfiles.write(folder, names, {"s": np.int32, "o": np.int32}, con,
+                            f"SELECT s, o FROM ({sql}) ORDER BY s")
+    assert got == rows, (sql, got, rows)
     return {"rows": rows, **names}
 
 

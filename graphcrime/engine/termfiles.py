@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from graphcrime.db import scalar
+from graphcrime.engine import sortedfiles
 from graphcrime.engine.disk import fsync
 from graphcrime.rdf.dictionary import LEX_SQL, TERM_ROWS
 
@@ -148,10 +149,7 @@ def hash_runs(folder: Path, con: Any, old: dict[str, Any] | None, n: int, tag: s
         return old
     if len(runs) >= SEGMENTS:
         runs, lo = [], 0
-    new = con.execute(f"SELECT h, id FROM {TERM_ROWS} WHERE id >= {lo} AND id < {n} "
-                      f"ORDER BY h").fetchnumpy()
     run = {"h": f"hashes-{lo}-{n}-{tag}.h.npy", "id": f"hashes-{lo}-{n}-{tag}.id.npy"}
-    for key, arr in (("h", new["h"].astype(np.uint64)), ("id", new["id"].astype(np.int32))):
-        np.save(folder / run[key], arr)
-        fsync(folder / run[key])
+    sortedfiles.write(folder, run, {"h": np.uint64, "id": np.int32}, con,
+                      f"SELECT h, id FROM {TERM_ROWS} WHERE id >= {lo} AND id < {n} ORDER BY h")
     return {"terms": n, "runs": [*runs, run]}

@@ -82,7 +82,8 @@ def test_index_files_follow_adds_and_deletions(tmp_path: Path, monkeypatch) -> N
     """Sorted from scratch; an update's added rows become a run of their own, until the runs
     would hold too much; kept when nothing changed; sorted again after a deletion: every
     state against DuckDB, and files no manifest names are removed."""
-    monkeypatch.setattr(subjects, "CHUNK", 1000)  # several batches per file
+    from graphcrime.engine import sortedfiles
+    monkeypatch.setattr(sortedfiles, "BATCH", 1000)  # several batches per file
     rng = np.random.default_rng(7)
     con = duckdb.connect()
     create_terms(con)
