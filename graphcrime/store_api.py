@@ -153,5 +153,6 @@ def info(store: Any) -> dict[str, Any]:
             "terms": int(store.con.execute("SELECT count(*) FROM terms").fetchone()[0]),
             "rules": sum(1 for r in program.rules if r.body),
             "parameters": disk.params, "rounds": disk.rounds(),
-            "size_bytes": disk.size_bytes(), "read_only": disk.read_only}
+            "size_bytes": disk.size_bytes(), "read_only": disk.read_only,
+            "subject_index": disk.index_info()}
 

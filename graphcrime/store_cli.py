@@ -236,6 +236,11 @@ def info_text(info: dict[str, Any]) -> str:
     size on disk: 1.0 MiB
     """
     params = info["parameters"]
+    index = info.get("subject_index")
+    lines = [] if index is None else [
+        f"subject index: {index['tables']} tables, {index['size_bytes'] / 2**20:,.1f} MiB"
+        if index["current"] else "subject index: none for this state (queries scan; the "
+        "next update writes it)"]
     return "\n".join([
         f"store: {info['path']}",
         f"facts: {info['facts']:,} ({info['input_facts']:,} input, "
@@ -244,12 +249,13 @@ def info_text(info: dict[str, Any]) -> str:
         f"rules: {info['rules']:,}",
         "parameters: " + (", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "none"),
         f"rounds: {info['rounds']:,}",
-        f"size on disk: {info['size_bytes'] / 2**20:,.1f} MiB"])
+        f"size on disk: {info['size_bytes'] / 2**20:,.1f} MiB", *lines])
 
 
 @store_app.command("info")
 def info(store: str = _STORE, json_out: bool = _JSON, wait: float = _WAIT) -> None:
-    """Facts (input and derived), terms, rules, parameters, rounds and size on disk."""
+    """Facts (input and derived), terms, rules, parameters, rounds, size on disk and the
+    subject index."""
     with opened(store, wait=wait, read_only=True) as s:
         doc = dict(s.info())
     typer.echo(json.dumps(doc, indent=2, default=str) if json_out else info_text(doc))

@@ -394,6 +394,17 @@ class DiskStore:
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
 
+    def index_info(self) -> dict[str, Any]:
+        """The subject index: whether it is the database's (else queries scan), how many
+        tables it holds, its size on disk."""
+        from graphcrime.engine.subjects import FOLDER
+
+        index = self.facts.subjects
+        folder = self.folder / FOLDER
+        return {"current": index is not None, "tables": len(index.tables) if index else 0,
+                "size_bytes": sum(p.stat().st_size for p in folder.iterdir())
+                if folder.is_dir() else 0}
+
     def rounds(self) -> int:
         tables = list(self.facts.preds.values()) + list(self.facts.tuple_tables.values())
         if not tables:

@@ -211,6 +211,8 @@ def test_queries_read_the_index_across_updates(tmp_path: Path, days, monkeypatch
         sizes.append(_same_three_ways(store, tmp_path, used))
     with gc.Store.open(path, read_only=True) as reader:
         assert reader.facts.subjects is not None
+        info = reader.info()["subject_index"]
+        assert info["current"] and info["tables"] > 3 and info["size_bytes"] > 0
         sizes.append(_same_three_ways(reader, tmp_path, used))
     assert sizes[1] > 100 and sizes[2] > 100, sizes  # there are suspicious chains to read
     assert len(named) >= 4 * (INDEXED - 1)  # answers' terms read from the term files
@@ -220,6 +222,7 @@ def test_queries_read_the_index_across_updates(tmp_path: Path, days, monkeypatch
     manifest.write_text(json.dumps({**doc, "generation": "an older state"}))
     with gc.Store.open(path, read_only=True) as reader:
         assert reader.facts.subjects is None  # scanned: answers as before
+        assert not reader.info()["subject_index"]["current"]
         n = len(used)
         assert _answers(reader, QUERIES[0]) == _ox_answers(_oxigraph(reader, tmp_path),
                                                            QUERIES[0])
