@@ -34,7 +34,7 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -54,6 +54,8 @@ INDEX_ROWS = 1_000_000
 #: all, and a small update writes only its rows)
 RUNS = 8
 RUN_SHARE = 4
+#: every TOP-th subject of a run is kept in memory (see Run)
+TOP = 512
 
 
 class SubjectIndex:
@@ -64,8 +66,10 @@ class SubjectIndex:
         self.folder, self.manifest = folder, manifest
         self.generation: str = manifest["generation"]
         self.tables: dict[str, dict[str, Any]] = manifest["tables"]
-        self._runs = {t: [(np.load(folder / run["s"], mmap_mode="r"),
-                           np.load(folder / run["o"], mmap_mode="r")) for run in meta["runs"]]
+        self._runs = {t: [Run(np.load(folder / run["s"], mmap_mode="r"),
+                              np.load(folder / run["o"], mmap_mode="r"),
+                              np.load(folder / run["top"]), run["every"])
+                          for run in meta["runs"]]
                       for t, meta in self.tables.items()}
         self.terms: list[dict[str, Any]] = manifest.get("terms", [])
         self.hashes: dict[str, Any] | None = manifest.get("hashes")
@@ -87,27 +91,60 @@ class SubjectIndex:
         """How many rows ``table`` has in the index (0: not indexed)."""
         return int(self.tables.get(table, {}).get("rows", 0))
 
-    def runs(self, table: str) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The runs of ``table``: subjects (sorted) and objects, memory-mapped."""
+    def runs(self, table: str) -> list[Run]:
+        """The runs of ``table``."""
         return self._runs[table]
 
     def lookup(self, table: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The (s, o) rows of ``table`` whose subject is in ``keys`` (sorted, distinct)."""
-        found = [_lookup(s, o, keys) for s, o in self.runs(table)]
+        found = [run.lookup(keys) for run in self.runs(table)]
         return (np.concatenate([f[0] for f in found]) if found else np.empty(0, np.int32),
                 np.concatenate([f[1] for f in found]) if found else np.empty(0, np.int32))
 
 
-def _lookup(s: np.ndarray, o: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of one run (``s`` sorted) whose subject is in ``keys``."""
-    if len(s):  # only the keys within the run's subjects (chains are not transactions)
-        keys = keys[np.searchsorted(keys, s[0], "left"):np.searchsorted(keys, s[-1], "right")]
-    lo = np.searchsorted(s, keys, "left")
-    n = np.searchsorted(s, keys, "right") - lo
-    n_all = int(n.sum())
-    # row positions: each key's rows lo .. lo + n
-    at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(n_all)
-    return np.asarray(s[at], dtype=np.int32), np.asarray(o[at], dtype=np.int32)
+class Run(NamedTuple):
+    """Subjects (sorted) and objects of one run, memory-mapped, and every ``every``-th
+    subject in memory (``top``): a binary search of 57k chains over a 2.7 GB file of subjects
+    touched nearly all its pages (each key's last dozen steps a page of their own), 20 s with
+    a cold cache; with ``top`` each key reads one block of ``every`` subjects.
+
+    >>> run = Run(np.array([1, 3, 3, 3, 7]), np.arange(5), np.array([1, 3, 7]), 2)
+    >>> run.search(np.array([0, 3, 4, 9]), "left").tolist(), run.lookup(np.array([3]))[1]
+    ([0, 1, 4, 5], array([1, 2, 3], dtype=int32))
+    """
+
+    s: np.ndarray
+    o: np.ndarray
+    top: np.ndarray
+    every: int
+
+    def search(self, keys: np.ndarray, side: Literal["left", "right"]) -> np.ndarray:
+        """``np.searchsorted(self.s, keys, side)``, reading one block of ``s`` per key."""
+        right = side == "right"
+        b = np.searchsorted(self.top, keys, side)  # (b-1)*every < the position <= b*every
+        lo = np.maximum(b - 1, 0).astype(np.int64) * self.every
+        hi = np.minimum(b.astype(np.int64) * self.every, len(self.s))
+        while True:
+            todo = lo < hi
+            if not todo.any():
+                return lo
+            mid = (lo + hi) // 2
+            v = self.s[np.where(todo, mid, 0)]
+            up = todo & ((v <= keys) if right else (v < keys))
+            lo = np.where(up, mid + 1, lo)
+            hi = np.where(todo & ~up, mid, hi)
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows whose subject is in ``keys`` (sorted, distinct)."""
+        s = self.s
+        if len(s):  # only the keys within the run's subjects (chains are not transactions)
+            keys = keys[np.searchsorted(keys, s[0], "left"):np.searchsorted(keys, s[-1],
+                                                                            "right")]
+        lo = self.search(keys, "left")
+        n = self.search(keys, "right") - lo
+        # row positions: each key's rows lo .. lo + n
+        at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        return np.asarray(s[at], dtype=np.int32), np.asarray(self.o[at], dtype=np.int32)
 
 
 _tables = itertools.count()
@@ -133,12 +170,15 @@ def rows_table(con: Any, index: SubjectIndex, tables: Iterable[tuple[int, str]],
 
 def _run(folder: Path, stem: str, con: Any, sql: str, rows: int) -> dict[str, Any]:
     """A run: the rows of ``sql`` (columns s, o; ``rows`` of them) sorted by subject, in
-    ``stem.s.npy`` and ``stem.o.npy``."""
+    ``stem.s.npy`` and ``stem.o.npy``, and every ``TOP``-th subject in ``stem.top.npy``."""
     names = {"s": stem + ".s.npy", "o": stem + ".o.npy"}
     got = sortedfiles.write(folder, names, {"s": np.int32, "o": np.int32}, con,
                             f"SELECT s, o FROM ({sql}) ORDER BY s")
     assert got == rows, (sql, got, rows)
-    return {"rows": rows, **names}
+    top = stem + ".top.npy"
+    np.save(folder / top, np.load(folder / names["s"], mmap_mode="r")[::TOP])
+    fsync(folder / top)
+    return {"rows": rows, **names, "top": top, "every": TOP}
 
 
 def refresh(store_folder: Path, con: Any, tables: Iterable[str], generation: str,
@@ -181,7 +221,7 @@ def refresh(store_folder: Path, con: Any, tables: Iterable[str], generation: str
     fsync(folder)
     keep = {MANIFEST} | {run[k] for run in hashes["runs"] for k in ("h", "id")} | {
         seg["file"] for seg in terms} | {
-        run[k] for meta in out.values() for run in meta["runs"] for k in ("s", "o")}
+        run[k] for meta in out.values() for run in meta["runs"] for k in ("s", "o", "top")}
     for path in folder.iterdir():
         if path.name not in keep:
             path.unlink(missing_ok=True)  # readers keep their mappings of removed files

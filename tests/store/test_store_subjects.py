@@ -69,7 +69,19 @@ def _check(con: duckdb.DuckDBPyConnection, index: SubjectIndex, rng: np.random.G
                       .fetchall())
         con.unregister("_keys")
         assert sorted(zip(s.tolist(), o.tolist(), strict=True)) == want
-    assert all(np.all(np.diff(s) >= 0) for s, _ in index.runs("p_1"))
+    assert all(np.all(np.diff(run.s) >= 0) for run in index.runs("p_1"))
+
+
+@pytest.mark.parametrize("every", [1, 2, 8, 64])
+def test_run_search_is_searchsorted(every: int) -> None:
+    """Run.search (a block from the in-memory sample, then a binary search in it) against
+    numpy's searchsorted: subjects repeated past a block, keys below, between and above."""
+    rng = np.random.default_rng(every)
+    s = np.sort(np.repeat(rng.integers(0, 500, 300), rng.integers(1, 30, 300)))
+    run = subjects.Run(s, np.arange(len(s)), s[::every], every)
+    keys = np.unique(rng.integers(-10, 520, 200))
+    for side in ("left", "right"):
+        assert run.search(keys, side).tolist() == np.searchsorted(s, keys, side).tolist()
 
 
 def _add(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, n: int, r: int) -> None:
@@ -84,6 +96,7 @@ def test_index_files_follow_adds_and_deletions(tmp_path: Path, monkeypatch) -> N
     state against DuckDB, and files no manifest names are removed."""
     from graphcrime.engine import sortedfiles
     monkeypatch.setattr(sortedfiles, "BATCH", 1000)  # several batches per file
+    monkeypatch.setattr(subjects, "TOP", 8)  # many blocks
     rng = np.random.default_rng(7)
     con = duckdb.connect()
     create_terms(con)
@@ -116,7 +129,8 @@ def test_index_files_follow_adds_and_deletions(tmp_path: Path, monkeypatch) -> N
     assert len(index.runs("p_1")) == 1
     _check(con, index, rng)
     names = {p.name for p in (tmp_path / "subjects").iterdir()}
-    assert {n for n in names if n.startswith("p_1")} == {"p_1-g6.s.npy", "p_1-g6.o.npy"}
+    assert {n for n in names if n.startswith("p_1")} == {"p_1-g6.s.npy", "p_1-g6.o.npy",
+                                                         "p_1-g6.top.npy"}
     assert SubjectIndex.open(tmp_path, "g5") is None
     assert SubjectIndex.open(tmp_path, "g6") is not None
 
