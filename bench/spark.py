@@ -22,7 +22,9 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # the top-level generator package, not bench/generator.py
+# the top-level generator package, not bench/generator.py; and bench/profile.py must not
+# shadow the standard library's profile module (pyspark imports cProfile)
+sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 RULES = [REPO / "rules" / "suspicious-chains.dlog", REPO / "rules" / "high-value-chains.dlog"]
 
 

@@ -23,6 +23,7 @@ from graphcrime.engine.plan import Joined, head_terms, term_nt
 from graphcrime.engine.seminaive import Report, StratumLoop, program_facts
 from graphcrime.lang.ast import Aggregate, Negation, Program, Rule, TripleAtom, TupleAtom, Var
 from graphcrime.spark.dialect import broadcast_chain, check_rule, to_spark
+from graphcrime.spark.driver import DriverRound
 from graphcrime.spark.store import SparkFactStore
 
 log = logging.getLogger("graphcrime.spark")
@@ -35,6 +36,9 @@ BROADCAST_ROWS = 200_000
 #: job per broadcast join costs more than shuffling everything (``GC_SPARK_BROADCAST_MIN=0``
 #: takes the broadcast path always; a test does)
 BROADCAST_MIN = int(os.environ.get("GC_SPARK_BROADCAST_MIN", 50_000))
+#: small rounds run on the driver (:mod:`graphcrime.spark.driver`) where the rule allows;
+#: ``GC_SPARK_DRIVER_ROUNDS=0`` keeps them on broadcast joins
+DRIVER_ROUNDS = os.environ.get("GC_SPARK_DRIVER_ROUNDS", "1") != "0"
 
 
 class SparkEvaluator(StratumLoop):
@@ -57,6 +61,7 @@ class SparkEvaluator(StratumLoop):
         self._small = False  # the rule being run has small deltas (see _small_delta)
         #: (first id, variables) of the terms the rule being run minted, if any
         self._fresh_from: tuple[int, frozenset[str]] | None = None
+        self._driver: DriverRound | None = None
 
     def prepare_constants(self, program: Program) -> None:
         """Intern every constant of the rules' atoms at once (one lookup, one insert)."""
@@ -86,12 +91,19 @@ class SparkEvaluator(StratumLoop):
         adaptive = conf.get("spark.sql.adaptive.enabled", "true")
         if small:  # re-planning after each of the broadcasts costs more than it gains
             conf.set("spark.sql.adaptive.enabled", "false")
+        path = "shuffle"
         try:
-            added = self._run_rule(rule, variants, joined, small)
+            got = self._on_driver(rule, variants, joined) if small and DRIVER_ROUNDS else None
+            if got is not None:
+                added, path = got, "driver"
+            else:
+                added = self._run_rule(rule, variants, joined, small)
+                path = "broadcast" if small else path
         finally:
             conf.set("spark.sql.adaptive.enabled", adaptive)
         self.trace.append({"round": self.round, "rule": f"{rule.pos.file}:{rule.pos.line}",
                            "variants": len(variants), "new": added, "broadcast": small,
+                           "path": path,
                            "seconds": round(time.perf_counter() - t0, 3)})
         log.debug("round %s %s: %s new in %.2f s", self.round, self.trace[-1]["rule"], added,
                   self.trace[-1]["seconds"])
@@ -146,6 +158,19 @@ class SparkEvaluator(StratumLoop):
             body.unpersist()
             raw.unpersist()
         return added
+
+    def _on_driver(self, rule: Rule, variants: list[dict[int, str]],
+                   joined: tuple[Joined, ...]) -> int | None:
+        """The rule evaluated by :class:`DriverRound` (None: it takes the Spark path)."""
+        if self._driver is None:
+            self._driver = DriverRound(self)
+        names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
+        return self._driver.run(rule, variants, joined, names)
+
+    def close(self) -> None:
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
 
     def _small_delta(self, rule: Rule, variants: list[dict[int, str]]) -> bool:
         """Whether every variant reads a delta of at most :data:`BROADCAST_ROWS` rows in
@@ -277,4 +302,7 @@ def materialise(store: SparkFactStore, program: Program,
                         progress=progress)
     add_program_facts(store, program, params)
     ev.prepare_constants(program)
-    return ev.run(strata, timeout_seconds, t0)
+    try:
+        return ev.run(strata, timeout_seconds, t0)
+    finally:
+        ev.close()
