@@ -18,6 +18,7 @@ heads, a large relation not reachable from the delta) return None and take the S
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,11 @@ if TYPE_CHECKING:
 #: key sets up to this size filter a scan with ``IN (...)`` (Spark turns it into a hash set);
 #: bigger ones with a broadcast semi join against a frame made from Arrow
 IN_MAX = 5_000
+#: a rule application runs here when the relation it starts from (its delta, or its smallest
+#: relation) holds at most this many rows
+START_MAX = 200_000
+#: ... and gives up (for the Spark path) when a relation read holds more rows than this
+READ_MAX = 2_000_000
 #: a relation that no variable ties to the delta is read whole when it has at most this many
 #: rows (a parameter); otherwise the rule takes the Spark path
 LONE_MAX = 10_000
@@ -76,12 +82,26 @@ def relations(ev: SparkEvaluator, rule: Rule, versions: dict[int, str],
     return rels
 
 
-def _levels(rels: list[Rel], rows: Any) -> list[list[int]] | None:
-    """The relations in levels, breadth first from the delta along shared variables; the
-    relations no variable reaches come first when they are small, else None."""
-    start = next((i for i, r in enumerate(rels) if r.delta), None)
-    if start is None:
-        return None
+def _levels(rels: list[Rel], rows: Callable[[Rel], int | None]) -> list[list[int]] | None:
+    """The relations in levels, breadth first along shared variables from the start: the
+    delta, or else the relation of fewest rows from which the big ones can be reached; it
+    must hold at most :data:`START_MAX` rows. The relations no variable reaches come first
+    when they are small; else None."""
+    counts = [rows(r) for r in rels]
+    delta = [i for i, r in enumerate(rels) if r.delta]
+    starts = delta or sorted((i for i, n in enumerate(counts) if n is not None),
+                             key=lambda i: counts[i])  # type: ignore[arg-type, return-value]
+    for start in starts:
+        n = counts[start]
+        if n is None or n > START_MAX:
+            return None
+        got = _reach(rels, counts, start)
+        if got is not None:
+            return got
+    return None
+
+
+def _reach(rels: list[Rel], counts: list[int | None], start: int) -> list[list[int]] | None:
     lone, reach, bound = [], [[start]], set(rels[start].cols.values())
     rest = [i for i in range(len(rels)) if i != start]
     while rest:
@@ -92,10 +112,15 @@ def _levels(rels: list[Rel], rows: Any) -> list[list[int]] | None:
         rest = [i for i in rest if i not in nxt]
         bound |= set().union(*(rels[i].cols.values() for i in nxt))
     for i in rest:
-        if rows(rels[i].table) > LONE_MAX:
+        n = counts[i]
+        if n is None or n > LONE_MAX:
             return None
         lone.append(i)
     return ([lone] if lone else []) + reach
+
+
+class _TooBig(Exception):
+    """A relation read for the driver holds more than :data:`READ_MAX` rows."""
 
 
 class DriverRound:
@@ -183,6 +208,8 @@ class DriverRound:
             for i, table in zip(level, self.pool.map(self._collect, frames), strict=True):
                 if table.num_rows == 0:
                     return None
+                if table.num_rows > READ_MAX:
+                    raise _TooBig
                 got[i] = table
                 self.con.register(f"_r{i}", table)
         return got
@@ -198,9 +225,12 @@ class DriverRound:
             return None
         st = self.store
 
-        def rows(table: str) -> int:
-            return self.ev._table_rows(table) if table in st.stats else \
-                int(self.spark.table(table).count())
+        def rows(rel: Rel) -> int | None:
+            if rel.table not in st.stats:  # a stratum join
+                return self.ev.join_rows.get(rel.table)
+            a, b = rel.rounds if rel.rounds is not None else (0, 1 << 30)
+            got = st.ranges(rel.table, lambda lo, hi: lo < b and hi >= a, [])
+            return None if got is None else int(got[0])
 
         plans = []
         for versions in variants:
@@ -220,7 +250,10 @@ class DriverRound:
         live = []
         try:
             for sql, (_, rels, levels) in zip(selects, plans, strict=True):
-                got = self._gather(rels, levels)
+                try:
+                    got = self._gather(rels, levels)
+                except _TooBig:
+                    return None
                 if got is None:
                     continue
                 live.append(sql)

@@ -36,8 +36,9 @@ BROADCAST_ROWS = 200_000
 #: job per broadcast join costs more than shuffling everything (``GC_SPARK_BROADCAST_MIN=0``
 #: takes the broadcast path always; a test does)
 BROADCAST_MIN = int(os.environ.get("GC_SPARK_BROADCAST_MIN", 50_000))
-#: small rounds run on the driver (:mod:`graphcrime.spark.driver`) where the rule allows;
-#: ``GC_SPARK_DRIVER_ROUNDS=0`` keeps them on broadcast joins
+#: rule applications that start from at most :data:`BROADCAST_ROWS` rows run on the driver
+#: (:mod:`graphcrime.spark.driver`) where the rule allows; ``GC_SPARK_DRIVER_ROUNDS=0``
+#: keeps them on Spark joins (broadcast or shuffled, as above)
 DRIVER_ROUNDS = os.environ.get("GC_SPARK_DRIVER_ROUNDS", "1") != "0"
 
 
@@ -58,6 +59,7 @@ class SparkEvaluator(StratumLoop):
         #: one entry per rule evaluation: round, rule position, variants, new facts, seconds
         self.trace: list[dict[str, Any]] = []
         self._joins: list[str] = []  # temp views made by _make_join
+        self.join_rows: dict[str, int] = {}  # their rows
         self._small = False  # the rule being run has small deltas (see _small_delta)
         #: (first id, variables) of the terms the rule being run minted, if any
         self._fresh_from: tuple[int, frozenset[str]] | None = None
@@ -86,21 +88,21 @@ class SparkEvaluator(StratumLoop):
         """Evaluate ``rule`` for each atom-version assignment; insert new head facts."""
         t0 = time.perf_counter()
         self.ctx.round = self.round
-        small = self._small_delta(rule, variants)
-        conf = self.spark.conf
-        adaptive = conf.get("spark.sql.adaptive.enabled", "true")
-        if small:  # re-planning after each of the broadcasts costs more than it gains
-            conf.set("spark.sql.adaptive.enabled", "false")
-        path = "shuffle"
-        try:
-            got = self._on_driver(rule, variants, joined) if small and DRIVER_ROUNDS else None
-            if got is not None:
-                added, path = got, "driver"
-            else:
+        got = self._on_driver(rule, variants, joined) if DRIVER_ROUNDS else None
+        small, path = False, "driver"
+        if got is not None:
+            added = got
+        else:
+            small = self._small_delta(rule, variants)
+            path = "broadcast" if small else "shuffle"
+            conf = self.spark.conf
+            adaptive = conf.get("spark.sql.adaptive.enabled", "true")
+            if small:  # re-planning after each of the broadcasts costs more than it gains
+                conf.set("spark.sql.adaptive.enabled", "false")
+            try:
                 added = self._run_rule(rule, variants, joined, small)
-                path = "broadcast" if small else path
-        finally:
-            conf.set("spark.sql.adaptive.enabled", adaptive)
+            finally:
+                conf.set("spark.sql.adaptive.enabled", adaptive)
         self.trace.append({"round": self.round, "rule": f"{rule.pos.file}:{rule.pos.line}",
                            "variants": len(variants), "new": added, "broadcast": small,
                            "path": path,
@@ -257,9 +259,11 @@ class SparkEvaluator(StratumLoop):
         """The join as a chunk of its own (a checkpoint or Parquet, see
         :meth:`SparkFactStore.persist`), registered as temp view ``_j<n>``."""
         df = self.store.persist(self.spark.sql(to_spark(f"{sql} LIMIT {cap}")))
-        if df.count() >= cap:
+        n = df.count()
+        if n >= cap:
             return None
         name = f"_j{len(self._joins)}"
+        self.join_rows[name] = n
         self._joins.append(name)
         df.createOrReplaceTempView(name)
         return name, (), False
