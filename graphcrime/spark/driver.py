@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from graphcrime.compile.checks import expr_vars
-from graphcrime.engine.plan import VERSIONS, term_nt
+from graphcrime.engine.plan import VERSIONS, late_binds, term_nt
 from graphcrime.lang.ast import Aggregate, Bind, Filter, Negation, Rule, TripleAtom, TupleAtom, Var
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ class Rel:
     consts: list[tuple[str, int]] = field(default_factory=list)
     rounds: tuple[int, int] | None = None  # rounds [a, b) read; None: all
     delta: bool = False
+    valued: frozenset[str] = frozenset()  # variables whose typed values are columns
 
 
 def relations(ev: SparkEvaluator, rule: Rule, versions: dict[int, str],
@@ -59,7 +60,8 @@ def relations(ev: SparkEvaluator, rule: Rule, versions: dict[int, str],
     """The relations one variant reads (as :meth:`StratumLoop._selects` compiles it), or None
     when the body has a literal this path does not handle."""
     usable = [j for j in joined if all(versions.get(i) == "pre" for i in j.pre)]
-    rels = [Rel(j.table, {f"v_{n}": n for n in j.names}) for j in usable if not j.inline]
+    rels = [Rel(j.table, {f"v_{n}": n for n in j.names}, valued=j.valued) for j in usable
+            if not j.inline]
     skip = set().union(*(j.atoms for j in usable))
     for i, lit in enumerate(rule.body):
         if isinstance(lit, (Negation, Aggregate)):
@@ -243,24 +245,31 @@ class DriverRound:
         if any(f"{alias}.nt = " in sql for sql in selects
                for alias in re.findall(r"\bterms AS (\w+)", sql)):
             return None  # a computed value looked up by its string: the whole dictionary
-        valued = {v.name for lit in rule.body if isinstance(lit, (Bind, Filter))
-                  for v in expr_vars(lit.expr)}
+        # typed values the body reads: those of the FILTERs and early BINDs at once; those
+        # only the late BINDs (head values) read, for the rows that pass the FILTERs only
+        late = late_binds(rule.body)
+        early = {v.name for i, lit in enumerate(rule.body) if isinstance(lit, (Bind, Filter))
+                 and i not in late for v in expr_vars(lit.expr)}
+        targets = {rule.body[i].var.name for i in late}  # type: ignore[union-attr]
+        later = {v.name for i in late for v in expr_vars(rule.body[i].expr)  # type: ignore[union-attr]
+                 } - targets - early
         tables: dict[str, list[Any]] = {}
         ids: list[Any] = []
-        live = []
+        live: list[int] = []
         try:
-            for sql, (_, rels, levels) in zip(selects, plans, strict=True):
+            for k, (_, rels, levels) in enumerate(plans):
                 try:
                     got = self._gather(rels, levels)
                 except _TooBig:
                     return None
                 if got is None:
                     continue
-                live.append(sql)
+                live.append(k)
                 for i, t in got.items():
                     tables.setdefault(rels[i].table, []).append(t)
-                for n in valued:
-                    if any(n in rels[i].cols.values() for i in got):
+                for n in early:
+                    binders = [i for i in got if n in rels[i].cols.values()]
+                    if binders and not all(n in rels[i].valued for i in binders):
                         ids.append(self._values(n, got, rels).cast(pa.int64()))
                 for i in got:
                     self.con.unregister(f"_r{i}")
@@ -272,8 +281,17 @@ class DriverRound:
                                  f"SELECT DISTINCT * FROM _t_{table}")
                 self.con.unregister(f"_t_{table}")
             self._terms(ids)
-            body = self.con.sql("SELECT DISTINCT * FROM (" + " UNION ALL ".join(live)
-                                + ") AS _u").to_arrow_table()
+            if later:
+                pre, _ = self.ev._selects(rule, [variants[k] for k in live], sorted(later),
+                                          skip=late, joined=joined)
+                self.con.execute("CREATE OR REPLACE TEMP TABLE _pre AS SELECT DISTINCT * FROM ("
+                                 + " UNION ALL ".join(pre) + ") AS _u")
+                more = [self.con.sql(f"SELECT DISTINCT v_{n}::BIGINT FROM _pre")
+                        .to_arrow_table().column(0).combine_chunks() for n in sorted(later)]
+                self.con.execute("DROP TABLE _pre")
+                self._terms(more, add=True)
+            body = self.con.sql("SELECT DISTINCT * FROM (" + " UNION ALL ".join(
+                selects[k] for k in live) + ") AS _u").to_arrow_table()
             if body.num_rows == 0:
                 return 0
             self.con.register("_body", body)
@@ -289,8 +307,8 @@ class DriverRound:
                 except Exception:  # noqa: BLE001 - not registered in this run
                     pass
 
-    def _terms(self, ids: list[Any]) -> None:
-        """The dictionary rows of ``ids`` as DuckDB table ``terms``."""
+    def _terms(self, ids: list[Any], add: bool = False) -> None:
+        """The dictionary rows of ``ids`` as DuckDB table ``terms`` (``add``: added to it)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -299,7 +317,9 @@ class DriverRound:
         df = self._keyed(self.store.frame("terms"), "id", want) if len(want) else \
             self.store.frame("terms").limit(0)
         self.con.register("_t_terms", self._collect(df))
-        self.con.execute("CREATE OR REPLACE TEMP TABLE terms AS SELECT * FROM _t_terms")
+        self.con.execute("INSERT INTO terms SELECT * FROM _t_terms WHERE id NOT IN "
+                         "(SELECT id FROM terms)" if add else
+                         "CREATE OR REPLACE TEMP TABLE terms AS SELECT * FROM _t_terms")
         self.con.unregister("_t_terms")
 
     def _intern(self, computed: list[str]) -> int | None:
