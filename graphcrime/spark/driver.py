@@ -30,9 +30,10 @@ from graphcrime.lang.ast import Aggregate, Bind, Filter, Negation, Rule, TripleA
 if TYPE_CHECKING:
     from graphcrime.spark.evaluate import SparkEvaluator
 
-#: key sets up to this size filter a scan with ``IN (...)`` (Spark turns it into a hash set);
+#: key sets up to this size filter a scan with ``IN (...)`` (analysing a long IN list took
+#: seconds per scan: Spark copies it into every chunk of a union and walks it in each rule);
 #: bigger ones with a broadcast semi join against a frame made from Arrow
-IN_MAX = 5_000
+IN_MAX = 64
 #: a rule application runs here when the relation it starts from (its delta, or its smallest
 #: relation) holds at most this many rows
 START_MAX = 200_000
