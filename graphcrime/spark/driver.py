@@ -39,6 +39,9 @@ IN_MAX = 64
 START_MAX = 200_000
 #: ... and gives up (for the Spark path) when a relation read holds more rows than this
 READ_MAX = 2_000_000
+#: the values the late BINDs may read are fetched with the FILTERs' when they are at most
+#: this many; else only those of the rows that pass the FILTERs, in a second scan
+LATE_MAX = 50_000
 #: a relation that no variable ties to the delta is read whole when it has at most this many
 #: rows (a parameter); otherwise the rule takes the Spark path
 LONE_MAX = 10_000
@@ -256,6 +259,7 @@ class DriverRound:
                  } - targets - early
         tables: dict[str, list[Any]] = {}
         ids: list[Any] = []
+        late_ids: list[Any] = []  # candidates for the late BINDs' values
         live: list[int] = []
         try:
             for k, (_, rels, levels) in enumerate(plans):
@@ -268,10 +272,11 @@ class DriverRound:
                 live.append(k)
                 for i, t in got.items():
                     tables.setdefault(rels[i].table, []).append(t)
-                for n in early:
+                for n in early | later:
                     binders = [i for i in got if n in rels[i].cols.values()]
                     if binders and not all(n in rels[i].valued for i in binders):
-                        ids.append(self._values(n, got, rels).cast(pa.int64()))
+                        (ids if n in early else late_ids).append(
+                            self._values(n, got, rels).cast(pa.int64()))
                 for i in got:
                     self.con.unregister(f"_r{i}")
             if not live:
@@ -281,6 +286,8 @@ class DriverRound:
                 self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
                                  f"SELECT DISTINCT * FROM _t_{table}")
                 self.con.unregister(f"_t_{table}")
+            if sum(len(x) for x in late_ids) <= LATE_MAX:  # one dictionary scan, not two
+                ids, later = ids + late_ids, set()
             self._terms(ids)
             if later:
                 pre, _ = self.ev._selects(rule, [variants[k] for k in live], sorted(later),
