@@ -250,7 +250,8 @@ class DriverRound:
                for alias in re.findall(r"\bterms AS (\w+)", sql)):
             return None  # a computed value looked up by its string: the whole dictionary
         # typed values the body reads: those of the FILTERs and early BINDs at once; those
-        # only the late BINDs (head values) read, for the rows that pass the FILTERs only
+        # only the late BINDs (head values) read too when few (LATE_MAX), else only for the
+        # rows that pass the FILTERs
         late = late_binds(rule.body)
         early = {v.name for i, lit in enumerate(rule.body) if isinstance(lit, (Bind, Filter))
                  and i not in late for v in expr_vars(lit.expr)}
