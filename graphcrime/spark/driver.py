@@ -125,6 +125,24 @@ def _reach(rels: list[Rel], counts: list[int | None], start: int) -> list[list[i
     return ([lone] if lone else []) + reach
 
 
+def _may_hold(stats: Any, keys: dict[str, Any]) -> bool:
+    """Whether a chunk of ``stats`` (:class:`ChunkStats`) can hold a row whose column ``c``
+    is among ``keys[c]`` for every ``c`` (from its min/max alone)."""
+    import numpy as np
+
+    for c, values in keys.items():
+        if c not in stats.lo:
+            continue
+        lo, hi = stats.lo[c], stats.hi[c]
+        if lo is None or hi is None:
+            return False  # no non-NULL value: no key can match
+        arr = np.sort(values.to_numpy(zero_copy_only=False))
+        at = np.searchsorted(arr, lo)
+        if at >= len(arr) or arr[at] > hi:
+            return False
+    return True
+
+
 class _TooBig(Exception):
     """A relation read for the driver holds more than :data:`READ_MAX` rows."""
 
@@ -151,9 +169,11 @@ class DriverRound:
         self.con.close()
 
     # -- reading from Spark ---------------------------------------------------------------
-    def _frame(self, rel: Rel) -> Any:
+    def _frame(self, rel: Rel, keys: dict[str, Any] | None = None) -> Any:
         """The rows of ``rel``'s table in its rounds (only the chunks holding them), with its
-        constants applied."""
+        constants applied; chunks whose min/max of a column in ``keys`` (column -> Arrow
+        array of the values it must take) hold none of those values are not read either
+        (the rows of a round's new chains are in that round's chunk alone)."""
         from pyspark.sql import functions as F
 
         st = self.store
@@ -162,7 +182,7 @@ class DriverRound:
         else:
             a, b = rel.rounds if rel.rounds is not None else (0, 1 << 30)
             picked = [c for c, s in zip(st.chunks[rel.table], st.stats[rel.table], strict=True)
-                      if s is None or (s.rlo < b and s.rhi >= a)]
+                      if s is None or (s.rlo < b and s.rhi >= a and _may_hold(s, keys or {}))]
             df = st._union(picked) if picked else \
                 self.spark.createDataFrame([], st.schemas[rel.table])
             if rel.rounds is not None:
@@ -206,10 +226,11 @@ class DriverRound:
         for level in levels:
             frames = []
             for i in level:
-                df = self._frame(rels[i])
-                for c, n in rels[i].cols.items():
-                    if any(n in rels[j].cols.values() for j in got):
-                        df = self._keyed(df, c, self._values(n, got, rels))
+                keys = {c: self._values(n, got, rels) for c, n in rels[i].cols.items()
+                        if any(n in rels[j].cols.values() for j in got)}
+                df = self._frame(rels[i], keys)
+                for c, values in keys.items():
+                    df = self._keyed(df, c, values)
                 frames.append(df)
             for i, table in zip(level, self.pool.map(self._collect, frames), strict=True):
                 if table.num_rows == 0:
