@@ -6,9 +6,10 @@
 For each size: generates data (parties = transactions / 2, every typology planted), runs both
 reference rule sets on the embedded engine and on Spark, checks that the derived counts agree
 and prints two tables: the stage times side by side with the Spark / embedded ratio, and
-Spark's per-round figures (rule evaluations, whether they ran on broadcast joins, new facts,
-seconds, shuffle bytes read and written from Spark's status API), which docs/scale-out.md
-scales up to 500M transactions.
+Spark's per-round figures (rule evaluations, where they ran: on the driver, on broadcast or on
+shuffle joins; new facts, seconds, shuffle bytes read and written from Spark's status API),
+which docs/scale-out.md scales up to 500M transactions. The local session's driver memory is
+``GC_SPARK_MEMORY`` (default 2g; the 100k run needs 8g).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # the top-level generator package, not bench/generator.py
+# the top-level generator package, not bench/generator.py; and bench/profile.py must not
+# shadow the standard library's profile module (pyspark imports cProfile)
+sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != REPO / "bench"]
 RULES = [REPO / "rules" / "suspicious-chains.dlog", REPO / "rules" / "high-value-chains.dlog"]
 
 
@@ -125,21 +128,22 @@ def run(args: argparse.Namespace, transactions: int) -> None:
           f"{sp['total'] / max(e['total'], 1e-9):.0f}x |")
     same = rows["embedded"]["derived"] == rows["spark"]["derived"]
     print(f"\nderived counts agree: {same}\n")
-    print("| round | rule evaluations | broadcast | new facts | seconds | shuffle read MiB | "
+    print("| round | rule evaluations | path | new facts | seconds | shuffle read MiB | "
           "shuffle write MiB |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     by_round: dict[int, dict[str, float]] = {}
     for e in trace:
-        r = by_round.setdefault(e["round"], {"n": 0, "bc": 0, "new": 0, "s": 0.0, "rd": 0,
+        r = by_round.setdefault(e["round"], {"n": 0, "paths": {}, "new": 0, "s": 0.0, "rd": 0,
                                              "wr": 0})
         r["n"] += 1
-        r["bc"] += int(bool(e.get("broadcast")))
+        r["paths"][e["path"]] = r["paths"].get(e["path"], 0) + 1
         r["new"] += e["new"]
         r["s"] += e["seconds"]
         r["rd"] += e["shuffle_read"]
         r["wr"] += e["shuffle_write"]
     for k, r in sorted(by_round.items()):
-        print(f"| {k} | {r['n']} | {r['bc']} | {r['new']:,} | {r['s']:.1f} | "
+        paths = ", ".join(p if n == 1 else f"{n}x {p}" for p, n in sorted(r["paths"].items()))
+        print(f"| {k} | {r['n']} | {paths} | {r['new']:,} | {r['s']:.1f} | "
               f"{r['rd'] / 2**20:.1f} | "
               f"{r['wr'] / 2**20:.1f} |")
 

@@ -23,6 +23,7 @@ from graphcrime.engine.plan import Joined, head_terms, term_nt
 from graphcrime.engine.seminaive import Report, StratumLoop, program_facts
 from graphcrime.lang.ast import Aggregate, Negation, Program, Rule, TripleAtom, TupleAtom, Var
 from graphcrime.spark.dialect import broadcast_chain, check_rule, to_spark
+from graphcrime.spark.driver import DriverRound
 from graphcrime.spark.store import SparkFactStore
 
 log = logging.getLogger("graphcrime.spark")
@@ -35,6 +36,10 @@ BROADCAST_ROWS = 200_000
 #: job per broadcast join costs more than shuffling everything (``GC_SPARK_BROADCAST_MIN=0``
 #: takes the broadcast path always; a test does)
 BROADCAST_MIN = int(os.environ.get("GC_SPARK_BROADCAST_MIN", 50_000))
+#: rule applications that start from at most :data:`BROADCAST_ROWS` rows run on the driver
+#: (:mod:`graphcrime.spark.driver`) where the rule allows; ``GC_SPARK_DRIVER_ROUNDS=0``
+#: keeps them on Spark joins (broadcast or shuffled, as above)
+DRIVER_ROUNDS = os.environ.get("GC_SPARK_DRIVER_ROUNDS", "1") != "0"
 
 
 class SparkEvaluator(StratumLoop):
@@ -54,9 +59,11 @@ class SparkEvaluator(StratumLoop):
         #: one entry per rule evaluation: round, rule position, variants, new facts, seconds
         self.trace: list[dict[str, Any]] = []
         self._joins: list[str] = []  # temp views made by _make_join
+        self.join_rows: dict[str, int] = {}  # their rows
         self._small = False  # the rule being run has small deltas (see _small_delta)
         #: (first id, variables) of the terms the rule being run minted, if any
         self._fresh_from: tuple[int, frozenset[str]] | None = None
+        self._driver: DriverRound | None = None
 
     def prepare_constants(self, program: Program) -> None:
         """Intern every constant of the rules' atoms at once (one lookup, one insert)."""
@@ -81,17 +88,24 @@ class SparkEvaluator(StratumLoop):
         """Evaluate ``rule`` for each atom-version assignment; insert new head facts."""
         t0 = time.perf_counter()
         self.ctx.round = self.round
-        small = self._small_delta(rule, variants)
-        conf = self.spark.conf
-        adaptive = conf.get("spark.sql.adaptive.enabled", "true")
-        if small:  # re-planning after each of the broadcasts costs more than it gains
-            conf.set("spark.sql.adaptive.enabled", "false")
-        try:
-            added = self._run_rule(rule, variants, joined, small)
-        finally:
-            conf.set("spark.sql.adaptive.enabled", adaptive)
+        got = self._on_driver(rule, variants, joined) if DRIVER_ROUNDS else None
+        small, path = False, "driver"
+        if got is not None:
+            added = got
+        else:
+            small = self._small_delta(rule, variants)
+            path = "broadcast" if small else "shuffle"
+            conf = self.spark.conf
+            adaptive = conf.get("spark.sql.adaptive.enabled", "true")
+            if small:  # re-planning after each of the broadcasts costs more than it gains
+                conf.set("spark.sql.adaptive.enabled", "false")
+            try:
+                added = self._run_rule(rule, variants, joined, small)
+            finally:
+                conf.set("spark.sql.adaptive.enabled", adaptive)
         self.trace.append({"round": self.round, "rule": f"{rule.pos.file}:{rule.pos.line}",
                            "variants": len(variants), "new": added, "broadcast": small,
+                           "path": path,
                            "seconds": round(time.perf_counter() - t0, 3)})
         log.debug("round %s %s: %s new in %.2f s", self.round, self.trace[-1]["rule"], added,
                   self.trace[-1]["seconds"])
@@ -146,6 +160,19 @@ class SparkEvaluator(StratumLoop):
             body.unpersist()
             raw.unpersist()
         return added
+
+    def _on_driver(self, rule: Rule, variants: list[dict[int, str]],
+                   joined: tuple[Joined, ...]) -> int | None:
+        """The rule evaluated by :class:`DriverRound` (None: it takes the Spark path)."""
+        if self._driver is None:
+            self._driver = DriverRound(self)
+        names = sorted({t.name for a in rule.head for t in head_terms(a) if isinstance(t, Var)})
+        return self._driver.run(rule, variants, joined, names)
+
+    def close(self) -> None:
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
 
     def _small_delta(self, rule: Rule, variants: list[dict[int, str]]) -> bool:
         """Whether every variant reads a delta of at most :data:`BROADCAST_ROWS` rows in
@@ -232,9 +259,11 @@ class SparkEvaluator(StratumLoop):
         """The join as a chunk of its own (a checkpoint or Parquet, see
         :meth:`SparkFactStore.persist`), registered as temp view ``_j<n>``."""
         df = self.store.persist(self.spark.sql(to_spark(f"{sql} LIMIT {cap}")))
-        if df.count() >= cap:
+        n = df.count()
+        if n >= cap:
             return None
         name = f"_j{len(self._joins)}"
+        self.join_rows[name] = n
         self._joins.append(name)
         df.createOrReplaceTempView(name)
         return name, (), False
@@ -277,4 +306,7 @@ def materialise(store: SparkFactStore, program: Program,
                         progress=progress)
     add_program_facts(store, program, params)
     ev.prepare_constants(program)
-    return ev.run(strata, timeout_seconds, t0)
+    try:
+        return ev.run(strata, timeout_seconds, t0)
+    finally:
+        ev.close()

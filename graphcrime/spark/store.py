@@ -125,23 +125,30 @@ class SparkFactStore:
                stats: ChunkStats | None = None) -> None:
         """Add a checkpointed chunk (of one round, described by ``stats``) to table ``name``
         and republish its view. Past :data:`MAX_CHUNKS` the chunks of earlier rounds are
-        compacted into one (plans over long unions get slow to analyse)."""
+        compacted (plans over long unions get slow to analyse): the input's into one, the
+        derived ones into another."""
         chunks, stats_ = self.chunks[name], self.stats[name]
         chunks.append(df)
         stats_.append(stats)
         if len(chunks) > MAX_CHUNKS:
-            old = list(range(len(chunks)))
+            groups = [list(range(len(chunks)))]
             if all(s is not None for s in stats_):
                 newest = max(s.rhi for s in stats_)  # type: ignore[union-attr]
-                old = [i for i, s in enumerate(stats_) if s.rhi != newest]  # type: ignore[union-attr]
-            if len(old) > 1:
-                merged = self.persist(self._union([chunks[i] for i in old]))
-                known = [stats_[i] for i in old]
-                info = None if any(s is None for s in known) else \
-                    ChunkStats.merge(known)  # type: ignore[arg-type]
-                keep = [i for i in range(len(chunks)) if i not in old]
-                self.chunks[name] = [merged] + [chunks[i] for i in keep]
-                self.stats[name] = [info] + [stats_[i] for i in keep]
+                # the input (round 0) apart from derived rows: a chunk mixing both has id
+                # ranges that defeat the semi-naive pruning of the variants reading rows
+                # derived in a stratum (``full_in``)
+                groups = [[i for i, s in enumerate(stats_) if s.rhi != newest  # type: ignore[union-attr]
+                           and (s.rhi == 0) == inputs] for inputs in (True, False)]  # type: ignore[union-attr]
+            groups = [g for g in groups if len(g) > 1]
+            if groups:
+                done = set().union(*groups)
+                keep = [i for i in range(len(chunks)) if i not in done]
+                known = [[stats_[i] for i in g] for g in groups]
+                self.chunks[name] = [self.persist(self._union([chunks[i] for i in g]))
+                                     for g in groups] + [chunks[i] for i in keep]
+                self.stats[name] = [None if any(s is None for s in k) else
+                                    ChunkStats.merge(k) for k in known  # type: ignore[arg-type]
+                                    ] + [stats_[i] for i in keep]
         if round_ is not None:
             self.max_round = max(self.max_round, round_)
         self._publish(name)
