@@ -112,6 +112,24 @@ def tools() -> type[Tools]:
     return Tools
 
 
+@pytest.fixture
+def rule_paths(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The path (driver, broadcast, shuffle) of every rule application Spark runs in the
+    test, in order."""
+    from graphcrime.spark import evaluate
+
+    paths: list[str] = []
+    original = evaluate.SparkEvaluator.run_rule
+
+    def traced(self: Any, *args: Any) -> int:
+        n = original(self, *args)
+        paths.append(self.trace[-1]["path"])
+        return n
+
+    monkeypatch.setattr(evaluate.SparkEvaluator, "run_rule", traced)
+    return paths
+
+
 def _free_port() -> int:
     import socket
 

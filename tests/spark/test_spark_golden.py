@@ -45,25 +45,17 @@ def _canon(triples: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
 
 @pytest.mark.parametrize("name", ["recursion", "split-recursion", "ground-recursion"])
 def test_spark_joins_without_the_driver_match_the_engine(spark: Any, tools: Any, name: str,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         rule_paths: list[str]) -> None:
     """Small rounds on Spark's broadcast joins (the path rules the driver does not take run
     on), with the driver path off: the embedded engine's facts."""
     from graphcrime.spark import evaluate
 
     monkeypatch.setattr(evaluate, "DRIVER_ROUNDS", False)
     monkeypatch.setattr(evaluate, "BROADCAST_MIN", 0)
-    paths: list[str] = []
-    original = evaluate.SparkEvaluator.run_rule
-
-    def traced(self: Any, *args: Any) -> int:
-        n = original(self, *args)
-        paths.append(self.trace[-1]["path"])
-        return n
-
-    monkeypatch.setattr(evaluate.SparkEvaluator, "run_rule", traced)
     case = GOLDEN / name
     params = json.loads((case / "params.json").read_text()) if (case / "params.json").exists() \
         else {}
     got, _ = tools.spark_derived(spark, [case / "data.nt"], [case / "rules.dlog"], params)
     assert got == tools.embedded_derived([case / "data.nt"], [case / "rules.dlog"], params)
-    assert "broadcast" in paths and "driver" not in paths
+    assert "broadcast" in rule_paths and "driver" not in rule_paths
