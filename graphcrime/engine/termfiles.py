@@ -3,8 +3,9 @@ database (in ``subjects/``, listed by its manifest), read by position.
 
 Writing an answer turns its term ids into strings; DuckDB does that with a hash join that
 scans the whole dictionary (3.4 GB for the 133k distinct objects of a reference answer over
-54M terms). Ids are dense and only grow, so the terms of ids ``lo .. hi`` are rows
-``0 .. hi - lo`` of a segment file, and a memory-mapped ``take`` reads only their pages.
+54M terms). Ids are dense and only grow, so the term strings of ids ``lo .. hi`` are rows
+``0 .. hi - lo`` of a segment file, and a memory-mapped ``take`` reads only their pages; the
+other columns (kind, datatype, typed values) are computed from them as the dictionary does.
 Each update appends one segment with its new terms; past ``SEGMENTS`` they are merged.
 The other way, a constant's id, comes from the terms' 64-bit hashes sorted with their ids
 (``hashes-*.npy``, one run per update, merged like the segments): a binary search per run,
@@ -37,7 +38,7 @@ import pyarrow as pa
 from graphcrime.db import scalar
 from graphcrime.engine import sortedfiles
 from graphcrime.engine.disk import fsync
-from graphcrime.rdf.dictionary import LEX_SQL, TERM_ROWS
+from graphcrime.rdf.dictionary import LEX_SQL, TERM_ROWS, terms_rows_sql
 
 #: segments kept apart before they are merged into one
 SEGMENTS = 32
@@ -50,7 +51,7 @@ def _write(folder: Path, con: Any, lo: int, hi: int, tag: str) -> dict[str, Any]
     """A segment of the terms with ids ``lo .. hi - 1`` (ordered by id), synced; files are
     never rewritten (``tag``: the generation that wrote it)."""
     name = f"terms-{lo}-{hi}-{tag}.arrow"
-    reader = con.sql(f"SELECT {COLUMNS} FROM {TERM_ROWS} WHERE id >= {lo} AND id < {hi} "
+    reader = con.sql(f"SELECT nt FROM {TERM_ROWS} WHERE id >= {lo} AND id < {hi} "
                      f"ORDER BY id").to_arrow_reader(1_000_000)
     with pa.OSFile(str(folder / name), "wb") as sink, \
             pa.ipc.new_file(sink, reader.schema) as writer:
@@ -104,18 +105,18 @@ class TermFiles:
     def table(self, con: Any, ids: Iterable[int] | np.ndarray) -> str:
         """A temporary table shaped like the view ``terms`` holding the terms of ``ids``;
         returns its name (the caller drops it)."""
-        parts = self._take(np.unique(np.asarray(ids, dtype=np.int64)))
+        want = np.unique(np.asarray(ids, dtype=np.int64))
+        parts = self._take(want)
         name = f"_gc_terms_{next(_tables)}"
-        if parts:
-            con.register(name + "_rows", pa.Table.from_batches(parts))
-            source = f"{name}_rows"
-        else:
-            source = f"{TERM_ROWS} WHERE false"
-        try:
-            con.execute(f"CREATE TEMP TABLE {name} AS SELECT *, {LEX_SQL} AS lex FROM {source}")
+        nts = pa.concat_arrays([b.column(0) for b in parts]) if parts else pa.array([], pa.string())
+        con.register(name + "_rows", pa.table({"id": pa.array(want[:len(nts)], pa.int32()),
+                                               "nt": nts}))
+        try:  # the other columns of the terms, as the dictionary computes them
+            rows = terms_rows_sql(f"SELECT id, nt FROM {name}_rows")
+            con.execute(f"CREATE TEMP TABLE {name} AS SELECT *, {LEX_SQL} AS lex FROM "
+                        f"(SELECT * FROM ({rows}) t({COLUMNS}))")
         finally:
-            if parts:
-                con.unregister(name + "_rows")
+            con.unregister(name + "_rows")
         return name
 
     def ids(self, con: Any, nts: list[str]) -> list[int | None]:

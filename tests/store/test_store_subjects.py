@@ -260,3 +260,31 @@ def test_many_subjects_scan(tmp_path: Path, days, monkeypatch, share: float) -> 
         assert store.facts.subjects is not None and store.facts.subjects.tables
         got = _answers(store, QUERIES[0])
         assert not used and got == _ox_answers(_oxigraph(store, tmp_path), QUERIES[0])
+
+
+def test_term_files_give_the_dictionary_rows(tmp_path: Path) -> None:
+    """A table of terms read from the segment files equals the view ``terms`` (every column:
+    kinds, lexical forms, datatypes, languages, typed values, hashes); the hash runs find
+    every term and no other; a later segment and hash run are read with the first."""
+    from graphcrime.engine.termfiles import TermFiles, append, hash_runs
+    from graphcrime.rdf.dictionary import intern_values
+
+    con = duckdb.connect()
+    create_terms(con)
+    x = "http://www.w3.org/2001/XMLSchema#"
+    first = ["<http://e/a>", "_:b1", '"plain"', '"chat"@fr', f'"7"^^<{x}integer>',
+             f'"3.50"^^<{x}decimal>', f'"2021-07-27T10:00:00"^^<{x}dateTime>',
+             f'"true"^^<{x}boolean>', f'"x"^^<{x}string>', '"tab\\there"']
+    ids = intern_values(con, first)
+    segments = append(tmp_path, con, [], "g1")
+    hashes = hash_runs(tmp_path, con, None, len(first), "g1")
+    later = ['"later"@en', f'"-1.5e3"^^<{x}double>', "<http://e/z>"]
+    ids += intern_values(con, later)
+    n = len(first) + len(later)
+    files = TermFiles(tmp_path, append(tmp_path, con, segments, "g2"),
+                      hash_runs(tmp_path, con, hashes, n, "g2"))
+    assert len(files.segments) == 2 and len(files.hashes) == 2
+    name = files.table(con, list(range(n))[::-1])
+    assert con.execute(f"SELECT * FROM {name} ORDER BY id").fetchall() == \
+        con.execute("SELECT * FROM terms ORDER BY id").fetchall()
+    assert files.ids(con, [*first, *later, "<http://e/none>"]) == [*ids, None]
