@@ -27,4 +27,24 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:
     return first_row(con, sql, params)[0]
 
 
-__all__ = ["first_row", "scalar"]
+def temp_table(con: duckdb.DuckDBPyConnection, name: str, data: Any,
+               select: str = "SELECT * FROM {rows}") -> str:
+    """Temporary table ``name`` made by ``select`` over the Arrow table ``data``, which is
+    registered as ``{rows}`` meanwhile; returns ``name``.
+
+    >>> import pyarrow as pa
+    >>> con = duckdb.connect()
+    >>> t = temp_table(con, "_t", pa.table({"x": [1, 2]}), "SELECT x * 2 AS y FROM {rows}")
+    >>> con.execute(f"SELECT sum(y) FROM {t}").fetchall()
+    [(6,)]
+    """
+    rows = name + "_rows"
+    con.register(rows, data)
+    try:
+        con.execute(f"CREATE TEMP TABLE {name} AS " + select.replace("{rows}", rows))
+    finally:
+        con.unregister(rows)
+    return name
+
+
+__all__ = ["first_row", "scalar", "temp_table"]

@@ -39,7 +39,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import pyarrow as pa
 
-from graphcrime.db import first_row, scalar
+from graphcrime.db import first_row, scalar, temp_table
 from graphcrime.engine import sortedfiles
 from graphcrime.engine.disk import fsync
 from graphcrime.engine.termfiles import TermFiles, append, hash_runs
@@ -63,8 +63,7 @@ class SubjectIndex:
     mapped (not read) when opened: an update removes files a reader may still use."""
 
     def __init__(self, folder: Path, manifest: dict[str, Any]) -> None:
-        self.folder, self.manifest = folder, manifest
-        self.generation: str = manifest["generation"]
+        self.folder = folder
         self.tables: dict[str, dict[str, Any]] = manifest["tables"]
         self._runs = {t: [Run(np.load(folder / run["s"], mmap_mode="r"),
                               np.load(folder / run["o"], mmap_mode="r"),
@@ -159,13 +158,7 @@ def rows_table(con: Any, index: SubjectIndex, tables: Iterable[tuple[int, str]],
     for p, table in tables:
         s, o = index.lookup(table, keys)
         parts.append(pa.table({"s": s, "p": np.full(len(s), p, np.int32), "o": o}))
-    name = f"_gc_subjects_{next(_tables)}"
-    con.register(name + "_rows", pa.concat_tables(parts))
-    try:
-        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_rows")
-    finally:
-        con.unregister(name + "_rows")
-    return name
+    return temp_table(con, f"_gc_subjects_{next(_tables)}", pa.concat_tables(parts))
 
 
 def _run(folder: Path, stem: str, con: Any, sql: str, rows: int) -> dict[str, Any]:

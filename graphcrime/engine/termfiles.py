@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from graphcrime.db import scalar
+from graphcrime.db import scalar, temp_table
 from graphcrime.engine import sortedfiles
 from graphcrime.engine.disk import fsync
 from graphcrime.rdf.dictionary import LEX_SQL, TERM_ROWS, terms_rows_sql
@@ -107,17 +107,12 @@ class TermFiles:
         returns its name (the caller drops it)."""
         want = np.unique(np.asarray(ids, dtype=np.int64))
         parts = self._take(want)
-        name = f"_gc_terms_{next(_tables)}"
         nts = pa.concat_arrays([b.column(0) for b in parts]) if parts else pa.array([], pa.string())
-        con.register(name + "_rows", pa.table({"id": pa.array(want[:len(nts)], pa.int32()),
-                                               "nt": nts}))
-        try:  # the other columns of the terms, as the dictionary computes them
-            rows = terms_rows_sql(f"SELECT id, nt FROM {name}_rows")
-            con.execute(f"CREATE TEMP TABLE {name} AS SELECT *, {LEX_SQL} AS lex FROM "
-                        f"(SELECT * FROM ({rows}) t({COLUMNS}))")
-        finally:
-            con.unregister(name + "_rows")
-        return name
+        # the other columns of the terms, as the dictionary computes them
+        rows = terms_rows_sql("SELECT id, nt FROM {rows}")
+        return temp_table(con, f"_gc_terms_{next(_tables)}",
+                          pa.table({"id": pa.array(want[:len(nts)], pa.int32()), "nt": nts}),
+                          f"SELECT *, {LEX_SQL} AS lex FROM (SELECT * FROM ({rows}) t({COLUMNS}))")
 
     def ids(self, con: Any, nts: list[str]) -> list[int | None]:
         """The ids of canonical N-Triples terms, None for unknown ones: their hashes

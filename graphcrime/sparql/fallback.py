@@ -25,6 +25,7 @@ from rdflib import BNode, URIRef, Variable
 from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, SequencePath
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from graphcrime.db import temp_table
 from graphcrime.errors import QueryError
 from graphcrime.rdf.slowparse import term_nt
 from graphcrime.sparql.formats import copy_lines
@@ -109,13 +110,8 @@ def _columns(terms: list[Any]) -> dict[str, list[Any]]:
 
 
 def _table(con: Any, data: dict[str, pa.Array]) -> str:
-    name = f"_gc_sparql_fallback_{os.getpid()}_{next(_TABLES)}"
-    con.register("_gc_sparql_arrow", pa.table(data))
-    try:
-        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM _gc_sparql_arrow")
-    finally:
-        con.unregister("_gc_sparql_arrow")
-    return name
+    return temp_table(con, f"_gc_sparql_fallback_{os.getpid()}_{next(_TABLES)}",
+                      pa.table(data))
 
 
 def run_fallback(store: Any, text: str, algebra: Any, base: str | None,
