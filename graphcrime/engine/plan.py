@@ -291,7 +291,8 @@ class BodyPlan:
         compiler = ExprCompiler(self.value)
         val = compiler.compile(lit.expr)
         if isinstance(lit, Filter):
-            self.where.extend(compiler.guards(lit.expr) + [f"coalesce({val.ebv()}, false)"])
+            # a WHERE drops rows whose condition is NULL (an error) as it drops false ones
+            self.where.extend(compiler.guards(lit.expr) + [val.ebv()])
         elif self.bound(lit.var.name):  # BIND to a bound variable: an equality test
             self.where.append(f"{self.value(lit.var.name).nt()} = {val.nt()}")  # type: ignore[union-attr]
         else:

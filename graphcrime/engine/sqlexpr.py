@@ -271,7 +271,14 @@ def compare(op: str, a: SqlVal, b: SqlVal) -> str:
         parts.append(f"WHEN {_all(a, b)} AND {eq} THEN {'true' if op == '=' else 'false'}")
         parts.append(f"WHEN {a.kind} = 2 AND {b.kind} = 2 AND {a.dt} = {b.dt} THEN NULL")
         parts.append(f"WHEN {_all(a, b)} THEN {'false' if op == '=' else 'true'}")
+    if len(parts) == 1 and (m := _ONE_BRANCH.fullmatch(parts[0])) is not None:
+        return f"({m['then']})"  # a comparison is NULL anyway when a side is: no CASE needed
     return "(CASE " + " ".join(parts) + " END)" if parts else "NULL::BOOLEAN"
+
+
+#: ``WHEN x IS NOT NULL AND y IS NOT NULL THEN x op y`` (a CASE of this one branch is ``x op y``)
+_ONE_BRANCH = re.compile(r"WHEN (?P<a>.+) IS NOT NULL AND (?P<b>.+) IS NOT NULL "
+                         r"THEN (?P<then>(?P=a) (?:=|<>|<|<=|>|>=) (?P=b))")
 
 
 def _rank(v: SqlVal) -> str:
