@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -63,21 +64,42 @@ def is_big(path: Path, size: int | None = None) -> bool:
 def pieces(path: Path, tmp: Path, size: int | None = None) -> Iterator[tuple[Path, int, int]]:
     """Yield ``(piece file, lines before it, lines in it)`` for ``path``; each piece is
     deleted when the next one is asked for. A gzip file that is cut short raises
-    :class:`DataError`."""
+    :class:`DataError`.
+
+    The pieces are cut by a worker thread; for a plain file the next piece is cut while the
+    caller loads this one (the kernel copies and numpy counts lines without the GIL), so a
+    second piece file can exist beside the current one. A gzip piece passes through memory
+    and is cut only when asked for."""
     size = size or PIECE_BYTES
     work = Path(tempfile.mkdtemp(prefix="gc-pieces-", dir=tmp))
     stem = path.name.removesuffix(".gz").removesuffix(".GZ")
-    before = 0
+    gz = path.name.lower().endswith(".gz")
+    blocks = _gzip_blocks(path, size) if gz else _plain_blocks(path, size)
+
+    def cut(n: int) -> tuple[Path, int] | None:  # in the worker: piece n, or None at the end
+        write = next(blocks, None)
+        if write is None:
+            return None
+        piece = work / f"{stem}.{n}.nt"
+        return piece, write(piece)
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="gc-pieces")
+    before, n = 0, 0
     try:
-        gz = path.name.lower().endswith(".gz")
-        blocks = _gzip_blocks(path, size) if gz else _plain_blocks(path, size)
-        for n, write in enumerate(blocks):
-            piece = work / f"{stem}.{n}.nt"
-            lines = write(piece)
+        ahead = pool.submit(cut, 0)
+        while (got := ahead.result()) is not None:
+            piece, lines = got
+            n += 1
+            if not gz:
+                ahead = pool.submit(cut, n)
             yield piece, before, lines
             piece.unlink()
             before += lines
+            if gz:
+                ahead = pool.submit(cut, n)
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        blocks.close()
         shutil.rmtree(work, ignore_errors=True)
 
 

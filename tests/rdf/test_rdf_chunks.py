@@ -101,3 +101,25 @@ def test_piece_size_follows_the_memory_budget(tmp_path: Path,
         expected |= _triples(f)
     st.dump(tmp_path / "out.nt")
     assert _triples(tmp_path / "out.nt") == expected
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_pieces_cut_ahead_keep_the_current_piece(tmp_path: Path, gz: bool):
+    """While the caller holds a piece the next one is cut beside it (plain files); each piece
+    is whole until the caller moves on, the lines add up, and stopping early leaves nothing."""
+    lines = [f"<http://e/s{i}> <http://e/p> \"{i}\" .\n" for i in range(2000)]
+    data = "".join(lines).encode()
+    src = tmp_path / ("a.nt.gz" if gz else "a.nt")
+    src.write_bytes(gzip.compress(data) if gz else data)
+    work = tmp_path / "work"
+    work.mkdir()
+    got = b""
+    for piece, before, n in chunks.pieces(src, work, size=5_000):
+        text = piece.read_bytes()
+        assert before == got.count(b"\n") and n == text.count(b"\n") and text.endswith(b"\n")
+        got += text
+    assert got == data
+    for i, (piece, _, _) in enumerate(chunks.pieces(src, work, size=5_000)):
+        if i == 2:
+            break
+    assert not any(work.iterdir())  # the pieces and their folder are gone
