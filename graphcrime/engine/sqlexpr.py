@@ -259,11 +259,12 @@ def compare(op: str, a: SqlVal, b: SqlVal) -> str:
     # branches that a constant side rules out are left out: the database would still read
     # the columns of a branch it folded to false (the lexical forms, for a date comparison)
     dts = (sql_const(a.dt), sql_const(b.dt))
-    parts = []
-    if sql_const(a.num) is not None and sql_const(b.num) is not None:
-        parts.append(f"WHEN {a.num} IS NOT NULL AND {b.num} IS NOT NULL THEN {a.num} {o} {b.num}")
-    if sql_const(a.ts) is not None and sql_const(b.ts) is not None:
-        parts.append(f"WHEN {a.ts} IS NOT NULL AND {b.ts} IS NOT NULL THEN {a.ts} {o} {b.ts}")
+    parts, typed = [], []
+    for f in ("num", "ts"):
+        x, y = getattr(a, f), getattr(b, f)
+        if sql_const(x) is not None and sql_const(y) is not None:
+            typed.append(f"{x} {o} {y}")
+            parts.append(f"WHEN {x} IS NOT NULL AND {y} IS NOT NULL THEN {typed[-1]}")
     if all(d is _NOT_CONST or d in _STR_TYPES for d in dts):
         parts.append(f"WHEN {same_str} THEN {str_cmp}")
     if op in ("=", "!="):
@@ -271,14 +272,9 @@ def compare(op: str, a: SqlVal, b: SqlVal) -> str:
         parts.append(f"WHEN {_all(a, b)} AND {eq} THEN {'true' if op == '=' else 'false'}")
         parts.append(f"WHEN {a.kind} = 2 AND {b.kind} = 2 AND {a.dt} = {b.dt} THEN NULL")
         parts.append(f"WHEN {_all(a, b)} THEN {'false' if op == '=' else 'true'}")
-    if len(parts) == 1 and (m := _ONE_BRANCH.fullmatch(parts[0])) is not None:
-        return f"({m['then']})"  # a comparison is NULL anyway when a side is: no CASE needed
+    if len(parts) == 1 and typed:  # NULL anyway when a side is: no CASE needed
+        return f"({typed[0]})"
     return "(CASE " + " ".join(parts) + " END)" if parts else "NULL::BOOLEAN"
-
-
-#: ``WHEN x IS NOT NULL AND y IS NOT NULL THEN x op y`` (a CASE of this one branch is ``x op y``)
-_ONE_BRANCH = re.compile(r"WHEN (?P<a>.+) IS NOT NULL AND (?P<b>.+) IS NOT NULL "
-                         r"THEN (?P<then>(?P=a) (?:=|<>|<|<=|>|>=) (?P=b))")
 
 
 def _rank(v: SqlVal) -> str:

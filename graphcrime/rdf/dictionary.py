@@ -149,8 +149,8 @@ def _ts_sql(lex: str, dt: str, dts: frozenset[str] | None = None) -> str:
         return "NULL::TIMESTAMP"
     has_off = (f"(length({lex}) > 6 AND substr({lex}, -6, 1) IN ('+', '-') "
                f"AND substr({lex}, -3, 1) = ':')")
-    main = (f"CASE WHEN suffix({lex}, 'Z') THEN left({lex}, -1) WHEN {has_off} THEN left({lex}, -6) "
-            f"ELSE {lex} END")
+    main = (f"CASE WHEN suffix({lex}, 'Z') THEN left({lex}, -1) "
+            f"WHEN {has_off} THEN left({lex}, -6) ELSE {lex} END")
     off = (f"CASE WHEN {has_off} THEN (CASE WHEN substr({lex}, -6, 1) = '-' THEN -1 ELSE 1 END) * "
            f"(CAST(substr({lex}, -5, 2) AS INTEGER) * 60 + CAST(substr({lex}, -2, 2) AS INTEGER)) "
            f"ELSE 0 END")

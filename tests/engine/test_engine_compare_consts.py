@@ -43,3 +43,12 @@ def test_constant_from_a_one_row_join(op: str, const: str) -> None:
         """, _facts(), tuples={"Lim": {(term,)}})
     if op == "<" and const == CONSTS[2]:  # dates before the limit: the 28th only
         assert {o for _, p, o in derived if p == f"<{E}hit>"} == {VALUES[5]}
+
+
+@pytest.mark.parametrize("expr", ["!(?x < {c})", "?x < {c} || ?x = \"m\"",
+                                  "!(?x > {c}) && bound(?x)"])
+@pytest.mark.parametrize("const", CONSTS[1:3])
+def test_folded_comparison_inside_not_and_or(expr: str, const: str) -> None:
+    """A comparison folded to one typed branch (no CASE) is NULL for values of other types,
+    like the CASE was: under NOT, || and && errors still behave as SPARQL says."""
+    oracle_checked(f"[?s, :hit, ?x] :- [?s, :v, ?x], FILTER({expr.format(c=const)}) .", _facts())

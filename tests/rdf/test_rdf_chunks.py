@@ -119,7 +119,7 @@ def test_pieces_cut_ahead_keep_the_current_piece(tmp_path: Path, gz: bool):
         assert before == got.count(b"\n") and n == text.count(b"\n") and text.endswith(b"\n")
         got += text
     assert got == data
-    for i, (piece, _, _) in enumerate(chunks.pieces(src, work, size=5_000)):
+    for i, _ in enumerate(chunks.pieces(src, work, size=5_000)):
         if i == 2:
             break
     assert not any(work.iterdir())  # the pieces and their folder are gone
