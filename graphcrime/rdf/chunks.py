@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
@@ -106,7 +106,7 @@ def pieces(path: Path, tmp: Path, size: int | None = None) -> Iterator[tuple[Pat
 Writer = Callable[[Path], int]  # writes one piece, returns its line count
 
 
-def _plain_blocks(path: Path, size: int) -> Iterator[Writer]:
+def _plain_blocks(path: Path, size: int) -> Generator[Writer, None, None]:
     """Pieces of a plain file, copied by the kernel where it can (``copy_file_range``, Linux):
     the bytes do not pass through Python; only the line ends are looked for and counted (by
     numpy, see :func:`newlines`). Reads go through a small buffer, not a memory map, whose
@@ -199,7 +199,7 @@ def _copy_range(src: BinaryIO, dst: BinaryIO, start: int, end: int) -> bool:
     return True
 
 
-def _gzip_blocks(path: Path, size: int) -> Iterator[Writer]:
+def _gzip_blocks(path: Path, size: int) -> Generator[Writer, None, None]:
     """Pieces of a gzip file: about ``size`` uncompressed bytes each, cut after a newline."""
     with gzip.open(path, "rb") as src:
         while True:
