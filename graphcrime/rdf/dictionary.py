@@ -41,14 +41,10 @@ TERM_ROWS = "term_rows"
 #: (``substr`` rather than slices: DuckDB's ``nt[2:-2]`` is ~4x slower on long strings)
 _IRI_LEX, _BLANK_LEX = "substr(nt, 2, length(nt) - 2)", "substr(nt, 3)"
 LEX_SQL = f"CASE kind WHEN 0 THEN {_IRI_LEX} WHEN 1 THEN {_BLANK_LEX} ELSE slex END"
-#: ``slex`` (literals' lexical forms, mostly distinct) is not compressed either: DICT_FSST on
-#: it was ~0.4 of the 1.4 CPU s of a 1M load's final CHECKPOINT, for 13 MB of 220.
 TERMS_DDL = (
     f"CREATE TABLE IF NOT EXISTS {TERM_ROWS}(id INTEGER, "
-    "nt VARCHAR USING COMPRESSION uncompressed, kind UTINYINT, "
-    "slex VARCHAR USING COMPRESSION uncompressed, dt VARCHAR USING COMPRESSION dict_fsst, "
-    "lang VARCHAR USING COMPRESSION dict_fsst, num DOUBLE, ts TIMESTAMP, bool BOOLEAN, "
-    "h UBIGINT); "
+    "nt VARCHAR USING COMPRESSION uncompressed, kind UTINYINT, slex VARCHAR, dt VARCHAR, "
+    "lang VARCHAR, num DOUBLE, ts TIMESTAMP, bool BOOLEAN, h UBIGINT); "
     f"CREATE VIEW IF NOT EXISTS terms AS SELECT *, {LEX_SQL} AS lex FROM {TERM_ROWS}"
 )
 
