@@ -123,3 +123,21 @@ def test_pieces_cut_ahead_keep_the_current_piece(tmp_path: Path, gz: bool):
         if i == 2:
             break
     assert not any(work.iterdir())  # the pieces and their folder are gone
+
+
+def test_bad_small_file_beside_a_big_one_leaves_no_pieces(tmp_path: Path, small_pieces: None):
+    """The big file's first piece is cut while the small files load; when one of those fails
+    the piece is removed and the store is unchanged."""
+    big = tmp_path / "big.nt"
+    big.write_text("".join(f"<http://e/s{i}> <http://e/p> \"{i}\" .\n" for i in range(2000)))
+    bad = tmp_path / "bad.nt"
+    bad.write_text("<http://e/s> <http://e/p> .\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    st = Store(temp_dir=work)
+    with pytest.raises(DataError) as err:
+        st.load(bad, big)
+    assert err.value.file == str(bad) and len(st) == 0
+    assert not list(work.glob("gc-pieces-*"))
+    st.load(big)
+    assert len(st) == 2000 and not list(work.glob("gc-pieces-*"))
