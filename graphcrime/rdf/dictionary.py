@@ -37,9 +37,9 @@ TERM_ROWS = "term_rows"
 #: (a view rather than a generated column: DuckDB evaluates those on every insert).
 #: ``nt`` is never compressed: in a compressed store (see ``FactStore``) FSST-compressing the
 #: dictionary was most of each checkpoint's time (single-threaded), for a third of its memory.
-#: the view's ``lex`` column, computed from a row of ``term_rows``
-#: (``substr`` rather than slices: DuckDB's ``nt[2:-2]`` is ~4x slower on long strings)
+# (``substr`` rather than slices: DuckDB's ``nt[2:-2]`` is ~4x slower on long strings)
 _IRI_LEX, _BLANK_LEX = "substr(nt, 2, length(nt) - 2)", "substr(nt, 3)"
+#: the view's ``lex`` column, computed from a row of ``term_rows``
 LEX_SQL = f"CASE kind WHEN 0 THEN {_IRI_LEX} WHEN 1 THEN {_BLANK_LEX} ELSE slex END"
 TERMS_DDL = (
     f"CREATE TABLE IF NOT EXISTS {TERM_ROWS}(id INTEGER, "
