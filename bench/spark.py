@@ -52,6 +52,7 @@ def main() -> None:
     ap.add_argument("--max-chain-length", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", help="use this data folder instead of generating one (one size)")
+    ap.add_argument("--trace", help="write Spark's per-rule trace (JSON lines) to this file")
     args = ap.parse_args()
     for n in args.transactions:
         run(args, n)
@@ -128,13 +129,20 @@ def run(args: argparse.Namespace, transactions: int) -> None:
           f"{sp['total'] / max(e['total'], 1e-9):.0f}x |")
     same = rows["embedded"]["derived"] == rows["spark"]["derived"]
     print(f"\nderived counts agree: {same}\n")
+    if args.trace:
+        with open(args.trace, "w") as fh:
+            fh.writelines(json.dumps(e) + "\n" for e in trace)
     print("| round | rule evaluations | path | new facts | seconds | shuffle read MiB | "
-          "shuffle write MiB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+          "shuffle write MiB | driver steps s: gather/terms/body/intern/insert (compaction) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---|")
     by_round: dict[int, dict[str, float]] = {}
+    steps = ("gather", "terms", "body", "intern", "insert")
     for e in trace:
         r = by_round.setdefault(e["round"], {"n": 0, "paths": {}, "new": 0, "s": 0.0, "rd": 0,
-                                             "wr": 0})
+                                             "wr": 0, "c": 0.0, **{k: 0.0 for k in steps}})
+        r["c"] += e.get("compact", 0.0)
+        for k, v in e.get("phases", {}).items():
+            r[k if k in steps else "terms"] += v
         r["n"] += 1
         r["paths"][e["path"]] = r["paths"].get(e["path"], 0) + 1
         r["new"] += e["new"]
@@ -145,7 +153,8 @@ def run(args: argparse.Namespace, transactions: int) -> None:
         paths = ", ".join(p if n == 1 else f"{n}x {p}" for p, n in sorted(r["paths"].items()))
         print(f"| {k} | {r['n']} | {paths} | {r['new']:,} | {r['s']:.1f} | "
               f"{r['rd'] / 2**20:.1f} | "
-              f"{r['wr'] / 2**20:.1f} |")
+              f"{r['wr'] / 2**20:.1f} | "
+              + "/".join(f"{r[k]:.1f}" for k in steps) + f" ({r['c']:.1f}) |")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ heads, a large relation not reachable from the delta) return None and take the S
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -163,6 +164,14 @@ class DriverRound:
             pass
         register_functions(self.con)
         self.pool = ThreadPoolExecutor(max_workers=4)
+        #: seconds of the last application's steps (gather, terms, body, intern, insert)
+        self.phases: dict[str, float] = {}
+        self._t = 0.0
+
+    def _lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases[name] = round(self.phases.get(name, 0.0) + now - self._t, 3)
+        self._t = now
 
     def close(self) -> None:
         self.pool.shutdown()
@@ -250,6 +259,7 @@ class DriverRound:
         heads = [a for a in rule.head if isinstance(a, TripleAtom) and not isinstance(a.p, Var)]
         if not heads or len(heads) < len(rule.head):
             return None
+        self.phases, self._t = {}, time.perf_counter()
         st = self.store
 
         def rows(rel: Rel) -> int | None:
@@ -301,6 +311,7 @@ class DriverRound:
                             self._values(n, got, rels).cast(pa.int64()))
                 for i in got:
                     self.con.unregister(f"_r{i}")
+            self._lap("gather")
             if not live:
                 return 0
             for table, parts in tables.items():
@@ -311,6 +322,7 @@ class DriverRound:
             if sum(len(x) for x in late_ids) <= LATE_MAX:  # one dictionary scan, not two
                 ids, later = ids + late_ids, set()
             self._terms(ids)
+            self._lap("terms")
             if later:
                 pre, _ = self.ev._selects(rule, [variants[k] for k in live], sorted(later),
                                           skip=late, joined=joined)
@@ -320,14 +332,19 @@ class DriverRound:
                         .to_arrow_table().column(0).combine_chunks() for n in sorted(later)]
                 self.con.execute("DROP TABLE _pre")
                 self._terms(more, add=True)
+                self._lap("late terms")
             body = self.con.sql("SELECT DISTINCT * FROM (" + " UNION ALL ".join(
                 selects[k] for k in live) + ") AS _u").to_arrow_table()
+            self._lap("body")
             if body.num_rows == 0:
                 return 0
             self.con.register("_body", body)
             computed = [n for n in names if kinds.get(n) == "nt"]
             fresh = self._intern(computed)
-            return self._insert(heads, names, computed, fresh)
+            self._lap("intern")
+            out = self._insert(heads, names, computed, fresh)
+            self._lap("insert")
+            return out
         finally:
             for table in tables:
                 self.con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -86,7 +86,7 @@ class SparkEvaluator(StratumLoop):
     def run_rule(self, rule: Rule, variants: list[dict[int, str]],
                  joined: tuple[Joined, ...] = ()) -> int:
         """Evaluate ``rule`` for each atom-version assignment; insert new head facts."""
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), self.store.compact_seconds
         self.ctx.round = self.round
         got = self._on_driver(rule, variants, joined) if DRIVER_ROUNDS else None
         small, path = False, "driver"
@@ -106,7 +106,10 @@ class SparkEvaluator(StratumLoop):
         self.trace.append({"round": self.round, "rule": f"{rule.pos.file}:{rule.pos.line}",
                            "variants": len(variants), "new": added, "broadcast": small,
                            "path": path,
-                           "seconds": round(time.perf_counter() - t0, 3)})
+                           "seconds": round(time.perf_counter() - t0, 3),
+                           "phases": dict(self._driver.phases) if got is not None
+                           and self._driver is not None else {},
+                           "compact": round(self.store.compact_seconds - c0, 3)})
         log.debug("round %s %s: %s new in %.2f s", self.round, self.trace[-1]["rule"], added,
                   self.trace[-1]["seconds"])
         return added

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ class SparkFactStore:
         base = spark.sparkContext.getCheckpointDir() or tempfile.mkdtemp(prefix="gc-spark-")
         self.chunk_dir = f"{base.rstrip('/')}/graphcrime-{uuid.uuid4().hex[:12]}"
         self._n_chunks = 0
+        self.compact_seconds = 0.0  # spent compacting chunks so far
         self.local = spark.sparkContext.master.startswith("local")
         self._table("terms", TERMS_DDL)
 
@@ -141,6 +143,7 @@ class SparkFactStore:
                            and (s.rhi == 0) == inputs] for inputs in (True, False)]  # type: ignore[union-attr]
             groups = [g for g in groups if len(g) > 1]
             if groups:
+                t0 = time.perf_counter()
                 done = set().union(*groups)
                 keep = [i for i in range(len(chunks)) if i not in done]
                 known = [[stats_[i] for i in g] for g in groups]
@@ -149,6 +152,7 @@ class SparkFactStore:
                 self.stats[name] = [None if any(s is None for s in k) else
                                     ChunkStats.merge(k) for k in known  # type: ignore[arg-type]
                                     ] + [stats_[i] for i in keep]
+                self.compact_seconds += time.perf_counter() - t0
         if round_ is not None:
             self.max_round = max(self.max_round, round_)
         self._publish(name)
@@ -297,6 +301,31 @@ class SparkFactStore:
     def add_encoded(self, triples: Any) -> int:
         """Move integer triples ``(s, p, o)`` into the predicate tables as round 0."""
         return sum(self.add_facts(triples, 0).values())
+
+    def add_arrow(self, terms: Any, triples: Any) -> int:
+        """Fill an empty store from Arrow tables made on the driver (:func:`load_encoded`):
+        ``terms`` (dense ids from 0) and distinct ``triples(s, p, o)`` of those ids, as
+        round 0: one chunk per predicate, each made from that predicate's rows alone (a
+        table's scans do not read the other predicates' rows). Returns the triples added."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.n_terms or any(self.chunks[t] for t in self.preds.values()):
+            raise ValueError("add_arrow needs an empty store")
+        self.append("terms", self.persist(self.spark.createDataFrame(terms, TERMS_DDL)))
+        self.n_terms = terms.num_rows
+        for p in pc.unique(triples.column("p")).to_pylist():
+            rows = triples.filter(pc.equal(triples.column("p"), p))
+            n = rows.num_rows
+            part = pa.table({"s": rows.column("s"), "o": rows.column("o"),
+                             "r": pa.array(np.zeros(n, np.int32))})
+            s, o = pc.min_max(part.column("s")), pc.min_max(part.column("o"))
+            chunk = self.persist(self.spark.createDataFrame(part, "s LONG, o LONG, r INT"))
+            self.append(self.pred_table(int(p)), chunk, 0, ChunkStats(
+                0, 0, n, {"s": s["min"].as_py(), "o": o["min"].as_py()},
+                {"s": s["max"].as_py(), "o": o["max"].as_py()}))
+        return triples.num_rows
 
     def add_nt_triples(self, df: Any) -> int:
         """Intern and add triples given as canonical nt strings ``(s, p, o)``."""
