@@ -361,45 +361,75 @@ class DriverRound:
 
         want = pc.unique(pa.chunked_array(ids, pa.int64())) if ids else \
             pa.array([], pa.int64())
-        df = self._keyed(self.store.frame("terms"), "id", want) if len(want) else \
-            self.store.frame("terms").limit(0)
-        self.con.register("_t_terms", self._collect(df))
+        self.con.register("_t_terms", self._term_rows(want))
         self.con.execute("INSERT INTO terms SELECT * FROM _t_terms WHERE id NOT IN "
                          "(SELECT id FROM terms)" if add else
                          "CREATE OR REPLACE TEMP TABLE terms AS SELECT * FROM _t_terms")
         self.con.unregister("_t_terms")
 
+    def _term_chunks(self, kind: str, keys: dict[str, Any] | None = None) -> Any:
+        """The ``terms`` chunks that may hold literals (``kind`` "lit") or other terms
+        ("other"), and (``keys``: column -> Arrow array) a key by their min/max."""
+        from graphcrime.spark.store import _kind_of
+
+        st = self.store
+        picked = [c for c, s in zip(st.chunks["terms"], st.stats["terms"], strict=True)
+                  if s is None or (_kind_of(s) in (kind, "any") and _may_hold(s, keys or {}))]
+        return st._union(picked) if picked else \
+            self.spark.createDataFrame([], st.schemas["terms"])
+
+    def _term_rows(self, want: Any) -> Any:
+        """Arrow ``terms`` rows of the ids ``want``: looked up in the literals' chunks whose id
+        range can hold them (FILTERs read typed values: literals), then only the ids not found
+        there in the other terms' chunks."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        parts = []
+        for kind in ("lit", "other"):
+            if not len(want):
+                break
+            got = self._collect(self._keyed(self._term_chunks(kind, {"id": want}), "id", want))
+            parts.append(got)
+            want = pc.filter(want, pc.invert(pc.is_in(want, got.column("id"))))
+        if not parts:
+            return self._collect(self.store.frame("terms").limit(0))
+        return pa.concat_tables(parts)
+
     def _intern(self, computed: list[str]) -> int | None:
         """Replace the nt columns ``v_<name>`` of ``_body`` by term ids (new terms added to
         the store, numbered and typed on the driver); returns the first new id, if any."""
         import pyarrow as pa
+        import pyarrow.compute as pc
         from pyspark.sql import functions as F
 
-        from graphcrime.spark.terms import LOCAL_TERMS, local_terms, new_terms
+        from graphcrime.spark.terms import LOCAL_TERMS, new_terms, typed_terms
 
         if not computed:
             return None
         st = self.store
         nts = self.con.sql(" UNION ".join(f"SELECT v_{n} AS nt FROM _body WHERE v_{n} IS NOT "
                                           f"NULL" for n in computed)).to_arrow_table()
-        cand = self.spark.createDataFrame(nts)
-        hits = self._collect(st.frame("terms").select("nt", "id")
-                             .join(F.broadcast(cand), "nt", "left_semi"))
+        # literals are looked up in the literals' chunks only, IRIs in the others'
+        lit = pc.starts_with(nts.column("nt"), '"')
+        frames = []
+        for kind, mask in (("lit", lit), ("other", pc.invert(lit))):
+            cand = nts.filter(mask)
+            if cand.num_rows:
+                frames.append(self._term_chunks(kind).select("nt", "id").join(
+                    F.broadcast(self.spark.createDataFrame(cand)), "nt", "left_semi"))
+        hits = self._collect(st._union(frames)) if frames else \
+            pa.table({"nt": pa.array([], pa.string()), "id": pa.array([], pa.int64())})
         self.con.register("_nts", nts)
         self.con.register("_hits", hits)
         missing = self.con.sql("SELECT nt FROM _nts ANTI JOIN _hits USING (nt) ORDER BY nt"
                                ).to_arrow_table().column(0)
         start = st.n_terms
-        if len(missing):
-            if len(missing) <= LOCAL_TERMS:
-                rows = local_terms(self.spark, missing.to_pylist(), start)
-                if not st.local:
-                    rows = st.persist(rows)
-            else:
-                rows, _ = new_terms(self.spark.createDataFrame(pa.table({"nt": missing})),
-                                    start)
-                rows = st.persist(rows)
-            st.append("terms", rows)
+        if len(missing) and len(missing) <= LOCAL_TERMS:
+            st.add_terms(typed_terms(missing, start), self.ev.round)
+        elif len(missing):
+            rows, _ = new_terms(self.spark.createDataFrame(pa.table({"nt": missing})), start)
+            st.append("terms", st.persist(rows))
             st.n_terms += len(missing)
         self.con.register("_new", pa.table({"nt": missing, "id": pa.array(
             range(start, start + len(missing)), pa.int64())}))
@@ -425,6 +455,7 @@ class DriverRound:
         """Add the head facts the store lacks as one chunk; returns how many."""
         import numpy as np
         import pyarrow as pa
+        import pyarrow.compute as pc
         from pyspark.sql import functions as F
 
         from graphcrime.spark.store import ChunkStats
@@ -462,14 +493,14 @@ class DriverRound:
         if not facts.num_rows:
             return 0
         rnd = ev.round
-        new = self.spark.createDataFrame(facts.append_column(
-            "r", pa.array(np.full(facts.num_rows, rnd, np.int32))), "p LONG, s LONG, o LONG, r INT")
-        if not st.local:
-            new = st.persist(new)
         total = 0
-        for p, n, slo, shi, olo, ohi in stats:
+        for p, n, slo, shi, olo, ohi in stats:  # one chunk per predicate, of its rows alone
             table = st.pred_table(int(p))
-            st.append(table, new.where(F.col("p") == int(p)).select("s", "o", "r"), rnd,
+            rows = facts.filter(pc.equal(facts.column("p"), int(p)))
+            new = self.spark.createDataFrame(pa.table({
+                "s": rows.column("s"), "o": rows.column("o"),
+                "r": pa.array(np.full(rows.num_rows, rnd, np.int32))}), "s LONG, o LONG, r INT")
+            st.append(table, new if st.local else st.persist(new), rnd,
                       ChunkStats(rnd, rnd, int(n), {"s": slo, "o": olo}, {"s": shi, "o": ohi}))
             ev.fresh.add(table)
             total += int(n)

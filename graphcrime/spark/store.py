@@ -48,6 +48,45 @@ class ChunkStats:
                           {c: max(v) if v else None for c, v in his.items()})
 
 
+def _kind_of(s: ChunkStats) -> str:
+    """What a chunk of ``terms`` holds (by its min/max ``kind``): literals, other terms or
+    either ("" for chunks of other tables)."""
+    if "kind" not in s.lo:
+        return ""
+    return "lit" if s.lo["kind"] == s.hi["kind"] == 2 else \
+        "other" if s.hi["kind"] is not None and s.hi["kind"] < 2 else "any"
+
+
+def _merges(stats: list[ChunkStats | None]) -> list[list[int]]:
+    """The groups of chunks (positions) to compact, each into one chunk.
+
+    Chunks without statistics: all of them into one. Else the chunks of the newest round stay
+    apart, and the others are grouped by what they hold: the input's (round 0) apart from
+    derived ones (a chunk mixing both has id ranges that defeat the semi-naive pruning of the
+    variants reading a stratum's own rows, ``full_in``), and in ``terms`` literals apart from
+    other terms (the typed values a FILTER reads are then found without reading IRIs). In a
+    group, a chunk holding at least as many rows as the others together stays as it is (size
+    tiers: a row is copied O(log n) times, not at every compaction)."""
+    if any(s is None for s in stats):
+        return [list(range(len(stats)))]
+    known = [s for s in stats if s is not None]
+    newest = max(s.rhi for s in known)
+    by: dict[tuple[bool, str], list[int]] = {}
+    for i, s in enumerate(known):
+        if s.rhi != newest:
+            by.setdefault((s.rhi == 0, _kind_of(s)), []).append(i)
+    out = []
+    for group in by.values():
+        group.sort(key=lambda i: known[i].n, reverse=True)
+        rest = group[1:]
+        if known[group[0]].n >= sum(known[i].n for i in rest):
+            if len(rest) > 1:
+                out.append(sorted(rest))
+        else:
+            out.append(sorted(group))
+    return out
+
+
 def stats_aggs(cols: list[str]) -> list[Any]:
     """Aggregates giving ``n`` and ``lo_<c>``/``hi_<c>`` for :func:`stats_of`."""
     from pyspark.sql import functions as F
@@ -133,15 +172,7 @@ class SparkFactStore:
         chunks.append(df)
         stats_.append(stats)
         if len(chunks) > MAX_CHUNKS:
-            groups = [list(range(len(chunks)))]
-            if all(s is not None for s in stats_):
-                newest = max(s.rhi for s in stats_)  # type: ignore[union-attr]
-                # the input (round 0) apart from derived rows: a chunk mixing both has id
-                # ranges that defeat the semi-naive pruning of the variants reading rows
-                # derived in a stratum (``full_in``)
-                groups = [[i for i, s in enumerate(stats_) if s.rhi != newest  # type: ignore[union-attr]
-                           and (s.rhi == 0) == inputs] for inputs in (True, False)]  # type: ignore[union-attr]
-            groups = [g for g in groups if len(g) > 1]
+            groups = _merges(stats_)
             if groups:
                 t0 = time.perf_counter()
                 done = set().union(*groups)
@@ -194,6 +225,27 @@ class SparkFactStore:
         return table
 
     # -- terms ----------------------------------------------------------------------------
+    def add_terms(self, rows: Any, round_: int, persist: bool = False) -> None:
+        """Add new ``terms`` rows given as Arrow (ids from :attr:`n_terms` on, typed: see
+        :func:`typed_terms`) as up to two chunks with statistics: the literals and the other
+        terms apart (lookups of typed values read the literals' chunks only). On a cluster,
+        or with ``persist``, the chunks are persisted; in local mode a frame made from Arrow
+        has no lineage to cut."""
+        import pyarrow.compute as pc
+
+        kinds = rows.column("kind")
+        for part in (rows.filter(pc.equal(kinds, 2)), rows.filter(pc.not_equal(kinds, 2))):
+            if not part.num_rows:
+                continue
+            ids, ks = pc.min_max(part.column("id")), pc.min_max(part.column("kind"))
+            df = self.spark.createDataFrame(part, TERMS_DDL)
+            if persist or not self.local:
+                df = self.persist(df)
+            lo = {"id": ids["min"].as_py(), "kind": ks["min"].as_py()}
+            hi = {"id": ids["max"].as_py(), "kind": ks["max"].as_py()}
+            self.append("terms", df, None, ChunkStats(round_, round_, part.num_rows, lo, hi))
+        self.n_terms += rows.num_rows
+
     def intern_frame(self, df: Any, column: str) -> int:
         """Add every distinct non-NULL nt of ``df[column]`` that is not a term yet."""
         from pyspark.sql import functions as F
@@ -228,7 +280,7 @@ class SparkFactStore:
     def intern(self, nts: Iterable[str]) -> list[int]:
         """Ids of canonical N-Triples terms, adding the missing ones (small lists only)."""
         from graphcrime.rdf.dictionary import _check_nt
-        from graphcrime.spark.terms import local_terms
+        from graphcrime.spark.terms import typed_terms
 
         nts = list(nts)
         ask = list(dict.fromkeys(nt for nt in nts if nt not in self._ids))
@@ -238,10 +290,8 @@ class SparkFactStore:
             self._ids.update(self.lookup(ask))
             missing = [nt for nt in ask if nt not in self._ids]
             if missing:
-                self.append("terms", self.persist(local_terms(self.spark, missing,
-                                                              self.n_terms)))
                 self._ids.update({nt: self.n_terms + i for i, nt in enumerate(missing)})
-                self.n_terms += len(missing)
+                self.add_terms(typed_terms(missing, self.n_terms), self.max_round, persist=True)
         return [self._ids[nt] for nt in nts]
 
     def lookup(self, nts: list[str]) -> dict[str, int]:
@@ -313,8 +363,7 @@ class SparkFactStore:
 
         if self.n_terms or any(self.chunks[t] for t in self.preds.values()):
             raise ValueError("add_arrow needs an empty store")
-        self.append("terms", self.persist(self.spark.createDataFrame(terms, TERMS_DDL)))
-        self.n_terms = terms.num_rows
+        self.add_terms(terms, 0, persist=True)
         for p in pc.unique(triples.column("p")).to_pylist():
             rows = triples.filter(pc.equal(triples.column("p"), p))
             n = rows.num_rows

@@ -84,16 +84,22 @@ def dense_ids(df: Any, start: int, column: str = "id") -> tuple[Any, int]:
     return out, offset - start
 
 
-def local_terms(spark: Any, nts: list[str], start: int) -> Any:
-    """``terms`` rows for a list of new distinct nt strings, typed on the driver."""
+def typed_terms(nts: Any, start: int) -> Any:
+    """Arrow ``terms`` rows for new distinct nt strings (a list or an Arrow array), numbered
+    from ``start`` and typed on the driver."""
     import duckdb
     import pyarrow as pa
 
     ids = pa.table({"id": pa.array(range(start, start + len(nts)), pa.int64()),
-                    "nt": pa.array(nts, pa.string())})
+                    "nt": nts if isinstance(nts, (pa.Array, pa.ChunkedArray))
+                    else pa.array(nts, pa.string())})
     with duckdb.connect() as con:
-        table = typed_table(con, ids)
-    return spark.createDataFrame(table, TERMS_DDL)
+        return typed_table(con, ids)
+
+
+def local_terms(spark: Any, nts: list[str], start: int) -> Any:
+    """``terms`` rows for a list of new distinct nt strings, typed on the driver."""
+    return spark.createDataFrame(typed_terms(nts, start), TERMS_DDL)
 
 
 def new_terms(nts: Any, start: int) -> tuple[Any, int]:
