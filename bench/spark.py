@@ -96,8 +96,12 @@ def run(args: argparse.Namespace, transactions: int) -> None:
         entry["shuffle_read"] = after[0] - before[0]
         entry["shuffle_write"] = after[1] - before[1]
         trace.append(entry)
+        if log is not None:  # as it goes: a run stopped early keeps its rounds
+            log.write(json.dumps(entry) + "\n")
+            log.flush()
         return n
 
+    log = open(args.trace, "w") if args.trace else None  # noqa: SIM115
     SparkEvaluator.run_rule = traced  # type: ignore[method-assign]
     t = time.perf_counter()
     def progress(stage: str, n: int) -> None:
@@ -129,9 +133,8 @@ def run(args: argparse.Namespace, transactions: int) -> None:
           f"{sp['total'] / max(e['total'], 1e-9):.0f}x |")
     same = rows["embedded"]["derived"] == rows["spark"]["derived"]
     print(f"\nderived counts agree: {same}\n")
-    if args.trace:
-        with open(args.trace, "w") as fh:
-            fh.writelines(json.dumps(e) + "\n" for e in trace)
+    if log is not None:
+        log.close()
     print("| round | rule evaluations | path | new facts | seconds | shuffle read MiB | "
           "shuffle write MiB | driver steps s: gather/terms/body/intern/insert (compaction) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---|")
