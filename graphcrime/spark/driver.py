@@ -403,18 +403,21 @@ class DriverRound:
         import pyarrow.compute as pc
         from pyspark.sql import functions as F
 
-        from graphcrime.spark.terms import LOCAL_TERMS, new_terms, typed_terms
+        from graphcrime.spark.terms import typed_terms
 
         if not computed:
             return None
         st = self.store
         nts = self.con.sql(" UNION ".join(f"SELECT v_{n} AS nt FROM _body WHERE v_{n} IS NOT "
                                           f"NULL" for n in computed)).to_arrow_table()
+        # only the strings whose hash is a stored term's may be terms (None: unknown);
         # literals are looked up in the literals' chunks only, IRIs in the others'
-        lit = pc.starts_with(nts.column("nt"), '"')
+        maybe = st.hashes.may_hold(nts.column("nt"))
+        asked = nts if maybe is None else nts.filter(maybe)
+        lit = pc.starts_with(asked.column("nt"), '"')
         frames = []
         for kind, mask in (("lit", lit), ("other", pc.invert(lit))):
-            cand = nts.filter(mask)
+            cand = asked.filter(mask)
             if cand.num_rows:
                 frames.append(self._term_chunks(kind).select("nt", "id").join(
                     F.broadcast(self.spark.createDataFrame(cand)), "nt", "left_semi"))
@@ -425,12 +428,8 @@ class DriverRound:
         missing = self.con.sql("SELECT nt FROM _nts ANTI JOIN _hits USING (nt) ORDER BY nt"
                                ).to_arrow_table().column(0)
         start = st.n_terms
-        if len(missing) and len(missing) <= LOCAL_TERMS:
+        if len(missing):  # the strings are on the driver already: typed here, however many
             st.add_terms(typed_terms(missing, start), self.ev.round)
-        elif len(missing):
-            rows, _ = new_terms(self.spark.createDataFrame(pa.table({"nt": missing})), start)
-            st.append("terms", st.persist(rows))
-            st.n_terms += len(missing)
         self.con.register("_new", pa.table({"nt": missing, "id": pa.array(
             range(start, start + len(missing)), pa.int64())}))
         self.con.execute("CREATE OR REPLACE TEMP TABLE _ids AS SELECT nt, id FROM _hits "
@@ -478,7 +477,9 @@ class DriverRound:
         if stored and not (minted and lo is not None and lo >= fresh):  # type: ignore[operator]
             subjects = self.con.sql("SELECT DISTINCT s FROM _facts").to_arrow_table().column(0) \
                 .combine_chunks()
-            frames = [self._keyed(st.frame(st.preds[p]), "s", subjects)
+            # only the chunks whose subject range holds one of the subjects
+            frames = [self._keyed(self._frame(Rel(st.preds[p], {}), {"s": subjects}), "s",
+                                  subjects)
                       .select(F.lit(p).cast("long").alias("p"), "s", "o") for p in stored]
             old = self._collect(st._union(frames))
             self.con.register("_old", old)

@@ -49,10 +49,9 @@ PRUNE = os.environ.get("GC_SPARK_PRUNE", "1") != "0"
 class SparkEvaluator(StratumLoop):
     """Runs a program on a :class:`SparkFactStore`; one instance per materialisation."""
 
-    # strata as stratified: merged strata are measured on the embedded engine only (a 100k
-    # local-mode run with them did not finish in the time of the unmerged one; see
-    # docs/scale-out.md)
-    merge_strata = False
+    # strata as stratified unless GC_SPARK_MERGE_STRATA=1: merged strata are measured on the
+    # embedded engine (see docs/scale-out.md for the Spark measurements)
+    merge_strata = os.environ.get("GC_SPARK_MERGE_STRATA", "0") == "1"
 
     def __init__(self, store: SparkFactStore, *, max_derived_facts: int | None = None,
                  deadline: float | None = None,

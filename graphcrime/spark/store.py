@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphcrime.errors import DataError
-from graphcrime.spark.terms import TERMS_DDL, new_terms
+from graphcrime.spark.terms import TERMS_DDL, TermHashes, new_terms
 
 #: a table of more chunks than this is compacted (the chunks of its newest round stay apart)
 MAX_CHUNKS = 8
@@ -113,6 +113,8 @@ class SparkFactStore:
         self.stats: dict[str, list[ChunkStats | None]] = {}
         self.schemas: dict[str, str] = {}
         self.n_terms = 0
+        #: hashes of every term's string while only the driver adds terms (see TermHashes)
+        self.hashes = TermHashes()
         self.max_round = 0
         self._ids: dict[str, int] = {}
         self._views: set[str] = set()
@@ -245,6 +247,7 @@ class SparkFactStore:
             hi = {"id": ids["max"].as_py(), "kind": ks["max"].as_py()}
             self.append("terms", df, None, ChunkStats(round_, round_, part.num_rows, lo, hi))
         self.n_terms += rows.num_rows
+        self.hashes.add(rows.column("nt"))
 
     def intern_frame(self, df: Any, column: str) -> int:
         """Add every distinct non-NULL nt of ``df[column]`` that is not a term yet."""
@@ -254,6 +257,7 @@ class SparkFactStore:
         fresh = cand.join(self.frame("terms").select("nt"), "nt", "left_anti")
         rows, n = new_terms(fresh, self.n_terms)
         if n:
+            self.hashes.forget()  # terms made in Spark jobs
             self.append("terms", self.persist(rows))
             self.n_terms += n
         return n
@@ -272,6 +276,7 @@ class SparkFactStore:
         rows, n = new_terms(fresh, self.n_terms)
         if not n:
             return hits
+        self.hashes.forget()  # terms made in Spark jobs
         rows = self.persist(rows)
         self.append("terms", rows)
         self.n_terms += n
@@ -456,6 +461,7 @@ class SparkFactStore:
                 .selectExpr("sn AS s", "pn AS p", "on AS o"))
 
     def close(self) -> None:
+        self.hashes.close()
         for name in self._views:
             self.spark.catalog.dropTempView(name)
         self.chunks.clear()

@@ -120,3 +120,60 @@ def new_terms(nts: Any, start: int) -> tuple[Any, int]:
         return None, 0
     typed = numbered.select("id", "nt").mapInArrow(_typed_batches, TERMS_DDL)
     return typed, n
+
+
+class TermHashes:
+    """The 64-bit hashes of every stored term's nt string, kept on the driver (8 bytes a
+    term), so that a driver round asks Spark about the minted strings whose hash is known
+    only (new chain IRIs: none) instead of reading every IRI of the dictionary. Terms added
+    by Spark jobs are not seen here: :meth:`forget` then turns the filter off for good."""
+
+    def __init__(self) -> None:
+        self.parts: list[Any] = []  # sorted uint64 arrays
+        self.known = True
+        self._con: Any = None
+
+    def _hash(self, nts: Any) -> Any:
+        import duckdb
+        import pyarrow as pa
+
+        if self._con is None:
+            self._con = duckdb.connect()
+        self._con.register("_gc_h", pa.table({"nt": nts}))
+        try:
+            return self._con.sql("SELECT hash(nt) AS h FROM _gc_h").fetchnumpy()["h"]
+        finally:
+            self._con.unregister("_gc_h")
+
+    def add(self, nts: Any) -> None:
+        """Record new terms' strings (an Arrow array)."""
+        import numpy as np
+
+        if not self.known or not len(nts):
+            return
+        self.parts.append(np.sort(self._hash(nts)))
+        if len(self.parts) > 8:
+            self.parts = [np.sort(np.concatenate(self.parts))]
+
+    def forget(self) -> None:
+        self.known, self.parts = False, []
+
+    def may_hold(self, nts: Any) -> Any:
+        """Arrow mask: which strings may be terms (False: certainly not); None if unknown."""
+        import numpy as np
+        import pyarrow as pa
+
+        if not self.known:
+            return None
+        h = self._hash(nts)
+        hit = np.zeros(len(h), dtype=bool)
+        for part in self.parts:
+            at = np.minimum(np.searchsorted(part, h), max(len(part) - 1, 0))
+            if len(part):
+                hit |= part[at] == h
+        return pa.array(hit)
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None

@@ -91,3 +91,24 @@ def test_driver_term_lookup_finds_literals_and_iris_across_chunks(spark: Any) ->
     finally:
         dr.close()
         st.close()
+
+
+def test_term_hashes_never_deny_a_stored_term() -> None:
+    import pyarrow as pa
+
+    from graphcrime.spark.terms import TermHashes
+
+    th = TermHashes()
+    try:
+        batches = [[f"<http://e/c{r}_{i}>" for i in range(50)] + [f'"{r}"'] for r in range(12)]
+        for b in batches:  # more batches than parts kept apart: merged on the way
+            th.add(pa.array(b))
+        stored = [nt for b in batches for nt in b]
+        asked = pa.array(stored + [f"<http://e/new{i}>" for i in range(200)])
+        mask = th.may_hold(asked).to_pylist()
+        assert all(mask[:len(stored)])  # every stored term may be one
+        assert sum(mask[len(stored):]) <= 1  # new strings: no (a 64-bit collision at most)
+        th.forget()  # terms added where the hashes are not seen: no filter any more
+        assert th.may_hold(asked) is None
+    finally:
+        th.close()
