@@ -25,6 +25,8 @@ from graphcrime.spark.terms import TERMS_DDL, TermHashes, new_terms
 
 #: a table of more chunks than this is compacted (the chunks of its newest round stay apart)
 MAX_CHUNKS = 8
+#: a compacted chunk gets one partition per this many rows
+PART_ROWS = 1_000_000
 
 
 @dataclass
@@ -180,7 +182,8 @@ class SparkFactStore:
                 done = set().union(*groups)
                 keep = [i for i in range(len(chunks)) if i not in done]
                 known = [[stats_[i] for i in g] for g in groups]
-                self.chunks[name] = [self.persist(self._union([chunks[i] for i in g]))
+                self.chunks[name] = [self.persist(self._merged([chunks[i] for i in g],
+                                                               [stats_[i] for i in g]))
                                      for g in groups] + [chunks[i] for i in keep]
                 self.stats[name] = [None if any(s is None for s in k) else
                                     ChunkStats.merge(k) for k in known  # type: ignore[arg-type]
@@ -189,6 +192,19 @@ class SparkFactStore:
         if round_ is not None:
             self.max_round = max(self.max_round, round_)
         self._publish(name)
+
+    def _merged(self, parts: list[Any], stats: list[ChunkStats | None]) -> Any:
+        """The union of ``parts`` in few partitions: a union has the partitions of all its
+        parts, and compacted chunks made of compacted chunks had hundreds of tiny ones (a
+        task each, in every scan); one partition per :data:`PART_ROWS` rows, at least the
+        default parallelism."""
+        df = self._union(parts)
+        rows = sum(s.n for s in stats if s is not None) if all(
+            s is not None for s in stats) else None
+        n = self.spark.sparkContext.defaultParallelism
+        if rows is not None:
+            n = max(n, rows // PART_ROWS + 1)
+        return df.coalesce(n)  # never more partitions than the parts had
 
     def ranges(self, name: str, keep: Any, cols: list[str]) -> tuple | None:
         """``(min(c1), max(c1), ...)`` (``(n, n)`` without ``cols``) over the chunks of

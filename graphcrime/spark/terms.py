@@ -21,6 +21,8 @@ TERMS_DDL = ("id LONG, nt STRING, kind INT, lex STRING, dt STRING, lang STRING, 
 #: at most this many new terms are typed on the driver (one DuckDB query, no Python workers);
 #: ``GC_SPARK_LOCAL_TERMS=0`` types every batch in Spark tasks (the cluster test does)
 LOCAL_TERMS = int(os.environ.get("GC_SPARK_LOCAL_TERMS", 100_000))
+#: ... in local mode (the driver is the machine the tasks run on) up to this many
+LOCAL_MODE_TERMS = int(os.environ.get("GC_SPARK_LOCAL_TERMS", 5_000_000))
 
 
 def _schema() -> Any:
@@ -105,16 +107,21 @@ def local_terms(spark: Any, nts: list[str], start: int) -> Any:
 def new_terms(nts: Any, start: int) -> tuple[Any, int]:
     """``terms`` rows for the distinct strings of single-column frame ``nts(nt)`` (all new).
 
-    Up to :data:`LOCAL_TERMS` of them are typed on the driver, more in Spark tasks.
+    Up to :data:`LOCAL_TERMS` of them (:data:`LOCAL_MODE_TERMS` in local mode) are typed on
+    the driver, more in Spark tasks. They are materialised first: a limit over the query
+    itself ran it again in each of the growing jobs the limit takes.
     """
     from pyspark.sql import functions as F
 
-    fresh = nts.where(F.col("nt").isNotNull()).distinct()
-    few = fresh.limit(LOCAL_TERMS + 1).toArrow().column("nt").to_pylist()
-    if not few:
+    spark = nts.sparkSession
+    limit = LOCAL_MODE_TERMS if spark.sparkContext.master.startswith("local") else LOCAL_TERMS
+    fresh = nts.where(F.col("nt").isNotNull()).distinct().localCheckpoint(eager=True)
+    few = fresh.limit(limit + 1).toArrow().column("nt")
+    if not len(few):
         return None, 0
-    if len(few) <= LOCAL_TERMS:
-        return local_terms(nts.sparkSession, few, start), len(few)
+    if len(few) <= limit:
+        return spark.createDataFrame(typed_terms(few.combine_chunks(), start), TERMS_DDL), \
+            len(few)
     numbered, n = dense_ids(fresh, start)
     if n == 0:
         return None, 0
