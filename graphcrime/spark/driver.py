@@ -45,7 +45,7 @@ READ_MAX = 2_000_000
 #: 1M transactions a Spark-path extension round took 218 s and 1.7 GB of shuffle where the
 #: driver took 16 s for a delta of the same size)
 LOCAL_START_MAX = int(os.environ.get("GC_SPARK_DRIVER_START", 5_000_000))
-LOCAL_READ_MAX = 50_000_000
+LOCAL_READ_MAX = 20_000_000
 #: the values the late BINDs may read are fetched with the FILTERs' when they are at most
 #: this many; else only those of the rows that pass the FILTERs, in a second scan
 LATE_MAX = 50_000
@@ -487,11 +487,16 @@ class DriverRound:
         if stored and not (minted and lo is not None and lo >= fresh):  # type: ignore[operator]
             subjects = self.con.sql("SELECT DISTINCT s FROM _facts").to_arrow_table().column(0) \
                 .combine_chunks()
-            # only the chunks whose subject range holds one of the subjects
-            frames = [self._keyed(self._frame(Rel(st.preds[p], {}), {"s": subjects}), "s",
-                                  subjects)
+            # only the chunks whose subject range holds one of the subjects, streamed past
+            # the new facts (broadcast): only the stored facts equal to one come back (the
+            # stored facts of the subjects were millions at 1M: the driver ran out of heap)
+            frames = [self._frame(Rel(st.preds[p], {}), {"s": subjects})
                       .select(F.lit(p).cast("long").alias("p"), "s", "o") for p in stored]
-            old = self._collect(st._union(frames))
+            old = st._union(frames)
+            if len(subjects) <= IN_MAX:
+                old = self._keyed(old, "s", subjects)
+            new = self.spark.createDataFrame(facts, "p LONG, s LONG, o LONG")
+            old = self._collect(old.join(F.broadcast(new), ["p", "s", "o"], "left_semi"))
             self.con.register("_old", old)
             facts = self.con.sql("SELECT * FROM _facts ANTI JOIN _old USING (p, s, o)"
                                  ).to_arrow_table()
