@@ -28,14 +28,12 @@ from typing import TYPE_CHECKING, Any
 from graphcrime.compile.checks import expr_vars
 from graphcrime.engine.plan import VERSIONS, late_binds, term_nt
 from graphcrime.lang.ast import Aggregate, Bind, Filter, Negation, Rule, TripleAtom, TupleAtom, Var
+from graphcrime.spark.chunks import may_hold
+from graphcrime.spark.driver_reads import IN_MAX, DriverReads
 
 if TYPE_CHECKING:
     from graphcrime.spark.evaluate import SparkEvaluator
 
-#: key sets up to this size filter a scan with ``IN (...)`` (analysing a long IN list took
-#: seconds per scan: Spark copies it into every chunk of a union and walks it in each rule);
-#: bigger ones with a broadcast semi join against a frame made from Arrow
-IN_MAX = 64
 #: a rule application runs here when the relation it starts from (its delta, or its smallest
 #: relation) holds at most this many rows
 START_MAX = int(os.environ.get("GC_SPARK_DRIVER_START", 200_000))
@@ -133,29 +131,11 @@ def _reach(rels: list[Rel], counts: list[int | None], start: int) -> list[list[i
     return ([lone] if lone else []) + reach
 
 
-def _may_hold(stats: Any, keys: dict[str, Any]) -> bool:
-    """Whether a chunk of ``stats`` (:class:`ChunkStats`) can hold a row whose column ``c``
-    is among ``keys[c]`` for every ``c`` (from its min/max alone)."""
-    import numpy as np
-
-    for c, values in keys.items():
-        if c not in stats.lo:
-            continue
-        lo, hi = stats.lo[c], stats.hi[c]
-        if lo is None or hi is None:
-            return False  # no non-NULL value: no key can match
-        arr = np.sort(values.to_numpy(zero_copy_only=False))
-        at = np.searchsorted(arr, lo)
-        if at >= len(arr) or arr[at] > hi:
-            return False
-    return True
-
-
 class _TooBig(Exception):
     """A relation read for the driver holds more than :data:`READ_MAX` rows."""
 
 
-class DriverRound:
+class DriverRound(DriverReads):
     """Evaluates one rule application (small deltas) as described in the module docstring."""
 
     def __init__(self, ev: SparkEvaluator) -> None:
@@ -201,7 +181,7 @@ class DriverRound:
         else:
             a, b = rel.rounds if rel.rounds is not None else (0, 1 << 30)
             picked = [c for c, s in zip(st.chunks[rel.table], st.stats[rel.table], strict=True)
-                      if s is None or (s.rlo < b and s.rhi >= a and _may_hold(s, keys or {}))]
+                      if s is None or (s.rlo < b and s.rhi >= a and may_hold(s, keys or {}))]
             df = st._union(picked) if picked else \
                 self.spark.createDataFrame([], st.schemas[rel.table])
             if rel.rounds is not None:
@@ -209,27 +189,6 @@ class DriverRound:
         for c, v in rel.consts:
             df = df.where(F.col(c) == F.lit(v))
         return df
-
-    def _keyed(self, df: Any, col: str, keys: Any) -> Any:
-        """``df`` restricted to rows whose ``col`` is among ``keys`` (an Arrow array)."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-        from pyspark.sql import functions as F
-
-        if len(keys) <= IN_MAX:
-            text = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(keys)], pa.int32()),
-                                                           keys.cast(pa.string())), ",")
-            return df.where(f"{col} IN ({text[0].as_py()})")
-        right = self.spark.createDataFrame(pa.table({"_k": keys.cast(pa.int64())}))
-        return df.join(F.broadcast(right), F.col(col) == F.col("_k"), "left_semi")
-
-    def _collect(self, df: Any) -> Any:
-        import pyarrow as pa
-
-        out = df.toArrow()
-        cols = [c.cast(pa.timestamp("us")) if pa.types.is_timestamp(c.type) else c
-                for c in out.columns]  # naive UTC timestamps, as in the embedded store
-        return pa.table(cols, names=out.column_names)
 
     def _values(self, name: str, got: dict[int, Any], rels: list[Rel]) -> Any:
         """The distinct values variable ``name`` takes in every collected relation binding
@@ -364,101 +323,6 @@ class DriverRound:
                 except Exception:  # noqa: BLE001 - not registered in this run
                     pass
 
-    def _terms(self, ids: list[Any], add: bool = False) -> None:
-        """The dictionary rows of ``ids`` as DuckDB table ``terms`` (``add``: added to it)."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        want = pc.unique(pa.chunked_array(ids, pa.int64())) if ids else \
-            pa.array([], pa.int64())
-        self.con.register("_t_terms", self._term_rows(want))
-        self.con.execute("INSERT INTO terms SELECT * FROM _t_terms WHERE id NOT IN "
-                         "(SELECT id FROM terms)" if add else
-                         "CREATE OR REPLACE TEMP TABLE terms AS SELECT * FROM _t_terms")
-        self.con.unregister("_t_terms")
-
-    def _term_chunks(self, kind: str, keys: dict[str, Any] | None = None) -> Any:
-        """The ``terms`` chunks that may hold literals (``kind`` "lit") or other terms
-        ("other"), and (``keys``: column -> Arrow array) a key by their min/max."""
-        from graphcrime.spark.store import _kind_of
-
-        st = self.store
-        picked = [c for c, s in zip(st.chunks["terms"], st.stats["terms"], strict=True)
-                  if s is None or (_kind_of(s) in (kind, "any") and _may_hold(s, keys or {}))]
-        return st._union(picked) if picked else \
-            self.spark.createDataFrame([], st.schemas["terms"])
-
-    def _term_rows(self, want: Any) -> Any:
-        """Arrow ``terms`` rows of the ids ``want``: looked up in the literals' chunks whose id
-        range can hold them (FILTERs read typed values: literals), then only the ids not found
-        there in the other terms' chunks."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        parts = []
-        for kind in ("lit", "other"):
-            if not len(want):
-                break
-            got = self._collect(self._keyed(self._term_chunks(kind, {"id": want}), "id", want))
-            parts.append(got)
-            want = pc.filter(want, pc.invert(pc.is_in(want, got.column("id"))))
-        if not parts:
-            return self._collect(self.store.frame("terms").limit(0))
-        return pa.concat_tables(parts)
-
-    def _intern(self, computed: list[str]) -> int | None:
-        """Replace the nt columns ``v_<name>`` of ``_body`` by term ids (new terms added to
-        the store, numbered and typed on the driver); returns the first new id, if any."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-        from pyspark.sql import functions as F
-
-        from graphcrime.spark.terms import typed_terms
-
-        if not computed:
-            return None
-        st = self.store
-        nts = self.con.sql(" UNION ".join(f"SELECT v_{n} AS nt FROM _body WHERE v_{n} IS NOT "
-                                          f"NULL" for n in computed)).to_arrow_table()
-        # only the strings whose hash is a stored term's may be terms (None: unknown);
-        # literals are looked up in the literals' chunks only, IRIs in the others'
-        maybe = st.hashes.may_hold(nts.column("nt"))
-        asked = nts if maybe is None else nts.filter(maybe)
-        lit = pc.starts_with(asked.column("nt"), '"')
-        frames = []
-        for kind, mask in (("lit", lit), ("other", pc.invert(lit))):
-            cand = asked.filter(mask)
-            if cand.num_rows:
-                frames.append(self._term_chunks(kind).select("nt", "id").join(
-                    F.broadcast(self.spark.createDataFrame(cand)), "nt", "left_semi"))
-        hits = self._collect(st._union(frames)) if frames else \
-            pa.table({"nt": pa.array([], pa.string()), "id": pa.array([], pa.int64())})
-        self.con.register("_nts", nts)
-        self.con.register("_hits", hits)
-        missing = self.con.sql("SELECT nt FROM _nts ANTI JOIN _hits USING (nt) ORDER BY nt"
-                               ).to_arrow_table().column(0)
-        start = st.n_terms
-        if len(missing):  # the strings are on the driver already: typed here, however many
-            st.add_terms(typed_terms(missing, start), self.ev.round)
-        self.con.register("_new", pa.table({"nt": missing, "id": pa.array(
-            range(start, start + len(missing)), pa.int64())}))
-        self.con.execute("CREATE OR REPLACE TEMP TABLE _ids AS SELECT nt, id FROM _hits "
-                         "UNION ALL SELECT nt, id FROM _new")
-        for t in ("_nts", "_hits", "_new"):
-            self.con.unregister(t)
-        cols = []
-        joins = []
-        for k, n in enumerate(computed):
-            joins.append(f"JOIN _ids AS i{k} ON i{k}.nt = b.v_{n}")
-            cols.append(f"i{k}.id AS v_{n}")
-        rest = [f"b.{c}" for c in self.con.sql("SELECT * FROM _body").columns
-                if c[2:] not in computed]
-        out = self.con.sql(f"SELECT {', '.join(rest + cols)} FROM _body AS b "
-                           + " ".join(joins)).to_arrow_table()
-        self.con.unregister("_body")
-        self.con.register("_body", out)
-        return start if len(missing) else None
-
     def _insert(self, heads: list[TripleAtom], names: list[str], computed: list[str],
                 fresh: int | None) -> int:
         """Add the head facts the store lacks as one chunk; returns how many."""
@@ -467,7 +331,7 @@ class DriverRound:
         import pyarrow.compute as pc
         from pyspark.sql import functions as F
 
-        from graphcrime.spark.store import ChunkStats
+        from graphcrime.spark.chunks import ChunkStats
 
         ev, st = self.ev, self.store
 

@@ -21,8 +21,9 @@ from graphcrime.lang.ast import Rule
 from graphcrime.spark.driver import relations
 
 if TYPE_CHECKING:
+    from graphcrime.spark.chunks import ChunkStats
     from graphcrime.spark.evaluate import SparkEvaluator
-    from graphcrime.spark.store import ChunkStats, SparkFactStore
+    from graphcrime.spark.store import SparkFactStore
 
 ALL_ROUNDS = (0, 1 << 30)
 

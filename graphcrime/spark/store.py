@@ -17,89 +17,16 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from graphcrime.errors import DataError
+from graphcrime.spark.chunks import ChunkStats, merges, stats_aggs, stats_of
 from graphcrime.spark.terms import TERMS_DDL, TermHashes, new_terms
 
 #: a table of more chunks than this is compacted (the chunks of its newest round stay apart)
 MAX_CHUNKS = 8
 #: a compacted chunk gets one partition per this many rows
 PART_ROWS = 1_000_000
-
-
-@dataclass
-class ChunkStats:
-    """What is known about a chunk without reading it: rounds, rows, min/max per column."""
-
-    rlo: int
-    rhi: int
-    n: int
-    lo: dict[str, int | None] = field(default_factory=dict)
-    hi: dict[str, int | None] = field(default_factory=dict)
-
-    @staticmethod
-    def merge(parts: list[ChunkStats]) -> ChunkStats:
-        cols = parts[0].lo.keys()
-        los = {c: [v for p in parts if (v := p.lo.get(c)) is not None] for c in cols}
-        his = {c: [v for p in parts if (v := p.hi.get(c)) is not None] for c in cols}
-        return ChunkStats(min(p.rlo for p in parts), max(p.rhi for p in parts),
-                          sum(p.n for p in parts), {c: min(v) if v else None
-                                                    for c, v in los.items()},
-                          {c: max(v) if v else None for c, v in his.items()})
-
-
-def _kind_of(s: ChunkStats) -> str:
-    """What a chunk of ``terms`` holds (by its min/max ``kind``): literals, other terms or
-    either ("" for chunks of other tables)."""
-    if "kind" not in s.lo:
-        return ""
-    return "lit" if s.lo["kind"] == s.hi["kind"] == 2 else \
-        "other" if s.hi["kind"] is not None and s.hi["kind"] < 2 else "any"
-
-
-def _merges(stats: list[ChunkStats | None]) -> list[list[int]]:
-    """The groups of chunks (positions) to compact, each into one chunk.
-
-    Chunks without statistics: all of them into one. Else the chunks of the newest round stay
-    apart, and the others are grouped by what they hold: the input's (round 0) apart from
-    derived ones (a chunk mixing both has id ranges that defeat the semi-naive pruning of the
-    variants reading a stratum's own rows, ``full_in``), and in ``terms`` literals apart from
-    other terms (the typed values a FILTER reads are then found without reading IRIs). In a
-    group, a chunk holding at least as many rows as the others together stays as it is (size
-    tiers: a row is copied O(log n) times, not at every compaction)."""
-    if any(s is None for s in stats):
-        return [list(range(len(stats)))]
-    known = [s for s in stats if s is not None]
-    newest = max(s.rhi for s in known)
-    by: dict[tuple[bool, str], list[int]] = {}
-    for i, s in enumerate(known):
-        if s.rhi != newest:
-            by.setdefault((s.rhi == 0, _kind_of(s)), []).append(i)
-    out = []
-    for group in by.values():
-        group.sort(key=lambda i: known[i].n, reverse=True)
-        rest = group[1:]
-        if known[group[0]].n >= sum(known[i].n for i in rest):
-            if len(rest) > 1:
-                out.append(sorted(rest))
-        else:
-            out.append(sorted(group))
-    return out
-
-
-def stats_aggs(cols: list[str]) -> list[Any]:
-    """Aggregates giving ``n`` and ``lo_<c>``/``hi_<c>`` for :func:`stats_of`."""
-    from pyspark.sql import functions as F
-
-    return [F.count("*").alias("n")] + [f(c).alias(f"{k}_{c}") for c in cols
-                                         for k, f in (("lo", F.min), ("hi", F.max))]
-
-
-def stats_of(row: Any, cols: list[str], round_: int) -> ChunkStats:
-    return ChunkStats(round_, round_, int(row["n"]), {c: row[f"lo_{c}"] for c in cols},
-                      {c: row[f"hi_{c}"] for c in cols})
 
 
 class SparkFactStore:
@@ -176,7 +103,7 @@ class SparkFactStore:
         chunks.append(df)
         stats_.append(stats)
         if len(chunks) > MAX_CHUNKS:
-            groups = _merges(stats_)
+            groups = merges(stats_)
             if groups:
                 t0 = time.perf_counter()
                 done = set().union(*groups)

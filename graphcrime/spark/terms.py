@@ -99,11 +99,6 @@ def typed_terms(nts: Any, start: int) -> Any:
         return typed_table(con, ids)
 
 
-def local_terms(spark: Any, nts: list[str], start: int) -> Any:
-    """``terms`` rows for a list of new distinct nt strings, typed on the driver."""
-    return spark.createDataFrame(typed_terms(nts, start), TERMS_DDL)
-
-
 def new_terms(nts: Any, start: int) -> tuple[Any, int]:
     """``terms`` rows for the distinct strings of single-column frame ``nts(nt)`` (all new).
 

@@ -44,7 +44,7 @@ def test_ranges_per_round_survive_compaction(spark: Any) -> None:
 
 
 def test_compaction_keeps_input_newest_and_kinds_apart_and_big_chunks_as_they_are() -> None:
-    from graphcrime.spark.store import ChunkStats, _merges
+    from graphcrime.spark.chunks import ChunkStats, merges
 
     def c(r: int, n: int, kind: tuple[int, int] | None = None) -> ChunkStats:
         if kind is None:
@@ -53,15 +53,15 @@ def test_compaction_keeps_input_newest_and_kinds_apart_and_big_chunks_as_they_ar
 
     # input (0), a big derived chunk, small derived ones, the newest round (9)
     stats = [c(0, 500), c(1, 100), c(2, 10), c(3, 20), c(4, 5), c(9, 1)]
-    assert _merges(stats) == [[2, 3, 4]]  # 100 >= 10 + 20 + 5: the big one stays
+    assert merges(stats) == [[2, 3, 4]]  # 100 >= 10 + 20 + 5: the big one stays
     stats = [c(0, 500), c(1, 30), c(2, 10), c(3, 25), c(9, 1)]
-    assert _merges(stats) == [[1, 2, 3]]  # 30 < 35: all derived ones, never input/newest
-    assert _merges([c(0, 5), None, c(2, 1)]) == [[0, 1, 2]]  # without statistics: all
+    assert merges(stats) == [[1, 2, 3]]  # 30 < 35: all derived ones, never input/newest
+    assert merges([c(0, 5), None, c(2, 1)]) == [[0, 1, 2]]  # without statistics: all
     # dictionary chunks: literals (kind 2) apart from IRIs and blank nodes (0-1)
     terms = [c(0, 9, (2, 2)), c(0, 9, (0, 1)), c(1, 3, (2, 2)), c(1, 50, (0, 0)),
              c(2, 2, (2, 2)), c(2, 40, (0, 0)), c(3, 1, (2, 2)), c(3, 30, (0, 0)),
              c(4, 1, (2, 2))]
-    assert sorted(_merges(terms)) == [[3, 5, 7], [4, 6]]  # 3 >= 2 + 1 stays; 50 < 70
+    assert sorted(merges(terms)) == [[3, 5, 7], [4, 6]]  # 3 >= 2 + 1 stays; 50 < 70
 
 
 def test_driver_term_lookup_finds_literals_and_iris_across_chunks(spark: Any) -> None:
