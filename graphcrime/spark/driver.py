@@ -41,8 +41,9 @@ START_MAX = int(os.environ.get("GC_SPARK_DRIVER_START", 200_000))
 READ_MAX = 2_000_000
 #: the same two in local mode, where the driver is the machine the tasks run on anyway (at
 #: 1M transactions a Spark-path extension round took 218 s and 1.7 GB of shuffle where the
-#: driver took 16 s for a delta of the same size)
-LOCAL_START_MAX = int(os.environ.get("GC_SPARK_DRIVER_START", 5_000_000))
+#: driver took 16-30 s for a delta of the same size; a containsTransaction round starting
+#: from 2M rows ran an 8 GB driver heap out of memory)
+LOCAL_START_MAX = int(os.environ.get("GC_SPARK_DRIVER_START", 1_000_000))
 LOCAL_READ_MAX = 20_000_000
 #: the values the late BINDs may read are fetched with the FILTERs' when they are at most
 #: this many; else only those of the rows that pass the FILTERs, in a second scan
