@@ -52,6 +52,7 @@ def main() -> None:
     ap.add_argument("--max-chain-length", type=int, default=30)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--data", help="use this data folder instead of generating one (one size)")
+    ap.add_argument("--trace", help="write Spark's per-rule trace (JSON lines) to this file")
     args = ap.parse_args()
     for n in args.transactions:
         run(args, n)
@@ -95,8 +96,12 @@ def run(args: argparse.Namespace, transactions: int) -> None:
         entry["shuffle_read"] = after[0] - before[0]
         entry["shuffle_write"] = after[1] - before[1]
         trace.append(entry)
+        if log is not None:  # as it goes: a run stopped early keeps its rounds
+            log.write(json.dumps(entry) + "\n")
+            log.flush()
         return n
 
+    log = open(args.trace, "w") if args.trace else None  # noqa: SIM115
     SparkEvaluator.run_rule = traced  # type: ignore[method-assign]
     t = time.perf_counter()
     def progress(stage: str, n: int) -> None:
@@ -128,13 +133,19 @@ def run(args: argparse.Namespace, transactions: int) -> None:
           f"{sp['total'] / max(e['total'], 1e-9):.0f}x |")
     same = rows["embedded"]["derived"] == rows["spark"]["derived"]
     print(f"\nderived counts agree: {same}\n")
+    if log is not None:
+        log.close()
     print("| round | rule evaluations | path | new facts | seconds | shuffle read MiB | "
-          "shuffle write MiB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+          "shuffle write MiB | driver steps s: gather/terms/body/intern/insert (compaction) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---|")
     by_round: dict[int, dict[str, float]] = {}
+    steps = ("gather", "terms", "body", "intern", "insert")
     for e in trace:
         r = by_round.setdefault(e["round"], {"n": 0, "paths": {}, "new": 0, "s": 0.0, "rd": 0,
-                                             "wr": 0})
+                                             "wr": 0, "c": 0.0, **{k: 0.0 for k in steps}})
+        r["c"] += e.get("compact", 0.0)
+        for k, v in e.get("phases", {}).items():
+            r[k if k in steps else "terms"] += v
         r["n"] += 1
         r["paths"][e["path"]] = r["paths"].get(e["path"], 0) + 1
         r["new"] += e["new"]
@@ -145,7 +156,8 @@ def run(args: argparse.Namespace, transactions: int) -> None:
         paths = ", ".join(p if n == 1 else f"{n}x {p}" for p, n in sorted(r["paths"].items()))
         print(f"| {k} | {r['n']} | {paths} | {r['new']:,} | {r['s']:.1f} | "
               f"{r['rd'] / 2**20:.1f} | "
-              f"{r['wr'] / 2**20:.1f} |")
+              f"{r['wr'] / 2**20:.1f} | "
+              + "/".join(f"{r[k]:.1f}" for k in steps) + f" ({r['c']:.1f}) |")
 
 
 if __name__ == "__main__":

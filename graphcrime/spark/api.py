@@ -15,7 +15,14 @@ from typing import Any
 
 from graphcrime.api import PathLike, Reasoning, _flatten, expand, reasoned
 from graphcrime.spark.evaluate import materialise
-from graphcrime.spark.io import read_ntriples, read_parquet_model, write_nt, write_parquet
+from graphcrime.spark.io import (
+    load_encoded,
+    local_limit,
+    read_ntriples,
+    read_parquet_model,
+    write_nt,
+    write_parquet,
+)
 from graphcrime.spark.session import get_session
 from graphcrime.spark.store import SparkFactStore
 from graphcrime.vocab import RDF_TYPE
@@ -44,10 +51,18 @@ class SparkStore(Reasoning):
         self.close()
 
     def load(self, *paths: PathLike | Iterable[PathLike]) -> dict[str, Any]:
-        """Load N-Triples files or globs (parsed in Spark tasks, strictly)."""
+        """Load N-Triples files or globs (strictly). Into an empty store, inputs up to
+        :func:`local_limit` bytes are loaded on the driver by the embedded loader (ids and
+        typed terms made there); else they are parsed in Spark tasks and interned in Spark."""
         files = expand(_flatten(paths))
         t0 = time.perf_counter()
-        added = self._facts.add_nt_triples(read_ntriples(self.spark, [str(f) for f in files]))
+        names = [str(f) for f in files]
+        st = self._facts
+        if not st.n_terms and not any(st.chunks[t] for t in st.preds.values()) and \
+                sum(f.stat().st_size for f in files) <= local_limit(self.spark):
+            added = st.add_arrow(*load_encoded(names))  # ids and typed terms by DuckDB
+        else:
+            added = st.add_nt_triples(read_ntriples(self.spark, names))
         self._drop_local()
         self.input_facts += added
         return {"triples": added, "files": len(files),

@@ -17,7 +17,9 @@ heads, a large relation not reachable from the delta) return None and take the S
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,19 +28,23 @@ from typing import TYPE_CHECKING, Any
 from graphcrime.compile.checks import expr_vars
 from graphcrime.engine.plan import VERSIONS, late_binds, term_nt
 from graphcrime.lang.ast import Aggregate, Bind, Filter, Negation, Rule, TripleAtom, TupleAtom, Var
+from graphcrime.spark.chunks import may_hold
+from graphcrime.spark.driver_reads import IN_MAX, DriverReads
 
 if TYPE_CHECKING:
     from graphcrime.spark.evaluate import SparkEvaluator
 
-#: key sets up to this size filter a scan with ``IN (...)`` (analysing a long IN list took
-#: seconds per scan: Spark copies it into every chunk of a union and walks it in each rule);
-#: bigger ones with a broadcast semi join against a frame made from Arrow
-IN_MAX = 64
 #: a rule application runs here when the relation it starts from (its delta, or its smallest
 #: relation) holds at most this many rows
-START_MAX = 200_000
+START_MAX = int(os.environ.get("GC_SPARK_DRIVER_START", 200_000))
 #: ... and gives up (for the Spark path) when a relation read holds more rows than this
 READ_MAX = 2_000_000
+#: the same two in local mode, where the driver is the machine the tasks run on anyway (at
+#: 1M transactions a Spark-path extension round took 218 s and 1.7 GB of shuffle where the
+#: driver took 16-30 s for a delta of the same size; a containsTransaction round starting
+#: from 2M rows ran an 8 GB driver heap out of memory)
+LOCAL_START_MAX = int(os.environ.get("GC_SPARK_DRIVER_START", 1_000_000))
+LOCAL_READ_MAX = 20_000_000
 #: the values the late BINDs may read are fetched with the FILTERs' when they are at most
 #: this many; else only those of the rows that pass the FILTERs, in a second scan
 LATE_MAX = 50_000
@@ -88,10 +94,11 @@ def relations(ev: SparkEvaluator, rule: Rule, versions: dict[int, str],
     return rels
 
 
-def _levels(rels: list[Rel], rows: Callable[[Rel], int | None]) -> list[list[int]] | None:
+def _levels(rels: list[Rel], rows: Callable[[Rel], int | None], start_max: int = START_MAX
+            ) -> list[list[int]] | None:
     """The relations in levels, breadth first along shared variables from the start: the
     delta, or else the relation of fewest rows from which the big ones can be reached; it
-    must hold at most :data:`START_MAX` rows. The relations no variable reaches come first
+    must hold at most ``start_max`` rows. The relations no variable reaches come first
     when they are small; else None."""
     counts = [rows(r) for r in rels]
     delta = [i for i, r in enumerate(rels) if r.delta]
@@ -99,7 +106,7 @@ def _levels(rels: list[Rel], rows: Callable[[Rel], int | None]) -> list[list[int
                              key=lambda i: counts[i])  # type: ignore[arg-type, return-value]
     for start in starts:
         n = counts[start]
-        if n is None or n > START_MAX:
+        if n is None or n > start_max:
             return None
         got = _reach(rels, counts, start)
         if got is not None:
@@ -125,29 +132,11 @@ def _reach(rels: list[Rel], counts: list[int | None], start: int) -> list[list[i
     return ([lone] if lone else []) + reach
 
 
-def _may_hold(stats: Any, keys: dict[str, Any]) -> bool:
-    """Whether a chunk of ``stats`` (:class:`ChunkStats`) can hold a row whose column ``c``
-    is among ``keys[c]`` for every ``c`` (from its min/max alone)."""
-    import numpy as np
-
-    for c, values in keys.items():
-        if c not in stats.lo:
-            continue
-        lo, hi = stats.lo[c], stats.hi[c]
-        if lo is None or hi is None:
-            return False  # no non-NULL value: no key can match
-        arr = np.sort(values.to_numpy(zero_copy_only=False))
-        at = np.searchsorted(arr, lo)
-        if at >= len(arr) or arr[at] > hi:
-            return False
-    return True
-
-
 class _TooBig(Exception):
     """A relation read for the driver holds more than :data:`READ_MAX` rows."""
 
 
-class DriverRound:
+class DriverRound(DriverReads):
     """Evaluates one rule application (small deltas) as described in the module docstring."""
 
     def __init__(self, ev: SparkEvaluator) -> None:
@@ -163,6 +152,17 @@ class DriverRound:
             pass
         register_functions(self.con)
         self.pool = ThreadPoolExecutor(max_workers=4)
+        local = self.store.local
+        self.start_max = LOCAL_START_MAX if local else START_MAX
+        self.read_max = LOCAL_READ_MAX if local else READ_MAX
+        #: seconds of the last application's steps (gather, terms, body, intern, insert)
+        self.phases: dict[str, float] = {}
+        self._t = 0.0
+
+    def _lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases[name] = round(self.phases.get(name, 0.0) + now - self._t, 3)
+        self._t = now
 
     def close(self) -> None:
         self.pool.shutdown()
@@ -182,7 +182,7 @@ class DriverRound:
         else:
             a, b = rel.rounds if rel.rounds is not None else (0, 1 << 30)
             picked = [c for c, s in zip(st.chunks[rel.table], st.stats[rel.table], strict=True)
-                      if s is None or (s.rlo < b and s.rhi >= a and _may_hold(s, keys or {}))]
+                      if s is None or (s.rlo < b and s.rhi >= a and may_hold(s, keys or {}))]
             df = st._union(picked) if picked else \
                 self.spark.createDataFrame([], st.schemas[rel.table])
             if rel.rounds is not None:
@@ -190,27 +190,6 @@ class DriverRound:
         for c, v in rel.consts:
             df = df.where(F.col(c) == F.lit(v))
         return df
-
-    def _keyed(self, df: Any, col: str, keys: Any) -> Any:
-        """``df`` restricted to rows whose ``col`` is among ``keys`` (an Arrow array)."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-        from pyspark.sql import functions as F
-
-        if len(keys) <= IN_MAX:
-            text = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(keys)], pa.int32()),
-                                                           keys.cast(pa.string())), ",")
-            return df.where(f"{col} IN ({text[0].as_py()})")
-        right = self.spark.createDataFrame(pa.table({"_k": keys.cast(pa.int64())}))
-        return df.join(F.broadcast(right), F.col(col) == F.col("_k"), "left_semi")
-
-    def _collect(self, df: Any) -> Any:
-        import pyarrow as pa
-
-        out = df.toArrow()
-        cols = [c.cast(pa.timestamp("us")) if pa.types.is_timestamp(c.type) else c
-                for c in out.columns]  # naive UTC timestamps, as in the embedded store
-        return pa.table(cols, names=out.column_names)
 
     def _values(self, name: str, got: dict[int, Any], rels: list[Rel]) -> Any:
         """The distinct values variable ``name`` takes in every collected relation binding
@@ -235,7 +214,7 @@ class DriverRound:
             for i, table in zip(level, self.pool.map(self._collect, frames), strict=True):
                 if table.num_rows == 0:
                     return None
-                if table.num_rows > READ_MAX:
+                if table.num_rows > self.read_max:
                     raise _TooBig
                 got[i] = table
                 self.con.register(f"_r{i}", table)
@@ -250,6 +229,7 @@ class DriverRound:
         heads = [a for a in rule.head if isinstance(a, TripleAtom) and not isinstance(a.p, Var)]
         if not heads or len(heads) < len(rule.head):
             return None
+        self.phases, self._t = {}, time.perf_counter()
         st = self.store
 
         def rows(rel: Rel) -> int | None:
@@ -262,7 +242,7 @@ class DriverRound:
         plans = []
         for versions in variants:
             rels = relations(self.ev, rule, versions, joined)
-            levels = None if rels is None else _levels(rels, rows)
+            levels = None if rels is None else _levels(rels, rows, self.start_max)
             if rels is None or levels is None:
                 return None
             plans.append((versions, rels, levels))
@@ -301,6 +281,7 @@ class DriverRound:
                             self._values(n, got, rels).cast(pa.int64()))
                 for i in got:
                     self.con.unregister(f"_r{i}")
+            self._lap("gather")
             if not live:
                 return 0
             for table, parts in tables.items():
@@ -311,6 +292,7 @@ class DriverRound:
             if sum(len(x) for x in late_ids) <= LATE_MAX:  # one dictionary scan, not two
                 ids, later = ids + late_ids, set()
             self._terms(ids)
+            self._lap("terms")
             if later:
                 pre, _ = self.ev._selects(rule, [variants[k] for k in live], sorted(later),
                                           skip=late, joined=joined)
@@ -320,14 +302,19 @@ class DriverRound:
                         .to_arrow_table().column(0).combine_chunks() for n in sorted(later)]
                 self.con.execute("DROP TABLE _pre")
                 self._terms(more, add=True)
+                self._lap("late terms")
             body = self.con.sql("SELECT DISTINCT * FROM (" + " UNION ALL ".join(
                 selects[k] for k in live) + ") AS _u").to_arrow_table()
+            self._lap("body")
             if body.num_rows == 0:
                 return 0
             self.con.register("_body", body)
             computed = [n for n in names if kinds.get(n) == "nt"]
             fresh = self._intern(computed)
-            return self._insert(heads, names, computed, fresh)
+            self._lap("intern")
+            out = self._insert(heads, names, computed, fresh)
+            self._lap("insert")
+            return out
         finally:
             for table in tables:
                 self.con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -337,80 +324,15 @@ class DriverRound:
                 except Exception:  # noqa: BLE001 - not registered in this run
                     pass
 
-    def _terms(self, ids: list[Any], add: bool = False) -> None:
-        """The dictionary rows of ``ids`` as DuckDB table ``terms`` (``add``: added to it)."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        want = pc.unique(pa.chunked_array(ids, pa.int64())) if ids else \
-            pa.array([], pa.int64())
-        df = self._keyed(self.store.frame("terms"), "id", want) if len(want) else \
-            self.store.frame("terms").limit(0)
-        self.con.register("_t_terms", self._collect(df))
-        self.con.execute("INSERT INTO terms SELECT * FROM _t_terms WHERE id NOT IN "
-                         "(SELECT id FROM terms)" if add else
-                         "CREATE OR REPLACE TEMP TABLE terms AS SELECT * FROM _t_terms")
-        self.con.unregister("_t_terms")
-
-    def _intern(self, computed: list[str]) -> int | None:
-        """Replace the nt columns ``v_<name>`` of ``_body`` by term ids (new terms added to
-        the store, numbered and typed on the driver); returns the first new id, if any."""
-        import pyarrow as pa
-        from pyspark.sql import functions as F
-
-        from graphcrime.spark.terms import LOCAL_TERMS, local_terms, new_terms
-
-        if not computed:
-            return None
-        st = self.store
-        nts = self.con.sql(" UNION ".join(f"SELECT v_{n} AS nt FROM _body WHERE v_{n} IS NOT "
-                                          f"NULL" for n in computed)).to_arrow_table()
-        cand = self.spark.createDataFrame(nts)
-        hits = self._collect(st.frame("terms").select("nt", "id")
-                             .join(F.broadcast(cand), "nt", "left_semi"))
-        self.con.register("_nts", nts)
-        self.con.register("_hits", hits)
-        missing = self.con.sql("SELECT nt FROM _nts ANTI JOIN _hits USING (nt) ORDER BY nt"
-                               ).to_arrow_table().column(0)
-        start = st.n_terms
-        if len(missing):
-            if len(missing) <= LOCAL_TERMS:
-                rows = local_terms(self.spark, missing.to_pylist(), start)
-                if not st.local:
-                    rows = st.persist(rows)
-            else:
-                rows, _ = new_terms(self.spark.createDataFrame(pa.table({"nt": missing})),
-                                    start)
-                rows = st.persist(rows)
-            st.append("terms", rows)
-            st.n_terms += len(missing)
-        self.con.register("_new", pa.table({"nt": missing, "id": pa.array(
-            range(start, start + len(missing)), pa.int64())}))
-        self.con.execute("CREATE OR REPLACE TEMP TABLE _ids AS SELECT nt, id FROM _hits "
-                         "UNION ALL SELECT nt, id FROM _new")
-        for t in ("_nts", "_hits", "_new"):
-            self.con.unregister(t)
-        cols = []
-        joins = []
-        for k, n in enumerate(computed):
-            joins.append(f"JOIN _ids AS i{k} ON i{k}.nt = b.v_{n}")
-            cols.append(f"i{k}.id AS v_{n}")
-        rest = [f"b.{c}" for c in self.con.sql("SELECT * FROM _body").columns
-                if c[2:] not in computed]
-        out = self.con.sql(f"SELECT {', '.join(rest + cols)} FROM _body AS b "
-                           + " ".join(joins)).to_arrow_table()
-        self.con.unregister("_body")
-        self.con.register("_body", out)
-        return start if len(missing) else None
-
     def _insert(self, heads: list[TripleAtom], names: list[str], computed: list[str],
                 fresh: int | None) -> int:
         """Add the head facts the store lacks as one chunk; returns how many."""
         import numpy as np
         import pyarrow as pa
+        import pyarrow.compute as pc
         from pyspark.sql import functions as F
 
-        from graphcrime.spark.store import ChunkStats
+        from graphcrime.spark.chunks import ChunkStats
 
         ev, st = self.ev, self.store
 
@@ -430,9 +352,16 @@ class DriverRound:
         if stored and not (minted and lo is not None and lo >= fresh):  # type: ignore[operator]
             subjects = self.con.sql("SELECT DISTINCT s FROM _facts").to_arrow_table().column(0) \
                 .combine_chunks()
-            frames = [self._keyed(st.frame(st.preds[p]), "s", subjects)
+            # only the chunks whose subject range holds one of the subjects, streamed past
+            # the new facts (broadcast): only the stored facts equal to one come back (the
+            # stored facts of the subjects were millions at 1M: the driver ran out of heap)
+            frames = [self._frame(Rel(st.preds[p], {}), {"s": subjects})
                       .select(F.lit(p).cast("long").alias("p"), "s", "o") for p in stored]
-            old = self._collect(st._union(frames))
+            old = st._union(frames)
+            if len(subjects) <= IN_MAX:
+                old = self._keyed(old, "s", subjects)
+            new = self.spark.createDataFrame(facts, "p LONG, s LONG, o LONG")
+            old = self._collect(old.join(F.broadcast(new), ["p", "s", "o"], "left_semi"))
             self.con.register("_old", old)
             facts = self.con.sql("SELECT * FROM _facts ANTI JOIN _old USING (p, s, o)"
                                  ).to_arrow_table()
@@ -445,14 +374,14 @@ class DriverRound:
         if not facts.num_rows:
             return 0
         rnd = ev.round
-        new = self.spark.createDataFrame(facts.append_column(
-            "r", pa.array(np.full(facts.num_rows, rnd, np.int32))), "p LONG, s LONG, o LONG, r INT")
-        if not st.local:
-            new = st.persist(new)
         total = 0
-        for p, n, slo, shi, olo, ohi in stats:
+        for p, n, slo, shi, olo, ohi in stats:  # one chunk per predicate, of its rows alone
             table = st.pred_table(int(p))
-            st.append(table, new.where(F.col("p") == int(p)).select("s", "o", "r"), rnd,
+            rows = facts.filter(pc.equal(facts.column("p"), int(p)))
+            new = self.spark.createDataFrame(pa.table({
+                "s": rows.column("s"), "o": rows.column("o"),
+                "r": pa.array(np.full(rows.num_rows, rnd, np.int32))}), "s LONG, o LONG, r INT")
+            st.append(table, new if st.local else st.persist(new), rnd,
                       ChunkStats(rnd, rnd, int(n), {"s": slo, "o": olo}, {"s": shi, "o": ohi}))
             ev.fresh.add(table)
             total += int(n)

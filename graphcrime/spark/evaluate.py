@@ -24,6 +24,7 @@ from graphcrime.engine.seminaive import Report, StratumLoop, program_facts
 from graphcrime.lang.ast import Aggregate, Negation, Program, Rule, TripleAtom, TupleAtom, Var
 from graphcrime.spark.dialect import broadcast_chain, check_rule, to_spark
 from graphcrime.spark.driver import DriverRound
+from graphcrime.spark.prune import narrowed, needed_chunks
 from graphcrime.spark.store import SparkFactStore
 
 log = logging.getLogger("graphcrime.spark")
@@ -40,15 +41,17 @@ BROADCAST_MIN = int(os.environ.get("GC_SPARK_BROADCAST_MIN", 50_000))
 #: (:mod:`graphcrime.spark.driver`) where the rule allows; ``GC_SPARK_DRIVER_ROUNDS=0``
 #: keeps them on Spark joins (broadcast or shuffled, as above)
 DRIVER_ROUNDS = os.environ.get("GC_SPARK_DRIVER_ROUNDS", "1") != "0"
+#: rule applications on Spark joins read only the chunks that can join their deltas
+#: (:mod:`graphcrime.spark.prune`); ``GC_SPARK_PRUNE=0`` reads whole tables
+PRUNE = os.environ.get("GC_SPARK_PRUNE", "1") != "0"
 
 
 class SparkEvaluator(StratumLoop):
     """Runs a program on a :class:`SparkFactStore`; one instance per materialisation."""
 
-    # strata as stratified: merged strata are measured on the embedded engine only (a 100k
-    # local-mode run with them did not finish in the time of the unmerged one; see
-    # docs/scale-out.md)
-    merge_strata = False
+    # strata as stratified unless GC_SPARK_MERGE_STRATA=1: merged strata are measured on the
+    # embedded engine (see docs/scale-out.md for the Spark measurements)
+    merge_strata = os.environ.get("GC_SPARK_MERGE_STRATA", "0") == "1"
 
     def __init__(self, store: SparkFactStore, *, max_derived_facts: int | None = None,
                  deadline: float | None = None,
@@ -64,6 +67,8 @@ class SparkEvaluator(StratumLoop):
         #: (first id, variables) of the terms the rule being run minted, if any
         self._fresh_from: tuple[int, frozenset[str]] | None = None
         self._driver: DriverRound | None = None
+        #: per table narrowed for the last Spark-path application: (chunks read, chunks)
+        self.pruned: dict[str, tuple[int, int]] = {}
 
     def prepare_constants(self, program: Program) -> None:
         """Intern every constant of the rules' atoms at once (one lookup, one insert)."""
@@ -86,10 +91,11 @@ class SparkEvaluator(StratumLoop):
     def run_rule(self, rule: Rule, variants: list[dict[int, str]],
                  joined: tuple[Joined, ...] = ()) -> int:
         """Evaluate ``rule`` for each atom-version assignment; insert new head facts."""
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), self.store.compact_seconds
         self.ctx.round = self.round
         got = self._on_driver(rule, variants, joined) if DRIVER_ROUNDS else None
         small, path = False, "driver"
+        self.pruned = {}
         if got is not None:
             added = got
         else:
@@ -106,7 +112,11 @@ class SparkEvaluator(StratumLoop):
         self.trace.append({"round": self.round, "rule": f"{rule.pos.file}:{rule.pos.line}",
                            "variants": len(variants), "new": added, "broadcast": small,
                            "path": path,
-                           "seconds": round(time.perf_counter() - t0, 3)})
+                           "seconds": round(time.perf_counter() - t0, 3),
+                           "phases": dict(self._driver.phases) if got is not None
+                           and self._driver is not None else {},
+                           "compact": round(self.store.compact_seconds - c0, 3),
+                           "pruned": dict(self.pruned)})
         log.debug("round %s %s: %s new in %.2f s", self.round, self.trace[-1]["rule"], added,
                   self.trace[-1]["seconds"])
         return added
@@ -125,7 +135,11 @@ class SparkEvaluator(StratumLoop):
                 hit = delta.search(sql)
                 if hit:
                     parts[i] = broadcast_chain(parts[i], hit.group(1))
-        body = self.spark.sql("SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts) + ") AS _u")
+        need = needed_chunks(self, rule, variants, joined) if PRUNE else {}
+        self.pruned = {t: (len(ix), len(self.store.chunks[t])) for t, ix in need.items()}
+        with narrowed(self.store, need):  # the query's plan keeps the chunks it may join
+            body = self.spark.sql("SELECT DISTINCT * FROM (" + " UNION ALL ".join(parts)
+                                  + ") AS _u")
         computed = [n for n in names if kinds.get(n) == "nt"]
         raw = body
         self._fresh_from = None

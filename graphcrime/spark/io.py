@@ -57,6 +57,35 @@ def _parse_files(batches: Iterator[Any]) -> Iterator[Any]:
 #: inputs up to this many bytes are parsed on the driver (no Python workers to start);
 #: ``GC_SPARK_LOCAL_BYTES=0`` parses every file in Spark tasks (the cluster test does)
 LOCAL_BYTES = int(os.environ.get("GC_SPARK_LOCAL_BYTES", 64 << 20))
+#: ... in local mode (driver and executors share the machine anyway) up to this many
+#: bytes, loaded by the embedded engine's loader straight into ids and typed terms
+LOCAL_MODE_BYTES = int(os.environ.get("GC_SPARK_LOCAL_BYTES", 8 << 30))
+
+
+def local_limit(spark: Any) -> int:
+    """How many bytes of input the driver parses itself on this session's master."""
+    local = spark.sparkContext.master.startswith("local")
+    return LOCAL_MODE_BYTES if local else LOCAL_BYTES
+
+
+def load_encoded(paths: list[str]) -> tuple[Any, Any]:
+    """N-Triples files loaded on the driver by the embedded loader (strict, same errors):
+    Arrow tables ``terms`` (dense ids from 0, typed columns as :func:`typed_table` gives
+    them) and ``triples(s, p, o)`` of those ids, de-duplicated. Nothing goes through
+    strings again, unlike :func:`read_ntriples` followed by interning in Spark."""
+    import duckdb
+    import pyarrow as pa
+
+    from graphcrime.rdf.load import load_ntriples
+    from graphcrime.spark.terms import typed_table
+
+    with duckdb.connect() as con:
+        load_ntriples(con, paths, target="_gc_l")
+        triples = con.sql("SELECT s::BIGINT AS s, p::BIGINT AS p, o::BIGINT AS o FROM _gc_l"
+                          ).to_arrow_table()
+        ids = con.sql("SELECT id::BIGINT AS id, nt FROM terms ORDER BY id").to_arrow_table()
+        terms = typed_table(con, ids)
+    return terms, triples.cast(pa.schema([(c, pa.int64()) for c in ("s", "p", "o")]))
 
 
 def _parse_local(spark: Any, paths: list[str]) -> Any:

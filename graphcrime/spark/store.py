@@ -14,50 +14,19 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from graphcrime.errors import DataError
-from graphcrime.spark.terms import TERMS_DDL, new_terms
+from graphcrime.spark.chunks import ChunkStats, merges, stats_aggs, stats_of
+from graphcrime.spark.terms import TERMS_DDL, TermHashes, new_terms
 
 #: a table of more chunks than this is compacted (the chunks of its newest round stay apart)
 MAX_CHUNKS = 8
-
-
-@dataclass
-class ChunkStats:
-    """What is known about a chunk without reading it: rounds, rows, min/max per column."""
-
-    rlo: int
-    rhi: int
-    n: int
-    lo: dict[str, int | None] = field(default_factory=dict)
-    hi: dict[str, int | None] = field(default_factory=dict)
-
-    @staticmethod
-    def merge(parts: list[ChunkStats]) -> ChunkStats:
-        cols = parts[0].lo.keys()
-        los = {c: [v for p in parts if (v := p.lo.get(c)) is not None] for c in cols}
-        his = {c: [v for p in parts if (v := p.hi.get(c)) is not None] for c in cols}
-        return ChunkStats(min(p.rlo for p in parts), max(p.rhi for p in parts),
-                          sum(p.n for p in parts), {c: min(v) if v else None
-                                                    for c, v in los.items()},
-                          {c: max(v) if v else None for c, v in his.items()})
-
-
-def stats_aggs(cols: list[str]) -> list[Any]:
-    """Aggregates giving ``n`` and ``lo_<c>``/``hi_<c>`` for :func:`stats_of`."""
-    from pyspark.sql import functions as F
-
-    return [F.count("*").alias("n")] + [f(c).alias(f"{k}_{c}") for c in cols
-                                         for k, f in (("lo", F.min), ("hi", F.max))]
-
-
-def stats_of(row: Any, cols: list[str], round_: int) -> ChunkStats:
-    return ChunkStats(round_, round_, int(row["n"]), {c: row[f"lo_{c}"] for c in cols},
-                      {c: row[f"hi_{c}"] for c in cols})
+#: a compacted chunk gets one partition per this many rows
+PART_ROWS = 1_000_000
 
 
 class SparkFactStore:
@@ -73,12 +42,15 @@ class SparkFactStore:
         self.stats: dict[str, list[ChunkStats | None]] = {}
         self.schemas: dict[str, str] = {}
         self.n_terms = 0
+        #: hashes of every term's string while only the driver adds terms (see TermHashes)
+        self.hashes = TermHashes()
         self.max_round = 0
         self._ids: dict[str, int] = {}
         self._views: set[str] = set()
         base = spark.sparkContext.getCheckpointDir() or tempfile.mkdtemp(prefix="gc-spark-")
         self.chunk_dir = f"{base.rstrip('/')}/graphcrime-{uuid.uuid4().hex[:12]}"
         self._n_chunks = 0
+        self.compact_seconds = 0.0  # spent compacting chunks so far
         self.local = spark.sparkContext.master.startswith("local")
         self._table("terms", TERMS_DDL)
 
@@ -131,27 +103,35 @@ class SparkFactStore:
         chunks.append(df)
         stats_.append(stats)
         if len(chunks) > MAX_CHUNKS:
-            groups = [list(range(len(chunks)))]
-            if all(s is not None for s in stats_):
-                newest = max(s.rhi for s in stats_)  # type: ignore[union-attr]
-                # the input (round 0) apart from derived rows: a chunk mixing both has id
-                # ranges that defeat the semi-naive pruning of the variants reading rows
-                # derived in a stratum (``full_in``)
-                groups = [[i for i, s in enumerate(stats_) if s.rhi != newest  # type: ignore[union-attr]
-                           and (s.rhi == 0) == inputs] for inputs in (True, False)]  # type: ignore[union-attr]
-            groups = [g for g in groups if len(g) > 1]
+            groups = merges(stats_)
             if groups:
+                t0 = time.perf_counter()
                 done = set().union(*groups)
                 keep = [i for i in range(len(chunks)) if i not in done]
                 known = [[stats_[i] for i in g] for g in groups]
-                self.chunks[name] = [self.persist(self._union([chunks[i] for i in g]))
+                self.chunks[name] = [self.persist(self._merged([chunks[i] for i in g],
+                                                               [stats_[i] for i in g]))
                                      for g in groups] + [chunks[i] for i in keep]
                 self.stats[name] = [None if any(s is None for s in k) else
                                     ChunkStats.merge(k) for k in known  # type: ignore[arg-type]
                                     ] + [stats_[i] for i in keep]
+                self.compact_seconds += time.perf_counter() - t0
         if round_ is not None:
             self.max_round = max(self.max_round, round_)
         self._publish(name)
+
+    def _merged(self, parts: list[Any], stats: list[ChunkStats | None]) -> Any:
+        """The union of ``parts`` in few partitions: a union has the partitions of all its
+        parts, and compacted chunks made of compacted chunks had hundreds of tiny ones (a
+        task each, in every scan); one partition per :data:`PART_ROWS` rows, at least the
+        default parallelism."""
+        df = self._union(parts)
+        rows = sum(s.n for s in stats if s is not None) if all(
+            s is not None for s in stats) else None
+        n = self.spark.sparkContext.defaultParallelism
+        if rows is not None:
+            n = max(n, rows // PART_ROWS + 1)
+        return df.coalesce(n)  # never more partitions than the parts had
 
     def ranges(self, name: str, keep: Any, cols: list[str]) -> tuple | None:
         """``(min(c1), max(c1), ...)`` (``(n, n)`` without ``cols``) over the chunks of
@@ -190,6 +170,28 @@ class SparkFactStore:
         return table
 
     # -- terms ----------------------------------------------------------------------------
+    def add_terms(self, rows: Any, round_: int, persist: bool = False) -> None:
+        """Add new ``terms`` rows given as Arrow (ids from :attr:`n_terms` on, typed: see
+        :func:`typed_terms`) as up to two chunks with statistics: the literals and the other
+        terms apart (lookups of typed values read the literals' chunks only). On a cluster,
+        or with ``persist``, the chunks are persisted; in local mode a frame made from Arrow
+        has no lineage to cut."""
+        import pyarrow.compute as pc
+
+        kinds = rows.column("kind")
+        for part in (rows.filter(pc.equal(kinds, 2)), rows.filter(pc.not_equal(kinds, 2))):
+            if not part.num_rows:
+                continue
+            ids, ks = pc.min_max(part.column("id")), pc.min_max(part.column("kind"))
+            df = self.spark.createDataFrame(part, TERMS_DDL)
+            if persist or not self.local:
+                df = self.persist(df)
+            lo = {"id": ids["min"].as_py(), "kind": ks["min"].as_py()}
+            hi = {"id": ids["max"].as_py(), "kind": ks["max"].as_py()}
+            self.append("terms", df, None, ChunkStats(round_, round_, part.num_rows, lo, hi))
+        self.n_terms += rows.num_rows
+        self.hashes.add(rows.column("nt"))
+
     def intern_frame(self, df: Any, column: str) -> int:
         """Add every distinct non-NULL nt of ``df[column]`` that is not a term yet."""
         from pyspark.sql import functions as F
@@ -198,6 +200,7 @@ class SparkFactStore:
         fresh = cand.join(self.frame("terms").select("nt"), "nt", "left_anti")
         rows, n = new_terms(fresh, self.n_terms)
         if n:
+            self.hashes.forget()  # terms made in Spark jobs
             self.append("terms", self.persist(rows))
             self.n_terms += n
         return n
@@ -216,6 +219,7 @@ class SparkFactStore:
         rows, n = new_terms(fresh, self.n_terms)
         if not n:
             return hits
+        self.hashes.forget()  # terms made in Spark jobs
         rows = self.persist(rows)
         self.append("terms", rows)
         self.n_terms += n
@@ -224,7 +228,7 @@ class SparkFactStore:
     def intern(self, nts: Iterable[str]) -> list[int]:
         """Ids of canonical N-Triples terms, adding the missing ones (small lists only)."""
         from graphcrime.rdf.dictionary import _check_nt
-        from graphcrime.spark.terms import local_terms
+        from graphcrime.spark.terms import typed_terms
 
         nts = list(nts)
         ask = list(dict.fromkeys(nt for nt in nts if nt not in self._ids))
@@ -234,10 +238,8 @@ class SparkFactStore:
             self._ids.update(self.lookup(ask))
             missing = [nt for nt in ask if nt not in self._ids]
             if missing:
-                self.append("terms", self.persist(local_terms(self.spark, missing,
-                                                              self.n_terms)))
                 self._ids.update({nt: self.n_terms + i for i, nt in enumerate(missing)})
-                self.n_terms += len(missing)
+                self.add_terms(typed_terms(missing, self.n_terms), self.max_round, persist=True)
         return [self._ids[nt] for nt in nts]
 
     def lookup(self, nts: list[str]) -> dict[str, int]:
@@ -297,6 +299,30 @@ class SparkFactStore:
     def add_encoded(self, triples: Any) -> int:
         """Move integer triples ``(s, p, o)`` into the predicate tables as round 0."""
         return sum(self.add_facts(triples, 0).values())
+
+    def add_arrow(self, terms: Any, triples: Any) -> int:
+        """Fill an empty store from Arrow tables made on the driver (:func:`load_encoded`):
+        ``terms`` (dense ids from 0) and distinct ``triples(s, p, o)`` of those ids, as
+        round 0: one chunk per predicate, each made from that predicate's rows alone (a
+        table's scans do not read the other predicates' rows). Returns the triples added."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.n_terms or any(self.chunks[t] for t in self.preds.values()):
+            raise ValueError("add_arrow needs an empty store")
+        self.add_terms(terms, 0, persist=True)
+        for p in pc.unique(triples.column("p")).to_pylist():
+            rows = triples.filter(pc.equal(triples.column("p"), p))
+            n = rows.num_rows
+            part = pa.table({"s": rows.column("s"), "o": rows.column("o"),
+                             "r": pa.array(np.zeros(n, np.int32))})
+            s, o = pc.min_max(part.column("s")), pc.min_max(part.column("o"))
+            chunk = self.persist(self.spark.createDataFrame(part, "s LONG, o LONG, r INT"))
+            self.append(self.pred_table(int(p)), chunk, 0, ChunkStats(
+                0, 0, n, {"s": s["min"].as_py(), "o": o["min"].as_py()},
+                {"s": s["max"].as_py(), "o": o["max"].as_py()}))
+        return triples.num_rows
 
     def add_nt_triples(self, df: Any) -> int:
         """Intern and add triples given as canonical nt strings ``(s, p, o)``."""
@@ -378,6 +404,7 @@ class SparkFactStore:
                 .selectExpr("sn AS s", "pn AS p", "on AS o"))
 
     def close(self) -> None:
+        self.hashes.close()
         for name in self._views:
             self.spark.catalog.dropTempView(name)
         self.chunks.clear()

@@ -59,3 +59,18 @@ def test_spark_joins_without_the_driver_match_the_engine(spark: Any, tools: Any,
     got, _ = tools.spark_derived(spark, [case / "data.nt"], [case / "rules.dlog"], params)
     assert got == tools.embedded_derived([case / "data.nt"], [case / "rules.dlog"], params)
     assert "broadcast" in rule_paths and "driver" not in rule_paths
+
+
+def test_spark_with_big_deltas_off_the_driver_match_the_engine(
+        spark: Any, tools: Any, monkeypatch: pytest.MonkeyPatch, rule_paths: list[str]) -> None:
+    """Rule applications whose start exceeds the driver's limit take Spark's joins, the
+    others the driver, in one run: the embedded engine's facts."""
+    from graphcrime.spark import driver
+
+    monkeypatch.setattr(driver, "LOCAL_START_MAX", 2)
+    case = GOLDEN / "recursion"
+    params = json.loads((case / "params.json").read_text()) if (case / "params.json").exists() \
+        else {}
+    got, _ = tools.spark_derived(spark, [case / "data.nt"], [case / "rules.dlog"], params)
+    assert got == tools.embedded_derived([case / "data.nt"], [case / "rules.dlog"], params)
+    assert "driver" in rule_paths and "shuffle" in rule_paths

@@ -113,6 +113,39 @@ def test_files_parsed_in_tasks_equal_the_driver_parse(spark: Any, tools: Any,
     assert tasks == driver and len(tasks) == DATA.count("\n") + 1
 
 
+def test_driver_encoded_load_equals_the_load_interned_in_spark(spark: Any, tools: Any,
+                                                               tmp_path: Path) -> None:
+    """The driver load (ids and typed terms made by DuckDB, one chunk per predicate) holds
+    the same triples and the same dictionary rows (typed columns too) as the load interned
+    in Spark, and a scan of one predicate's table reads that predicate's rows only."""
+    from graphcrime.spark.io import load_encoded, read_ntriples
+    from graphcrime.spark.store import SparkFactStore
+
+    (tmp_path / "a.nt").write_text(DATA)
+    (tmp_path / "b.nt").write_text('<http://e/x> <http://e/p> "tab\\there"@EN .\n'
+                                   '<http://e/x> <http://e/p> "12"^^<' + XSD + 'integer> .\n')
+    paths = [str(tmp_path / "a.nt"), str(tmp_path / "b.nt")]
+    cols = ["nt", "kind", "lex", "dt", "lang", "num", "ts", "bool"]
+    seen = []
+    for encoded in (True, False):  # one store at a time: they share the view names
+        st = SparkFactStore(spark)
+        try:
+            n = st.add_arrow(*load_encoded(paths)) if encoded else \
+                st.add_nt_triples(read_ntriples(spark, paths))
+            terms = st.frame("terms")
+            amounts = st.frame(st.preds[st.term_id(f"<{PROP}hasAmount>")]).collect()
+            seen.append((n, tools.nt_set(st.nt_frame().collect()),
+                         sorted(map(tuple, terms.select(*cols).collect()), key=repr)))
+            if encoded:
+                assert {r["id"] for r in terms.select("id").collect()} == \
+                    set(range(st.n_terms)) and st.n_terms == terms.count()  # dense from 0
+                assert len(amounts) == 2 and all(len(st.chunks[t]) == 1
+                                                 for t in st.preds.values())
+        finally:
+            st.close()
+    assert seen[0] == seen[1] and seen[0][0] == 18
+
+
 def test_unsupported_function_is_refused_with_the_rule_position(spark: Any,
                                                                tmp_path: Path) -> None:
     from graphcrime.spark.api import SparkStore
