@@ -191,23 +191,14 @@ class Store(Reasoning):
 
         size = chunks.piece_bytes(self._facts.budget)
         big = [f for f in files if chunks.is_big(f, size)]
-        small = [f for f in files if f not in big]
-        # the first big file's first piece is cut while the small files load
-        first = chunks.pieces(big[0], self._facts.temp_dir, size) if big else None
-        try:
-            added = batch(small) if small else 0
-            for i, f in enumerate(big):
-                with (first if first is not None and i == 0 else
-                      chunks.pieces(f, self._facts.temp_dir, size)) as parts:
-                    for piece, before, lines in parts:
-                        try:
-                            added += batch([piece], {str(piece): lines})
-                        except DataError as e:
-                            raise chunks.at_original(e, piece, f, before) from None
-                        self._facts.pack()  # compressed when it has grown enough
-        finally:
-            if first is not None:
-                first.close()
+        added = batch([f for f in files if f not in big]) if len(big) < len(files) else 0
+        for f in big:
+            for piece, before, lines in chunks.pieces(f, self._facts.temp_dir, size):
+                try:
+                    added += batch([piece], {str(piece): lines})
+                except DataError as e:
+                    raise chunks.at_original(e, piece, f, before) from None
+                self._facts.pack()  # compressed when it has grown enough
         return added
 
     def reason(self, rules: PathLike | Program | Iterable[PathLike | Program],

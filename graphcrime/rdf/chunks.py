@@ -21,8 +21,7 @@ import os
 import shutil
 import tempfile
 import zlib
-from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -61,68 +60,31 @@ def is_big(path: Path, size: int | None = None) -> bool:
     return path.stat().st_size * factor > size
 
 
-class pieces:  # noqa: N801 - used like the generator function it was
-    """``(piece file, lines before it, lines in it)`` for ``path``, iterated once; each piece
-    is deleted when the next one is asked for. A gzip file that is cut short raises
-    :class:`DataError`.
-
-    A worker thread cuts the pieces, starting with the first as soon as this is made (so a
-    caller can load something else meanwhile); for a plain file the next piece is cut while
-    the caller loads this one (the kernel copies and numpy counts lines without the GIL), so
-    a second piece file can exist beside the current one. A gzip piece passes through memory
-    and is cut only when asked for. :meth:`close` (or the end of iteration, or ``with``)
-    removes what is left."""
-
-    def __init__(self, path: Path, tmp: Path, size: int | None = None) -> None:
-        size = size or PIECE_BYTES
-        self.work = Path(tempfile.mkdtemp(prefix="gc-pieces-", dir=tmp))
-        self.stem = path.name.removesuffix(".gz").removesuffix(".GZ")
-        self.gz = path.name.lower().endswith(".gz")
-        self.blocks = _gzip_blocks(path, size) if self.gz else _plain_blocks(path, size)
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="gc-pieces")
-        self.ahead = self.pool.submit(self._cut, 0)
-
-    def _cut(self, n: int) -> tuple[Path, int] | None:
-        """(In the worker) piece n written, or None at the end of the file."""
-        write = next(self.blocks, None)
-        if write is None:
-            return None
-        piece = self.work / f"{self.stem}.{n}.nt"
-        return piece, write(piece)
-
-    def __iter__(self) -> Iterator[tuple[Path, int, int]]:
-        before, n = 0, 0
-        try:
-            while (got := self.ahead.result()) is not None:
-                piece, lines = got
-                n += 1
-                if not self.gz:
-                    self.ahead = self.pool.submit(self._cut, n)
-                yield piece, before, lines
-                piece.unlink()
-                before += lines
-                if self.gz:
-                    self.ahead = self.pool.submit(self._cut, n)
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        """Stop cutting and remove the pieces (idempotent)."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
-        self.blocks.close()
-        shutil.rmtree(self.work, ignore_errors=True)
-
-    def __enter__(self) -> pieces:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+def pieces(path: Path, tmp: Path, size: int | None = None) -> Iterator[tuple[Path, int, int]]:
+    """Yield ``(piece file, lines before it, lines in it)`` for ``path``; each piece is
+    deleted when the next one is asked for. A gzip file that is cut short raises
+    :class:`DataError`."""
+    size = size or PIECE_BYTES
+    work = Path(tempfile.mkdtemp(prefix="gc-pieces-", dir=tmp))
+    stem = path.name.removesuffix(".gz").removesuffix(".GZ")
+    before = 0
+    try:
+        gz = path.name.lower().endswith(".gz")
+        blocks = _gzip_blocks(path, size) if gz else _plain_blocks(path, size)
+        for n, write in enumerate(blocks):
+            piece = work / f"{stem}.{n}.nt"
+            lines = write(piece)
+            yield piece, before, lines
+            piece.unlink()
+            before += lines
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 Writer = Callable[[Path], int]  # writes one piece, returns its line count
 
 
-def _plain_blocks(path: Path, size: int) -> Generator[Writer, None, None]:
+def _plain_blocks(path: Path, size: int) -> Iterator[Writer]:
     """Pieces of a plain file, copied by the kernel where it can (``copy_file_range``, Linux):
     the bytes do not pass through Python; only the line ends are looked for and counted (by
     numpy, see :func:`newlines`). Reads go through a small buffer, not a memory map, whose
@@ -215,7 +177,7 @@ def _copy_range(src: BinaryIO, dst: BinaryIO, start: int, end: int) -> bool:
     return True
 
 
-def _gzip_blocks(path: Path, size: int) -> Generator[Writer, None, None]:
+def _gzip_blocks(path: Path, size: int) -> Iterator[Writer]:
     """Pieces of a gzip file: about ``size`` uncompressed bytes each, cut after a newline."""
     with gzip.open(path, "rb") as src:
         while True:

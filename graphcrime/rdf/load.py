@@ -44,6 +44,9 @@ Progress = Callable[[str, int, int], None]
 _STEPS = 5
 #: Encode with 64-bit hash keys (checked collision-free per load); False forces string joins.
 HASH_JOINS = True
+#: known terms are looked up by hash first once the dictionary holds this many times more
+#: terms than a piece has distinct tokens (see ``known_sql``'s ``spread``)
+SPREAD = 4
 _TMP = ("_gc_raw", "_gc_lines", "_gc_slow", "_gc_ts", "_gc_tp", "_gc_to", "_gc_ms", "_gc_mp",
         "_gc_mo", "_gc_u", "_gc_e", "_gc_n", "_gc_h")
 
@@ -205,8 +208,9 @@ class _Loader:
                     "SELECT tok AS nt FROM _gc_ts UNION SELECT tok FROM _gc_tp UNION "
                     "SELECT nt FROM _gc_to UNION SELECT s FROM _gc_slow UNION "
                     "SELECT p FROM _gc_slow UNION SELECT o FROM _gc_slow)")
+        spread = start > SPREAD * scalar(con, "SELECT count(*) FROM _gc_u")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _gc_e AS SELECT h AS hn, id FROM "
-                    f"({known_sql('_gc_u', h='hn', many=True)})")
+                    f"({known_sql('_gc_u', h='hn', many=True, spread=spread)})")
         # new terms; their ids are start + rowid (dense from 0 in a new table; row_number()
         # would be a single-threaded window over all of them)
         con.execute("CREATE OR REPLACE TEMP TABLE _gc_n AS SELECT u.nt, u.hn FROM _gc_u u "

@@ -104,7 +104,7 @@ def test_piece_size_follows_the_memory_budget(tmp_path: Path,
 
 
 @pytest.mark.parametrize("gz", [False, True])
-def test_pieces_cut_ahead_keep_the_current_piece(tmp_path: Path, gz: bool):
+def test_pieces_are_whole_and_cleaned_up(tmp_path: Path, gz: bool):
     """While the caller holds a piece the next one is cut beside it (plain files); each piece
     is whole until the caller moves on, the lines add up, and stopping early leaves nothing."""
     lines = [f"<http://e/s{i}> <http://e/p> \"{i}\" .\n" for i in range(2000)]
@@ -126,8 +126,7 @@ def test_pieces_cut_ahead_keep_the_current_piece(tmp_path: Path, gz: bool):
 
 
 def test_bad_small_file_beside_a_big_one_leaves_no_pieces(tmp_path: Path, small_pieces: None):
-    """The big file's first piece is cut while the small files load; when one of those fails
-    the piece is removed and the store is unchanged."""
+    """When a small file fails, nothing of the big one is loaded or left in temp space."""
     big = tmp_path / "big.nt"
     big.write_text("".join(f"<http://e/s{i}> <http://e/p> \"{i}\" .\n" for i in range(2000)))
     bad = tmp_path / "bad.nt"

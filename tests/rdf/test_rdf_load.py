@@ -228,6 +228,25 @@ def test_second_load_reuses_terms(tmp_path: Path):
         "SELECT s, p FROM t2").fetchall()
 
 
+@pytest.mark.parametrize("spread", [0, 10**9])
+def test_later_loads_find_known_terms_either_way(tmp_path: Path, monkeypatch, spread: int):
+    """Known terms of a later load, looked up by hash first (``spread``: a dictionary many
+    times bigger than the load) or by one join on hash and string: the same ids."""
+    from graphcrime.rdf import load as load_module
+
+    monkeypatch.setattr(load_module, "SPREAD", spread)
+    m = generate(tmp_path / "g", transactions=300, seed=3)
+    parties, txs = m.paths("parties"), m.paths("transactions")
+    con = duckdb.connect()
+    load_ntriples(con, parties, target="t1")
+    load_ntriples(con, [*txs, *parties], target="t2")
+    assert con.execute("SELECT count(*) FROM (SELECT nt FROM terms GROUP BY nt "
+                       "HAVING count(*) > 1)").fetchone()[0] == 0  # no term twice
+    assert con.execute("SELECT count(*) FROM (SELECT * FROM t1 EXCEPT SELECT * FROM t2)"
+                       ).fetchone()[0] == 0  # the parties' triples got the same ids
+    assert _decoded(con, "t2") == _oracle(*txs, *parties)
+
+
 def test_missing_file(tmp_path: Path):
     with pytest.raises(DataError) as err:
         load_ntriples(duckdb.connect(), [tmp_path / "nope.nt"])
