@@ -166,10 +166,10 @@ def _run(folder: Path, stem: str, con: Any, sql: str, rows: int) -> dict[str, An
     ``stem.s.npy`` and ``stem.o.npy``, and every ``TOP``-th subject in ``stem.top.npy``."""
     names = {"s": stem + ".s.npy", "o": stem + ".o.npy"}
     got = sortedfiles.write(folder, names, {"s": np.int32, "o": np.int32}, con,
-                            f"SELECT s, o FROM ({sql}) ORDER BY s")
-    assert got == rows, (sql, got, rows)
+                            f"SELECT s, o FROM ({sql}) ORDER BY s", sample=("s", TOP))
+    assert got.rows == rows and got.sample is not None, (sql, got.rows, rows)
     top = stem + ".top.npy"
-    np.save(folder / top, np.load(folder / names["s"], mmap_mode="r")[::TOP])
+    np.save(folder / top, got.sample)
     fsync(folder / top)
     return {"rows": rows, **names, "top": top, "every": TOP}
 

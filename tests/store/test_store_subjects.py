@@ -84,6 +84,22 @@ def test_run_search_is_searchsorted(every: int) -> None:
         assert run.search(keys, side).tolist() == np.searchsorted(s, keys, side).tolist()
 
 
+@pytest.mark.parametrize(("rows", "every"), [(0, 7), (1, 512), (12_345, 512), (12_345, 7)])
+def test_sample_taken_while_writing_is_every_nth(tmp_path: Path, monkeypatch,
+                                                 rows: int, every: int) -> None:
+    """The in-memory sample a run keeps, taken batch by batch as the file is written, is the
+    written file's values[::every] (batches of 1,000 rows: samples straddle them)."""
+    from graphcrime.engine import sortedfiles
+
+    monkeypatch.setattr(sortedfiles, "BATCH", 1000)
+    w = sortedfiles.write(tmp_path, {"s": "s.npy"}, {"s": np.int32}, duckdb.connect(),
+                          f"SELECT (i * 3 % 1000)::INTEGER AS s FROM range({rows}) t(i) "
+                          f"ORDER BY s", sample=("s", every))
+    written = np.load(tmp_path / "s.npy")
+    assert w.rows == rows == len(written) and w.sample is not None
+    assert w.sample.dtype == written.dtype and w.sample.tolist() == written[::every].tolist()
+
+
 def _add(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, n: int, r: int) -> None:
     """``n`` rows of round ``r``, subjects old (1500-1999) and new."""
     _table(con, np.unique(np.column_stack([rng.integers(1500, 3000, n),
